@@ -1,0 +1,3 @@
+from deploytag.cli.main import main
+
+main()

@@ -1,0 +1,252 @@
+"""The name plan: every name a branch's environment uses, derived once.
+
+Rules (DESIGN.md "Plan before side effects"):
+
+* Each name is valid for its system: RFC 1123 labels (63), Helm release names
+  (53), PostgreSQL identifiers (63 bytes), image tags (128).
+* Deterministic and injective. A branch whose name is already a clean label is
+  used as is; otherwise (sanitising changed it, or it had to be cut short) a
+  ``--`` and 8 hex characters of the SHA-256 of the raw branch are appended.
+  Sanitising collapses runs of ``-``, so a name used as is never contains
+  ``--``; a hashed one always does, at its end. Two branches can then share a
+  name only if their hashes collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from deploytag.core.errors import PlanError
+from deploytag.core.templates import placeholders_in, render
+
+DNS_LABEL_MAX = 63
+HELM_RELEASE_MAX = 53
+POSTGRES_IDENT_MAX = 63
+IMAGE_TAG_MAX = 128
+HASH_LEN = 8
+_SEP = "--"
+
+_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_IMAGE_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_LEN]
+
+
+def is_dns_label(name: str, limit: int = DNS_LABEL_MAX) -> bool:
+    return len(name) <= limit and bool(_LABEL_RE.match(name))
+
+
+def _sanitize(text: str) -> str:
+    # NFKD folds accents (é -> e) so names stay readable; everything else
+    # outside [a-z0-9] becomes '-', runs collapse, ends are trimmed.
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    lowered = folded.lower()
+    dashed = re.sub(r"[^a-z0-9]+", "-", lowered)
+    return dashed.strip("-")
+
+
+def _fit(base: str, *, changed: bool, limit: int, key: str) -> str:
+    """``base`` as is when unchanged and short enough, else cut and hash-suffixed."""
+    if not changed and base and len(base) <= limit and _SEP not in base:
+        return base
+    suffix = _SEP + short_hash(key)
+    head = base[: limit - len(suffix)].rstrip("-")
+    return (head or "x") + suffix
+
+
+def label(raw: str, *, limit: int = DNS_LABEL_MAX, key: str | None = None) -> str:
+    """A DNS label of at most ``limit`` characters naming ``raw`` injectively.
+
+    ``key`` is what the hash is taken of (default ``raw``).
+    """
+    clean = _sanitize(raw)
+    return _fit(clean, changed=clean != raw, limit=limit, key=key if key is not None else raw)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    name: str  # key in deploytag.yaml images:
+    repository: str
+    tags: Sequence[str]
+
+    @property
+    def primary(self) -> str:
+        return f"{self.repository}:{self.tags[0]}"
+
+
+@dataclass(frozen=True)
+class DnsRecordPlan:
+    template: str
+    label: str
+    fqdn: str | None  # label + zone when a zone is configured
+
+
+@dataclass(frozen=True)
+class NamePlan:
+    app: str
+    branch: str
+    commit: str
+    kind: str  # "preview" or "permanent"
+    environment: str  # "preview" for previews, else the permanent environment's name
+    slug: str
+    namespace: str
+    release: str
+    database: str
+    database_role: str
+    secret_name: str
+    lease_name: str
+    images: Sequence[ImageRef] = ()
+    dns_records: Sequence[DnsRecordPlan] = ()
+    template_values: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit[:8]
+
+
+_BRANCH_SPECIFIC = ("Branch", "Slug", "Namespace")
+
+
+def _dns_records(
+    templates: Sequence[str],
+    *,
+    values: Mapping[str, str],
+    changed: bool,
+    identity: str,
+    zone: str | None,
+    branch: str,
+) -> list[DnsRecordPlan]:
+    """Record labels: ``{.Branch}`` is the sanitised branch here, hashed if that changed it."""
+    records: list[DnsRecordPlan] = []
+    seen: dict[str, str] = {}
+    for template in templates:
+        used = placeholders_in(template)
+        if not any(name in used for name in _BRANCH_SPECIFIC):
+            raise PlanError(
+                f"DNS template {template!r} does not depend on the branch, so every branch "
+                "would share one record",
+                hint="include {.Branch} or {.Slug} in each dns.records template",
+            )
+        rendered = render(template, values)
+        clean = _sanitize(rendered)
+        record_label = _fit(
+            clean,
+            changed=changed or clean != rendered,
+            limit=DNS_LABEL_MAX,
+            key=f"{identity}\0{template}",
+        )
+        if record_label in seen:
+            raise PlanError(
+                f"DNS templates {seen[record_label]!r} and {template!r} give the same record "
+                f"{record_label!r} for branch {branch!r}",
+                hint="make each dns.records template distinct",
+            )
+        seen[record_label] = template
+        fqdn = f"{record_label}.{zone.rstrip('.')}" if zone else None
+        if fqdn is not None and len(fqdn) > 253:
+            raise PlanError(
+                f"DNS name {fqdn!r} is longer than 253 characters",
+                hint="shorten the record template or the zone",
+            )
+        records.append(DnsRecordPlan(template=template, label=record_label, fqdn=fqdn))
+    return records
+
+
+def _image_tag(text: str) -> str:
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).lstrip(".-")[:IMAGE_TAG_MAX]
+    return tag or "untagged"
+
+
+def derive(
+    *,
+    app: str,
+    branch: str,
+    commit: str,
+    kind: str,
+    environment: str,
+    fixed_namespace: str | None = None,
+    images: Mapping[str, str] | None = None,
+    dns_templates: Sequence[str] = (),
+    dns_zone: str | None = None,
+) -> NamePlan:
+    """Derive every name for one branch; raise PlanError when one cannot be valid."""
+    if not branch:
+        raise PlanError("the branch name is empty", hint="pass --branch or run inside a git checkout")
+    if not is_dns_label(app, 30) or _SEP in app:
+        raise PlanError(
+            f"app name {app!r} is not a DNS label of at most 30 characters",
+            hint="set app: in deploytag.yaml to e.g. 'guestbook'",
+        )
+    # The identity of an environment is app + raw branch; every derived name
+    # hashes it, so names from different branches never meet.
+    identity = f"{app}\0{branch}"
+    clean = _sanitize(branch)
+    changed = clean != branch
+
+    def fit(prefix: str, limit: int) -> str:
+        return _fit(f"{prefix}{clean}", changed=changed, limit=limit, key=identity)
+
+    slug = fit("", DNS_LABEL_MAX - len(app) - 1)
+    if fixed_namespace is not None:
+        if not is_dns_label(fixed_namespace):
+            raise PlanError(
+                f"namespace {fixed_namespace!r} for branch {branch!r} is not a valid DNS label",
+                hint="use lowercase letters, digits and '-', at most 63 characters",
+            )
+        namespace = fixed_namespace
+    else:
+        namespace = fit(f"{app}-", DNS_LABEL_MAX)
+    release = fit(f"{app}-", HELM_RELEASE_MAX)
+    # PostgreSQL folds unquoted identifiers to lower case; [a-z0-9_] needs no
+    # quoting in psql, migrations or URLs. 3 bytes are kept for the role's "_rw".
+    database = fit(f"{app}-", POSTGRES_IDENT_MAX - 3).replace("-", "_")
+    role = database + "_rw"
+    short = commit[:8] if commit else "nocommit"
+    values = {
+        "Branch": branch,
+        "App": app,
+        "Slug": slug,
+        "Commit": commit,
+        "ShortCommit": short,
+        "Namespace": namespace,
+        "Environment": environment,
+    }
+    image_refs = [
+        ImageRef(
+            name=name,
+            repository=repo,
+            tags=[_image_tag(f"{slug}-{short}"), _image_tag(slug)],
+        )
+        for name, repo in sorted((images or {}).items())
+    ]
+    records = _dns_records(
+        dns_templates,
+        values={**values, "Branch": clean},
+        changed=changed,
+        identity=identity,
+        zone=dns_zone,
+        branch=branch,
+    )
+    return NamePlan(
+        app=app,
+        branch=branch,
+        commit=commit,
+        kind=kind,
+        environment=environment,
+        slug=slug,
+        namespace=namespace,
+        release=release,
+        database=database,
+        database_role=role,
+        secret_name=f"{app}-env",
+        lease_name=f"deploytag-{namespace}",
+        images=image_refs,
+        dns_records=records,
+        template_values=values,
+    )

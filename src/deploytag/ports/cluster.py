@@ -1,0 +1,210 @@
+"""The Cluster port: everything DeployTag asks of the Kubernetes API.
+
+Split into one Protocol per capability so a step names only what it uses and a
+test double implements only what it must. ``Cluster`` is their union, which the
+real adapter (``adapters.kubernetes``) and the in-memory fake
+(``adapters.memory``) both implement, and which one contract suite
+(``tests/contract/test_cluster_contract.py``) checks against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "deploytag"
+ENVIRONMENT_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
+ANNOTATION_PREFIX = "deploytag.dev/"
+
+
+@dataclass(frozen=True)
+class NamespaceInfo:
+    name: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    phase: str = "Active"  # "Active" or "Terminating"
+    created_at: str = ""  # RFC 3339, as the API server reports it
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    namespace: str
+    name: str
+    holder: str
+    duration_seconds: int
+    renewed_at: float  # seconds since the epoch
+    transitions: int = 0
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    ready: bool
+    restart_count: int = 0
+    waiting_reason: str = ""  # ImagePullBackOff, CrashLoopBackOff, ...
+    waiting_message: str = ""
+    terminated_reason: str = ""
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class PodState:
+    name: str
+    phase: str  # Pending, Running, Succeeded, Failed, Unknown
+    ready: bool
+    containers: Sequence[ContainerState] = ()
+    conditions: Mapping[str, str] = field(default_factory=dict)  # type -> status
+    unschedulable_reason: str = ""  # the scheduler's message when Pending
+    owner: str = ""  # kind/name of the controller that owns it
+
+
+@dataclass(frozen=True)
+class WorkloadState:
+    """A Deployment or StatefulSet (or DaemonSet) and whether its rollout is done."""
+
+    kind: str
+    name: str
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    observed_generation_current: bool
+    conditions: Mapping[str, str] = field(default_factory=dict)  # type -> "status: message"
+    selector: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def rolled_out(self) -> bool:
+        return (
+            self.observed_generation_current
+            and self.updated >= self.desired
+            and self.ready >= self.desired
+            and self.available >= self.desired
+        )
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    object_kind: str
+    object_name: str
+    type: str  # Normal or Warning
+    reason: str
+    message: str
+    count: int = 1
+    last_seen: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """What verify prints when a rollout fails: enough to fix it without kubectl."""
+
+    workloads: Sequence[WorkloadState]
+    pods: Sequence[PodState]
+    events: Sequence[EventRecord]
+    logs: Mapping[str, str]  # "pod/container" -> last lines
+
+
+@dataclass(frozen=True)
+class ServiceAddress:
+    name: str
+    type: str  # ClusterIP, LoadBalancer, NodePort
+    hostnames: Sequence[str] = ()  # load balancer hostnames or IPs
+    ports: Sequence[int] = ()
+
+
+class Namespaces(Protocol):
+    def get_namespace(self, *, name: str) -> NamespaceInfo | None: ...
+
+    def ensure_namespace(
+        self, *, name: str, labels: Mapping[str, str], annotations: Mapping[str, str]
+    ) -> NamespaceInfo:
+        """Create the namespace or merge the given labels/annotations into it."""
+        ...
+
+    def patch_namespace_annotations(
+        self, *, name: str, annotations: Mapping[str, str | None]
+    ) -> NamespaceInfo:
+        """Merge-patch annotations; a value of None removes the key."""
+        ...
+
+    def list_namespaces(self, *, label_selector: str) -> list[NamespaceInfo]: ...
+
+    def delete_namespace(self, *, name: str, wait: bool, timeout_seconds: float) -> bool:
+        """Delete it; with ``wait``, return True once it is gone, False on timeout.
+
+        Deleting a namespace that does not exist is not an error (returns True).
+        """
+        ...
+
+
+class Secrets(Protocol):
+    def apply_secret(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        data: Mapping[str, str],
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+    ) -> None:
+        """Create or replace an Opaque Secret with exactly these keys."""
+        ...
+
+    def get_secret_keys(self, *, namespace: str, name: str) -> list[str] | None:
+        """Key names only (never values); None when the Secret does not exist."""
+        ...
+
+
+class Quotas(Protocol):
+    def apply_resource_quota(
+        self, *, namespace: str, name: str, hard: Mapping[str, str], labels: Mapping[str, str]
+    ) -> None: ...
+
+    def apply_limit_range(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        default_limits: Mapping[str, str],
+        default_requests: Mapping[str, str],
+        labels: Mapping[str, str],
+    ) -> None: ...
+
+    def delete_quotas(self, *, namespace: str, name: str) -> None:
+        """Remove the ResourceQuota and LimitRange of that name (the off switch)."""
+        ...
+
+
+class Leases(Protocol):
+    def try_acquire_lease(
+        self, *, namespace: str, name: str, holder: str, duration_seconds: int, now: float
+    ) -> LeaseInfo | None:
+        """Take the lease if free, expired or already ours; None if someone else holds it.
+
+        Must be atomic against concurrent callers (create-or-conflict, and
+        resourceVersion-checked replace on the real API).
+        """
+        ...
+
+    def get_lease(self, *, namespace: str, name: str) -> LeaseInfo | None: ...
+
+    def release_lease(self, *, namespace: str, name: str, holder: str) -> None:
+        """Give the lease up if we still hold it; no-op otherwise."""
+        ...
+
+
+class Workloads(Protocol):
+    def list_workloads(self, *, namespace: str) -> list[WorkloadState]: ...
+
+    def list_services(self, *, namespace: str) -> list[ServiceAddress]: ...
+
+    def collect_diagnostics(self, *, namespace: str, log_lines: int) -> Diagnostics: ...
+
+
+class Cluster(Namespaces, Secrets, Quotas, Leases, Workloads, Protocol):
+    """All the capabilities above, as one real cluster provides them."""
+
+    def describe(self) -> str:
+        """Where this talks to (context and server), for messages; no secrets."""
+        ...

@@ -1,0 +1,36 @@
+"""Shared fixtures: the real helm binaries (Helm 4 and, when set up, Helm 3)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "guestbook"
+
+
+def helm_binaries() -> list[Path]:
+    """Every helm we can test against: .tools/helm4, .tools/helm3, else the one on PATH."""
+    found = [p for p in (ROOT / ".tools/helm4/helm", ROOT / ".tools/helm3/helm") if p.is_file()]
+    if not found:
+        on_path = shutil.which("helm")
+        if on_path:
+            found.append(Path(on_path))
+    return found
+
+
+@pytest.fixture(params=helm_binaries() or [None], ids=lambda p: p.parent.name if p else "no-helm")
+def helm_bin(request: pytest.FixtureRequest) -> Path:
+    """Each available helm in turn; the test is skipped where none is installed."""
+    if request.param is None:
+        pytest.skip("helm is not installed: run tools/setup.sh")
+    return Path(request.param)
+
+
+@pytest.fixture
+def tools_path() -> str:
+    """PATH with the repository's .tools/bin first, as the CLI sees it after setup."""
+    return os.pathsep.join([str(ROOT / ".tools/bin"), os.environ.get("PATH", "")])
