@@ -187,6 +187,23 @@ class Leases(Protocol):
         """
         ...
 
+    def take_over_lease(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        holder: str,
+        duration_seconds: int,
+        now: float,
+        previous_holder: str,
+    ) -> LeaseInfo | None:
+        """Take the lease from ``previous_holder`` even if unexpired (``--supersede``).
+
+        Succeeds only if ``previous_holder`` still holds it (resourceVersion-checked
+        replace); None when the holder changed meanwhile, so the caller re-reads.
+        """
+        ...
+
     def get_lease(self, *, namespace: str, name: str) -> LeaseInfo | None: ...
 
     def release_lease(self, *, namespace: str, name: str, holder: str) -> None:

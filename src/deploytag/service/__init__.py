@@ -1,0 +1,1 @@
+"""Service layer: one function per user-facing operation, orchestrating steps."""

@@ -1,0 +1,1 @@
+"""One module per pipeline step. Steps use ports and core only (import-linter checks)."""

@@ -1,0 +1,56 @@
+"""Providers found through entry points, the built-ins included (like httpie's plugins).
+
+A new secret store or cluster provider is a module in any installed package
+that declares an entry point in the ``deploytag.secret_stores`` or
+``deploytag.clusters`` group.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from deploytag.core.errors import ConfigError
+
+# Used when DeployTag runs from a source tree without installed metadata.
+BUILTINS: dict[str, dict[str, str]] = {
+    "deploytag.secret_stores": {
+        "file": "deploytag.adapters.filesecrets:FileSecretStore",
+        "aws": "deploytag.adapters.aws:AwsSecretsManagerStore",
+    },
+    "deploytag.clusters": {
+        "kubernetes": "deploytag.adapters.kubernetes:KubernetesCluster",
+        "memory": "deploytag.adapters.memory:MemoryCluster",
+    },
+}
+
+_CONFIG_KEYS = {"deploytag.secret_stores": "secrets.provider", "deploytag.clusters": "cluster.provider"}
+
+
+def available(group: str) -> dict[str, str]:
+    found = dict(BUILTINS.get(group, {}))
+    for ep in entry_points(group=group):
+        found[ep.name] = ep.value
+    return found
+
+
+def load_provider(group: str, name: str) -> Any:
+    """The class registered as ``name`` in ``group``; ConfigError listing the choices."""
+    choices = available(group)
+    target = choices.get(name)
+    if target is None:
+        raise ConfigError(
+            f"unknown provider {name!r} for {_CONFIG_KEYS.get(group, group)}",
+            hint=f"use one of: {', '.join(sorted(choices))}",
+        )
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        extra = "aws" if "boto" in str(e) else "kubernetes" if "kubernetes" in str(e) else "all"
+        raise ConfigError(
+            f"provider {name!r} needs a package that is not installed ({e.name})",
+            hint=f"pip install 'deploytag[{extra}]'",
+        ) from e
+    return getattr(module, attr)

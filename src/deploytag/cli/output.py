@@ -1,0 +1,200 @@
+"""Rendering service results for people (text, rich) and for CI (json).
+
+Progress and diagnostics go to stderr, results to stdout, so
+`deploytag deploy -o json | jq` works while a person still sees the steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import click
+
+OUTCOME_MARK = {"changed": "✓", "unchanged": "=", "skipped": "-", "failed": "✗"}
+
+
+def emit_json(data: Mapping[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def _table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=True, header_style="bold", box=None, pad_edge=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console(soft_wrap=False, width=max(100, _width())).print(table)
+
+
+def _width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((120, 20)).columns
+
+
+def plan_text(p: Mapping[str, Any]) -> None:
+    if not p["deploy"]:
+        click.echo(f"skip: {p['skipped_reason']} (nothing to deploy)")
+        return
+    rows = [
+        ("branch", f"{p['branch']} ({p['branch_source']})"),
+        ("commit", p["commit"] or "(none)"),
+        ("environment", f"{p['environment']} ({p['kind']})"),
+        ("namespace", p["namespace"]),
+        ("release", p["release"]),
+    ]
+    rows += [(f"image {i['name']}", ", ".join(f"{i['repository']}:{t}" for t in i["tags"])) for i in p["images"]]
+    if p["secret_ids"]:
+        keys = p["secret_keys"]
+        shown = ", ".join(keys) if keys is not None else "(read at deploy; --read-secrets lists them)"
+        rows.append(("secret", f"{p['secret_name']} from {p['secret_provider']} {', '.join(p['secret_ids'])}"))
+        rows.append(("secret keys", shown))
+    if p["database"]:
+        db = p["database"]
+        rows.append(("database", f"{db['engine']} {db['name']} (role {db['role']})"))
+    rows += [("dns", f"{r['fqdn'] or r['name']}  ← {r['template']}") for r in p["dns_records"]]
+    rows.append(("chart", p["chart"] or ""))
+    rows += [("values", layer) for layer in p["values_layers"]]
+    if p["rendered_dir"]:
+        rows.append(("rendered", f"{len(p['manifests'])} manifests in {p['rendered_dir']}"))
+    _table(None, ("", ""), [(k, str(v)) for k, v in rows])
+    if p["rendered_dir"]:
+        findings_text(p["findings"])
+
+
+def findings_text(findings: Sequence[Mapping[str, Any]]) -> None:
+    if not findings:
+        click.echo("lint: no findings")
+        return
+    rows = [
+        (f["severity"], f["rule"], f"{f['kind']}/{f['name']}", f["field"], f["message"]) for f in findings
+    ]
+    _table(f"lint: {len(findings)} findings", ("severity", "rule", "object", "field", "what to do"), rows)
+
+
+def rules_text(rules: Sequence[Mapping[str, str]]) -> None:
+    _table(None, ("rule", "default", "checks"), [(r["rule"], r["default"], r["description"]) for r in rules])
+
+
+def config_text(rows: Sequence[Mapping[str, Any]], *, explain: bool) -> None:
+    if explain:
+        _table(None, ("key", "value", "source"), [(r["key"], _short(r["value"]), r["source"]) for r in rows])
+    else:
+        for r in rows:
+            click.echo(f"{r['key']} = {_short(r['value'])}")
+
+
+def values_text(data: Mapping[str, Any], *, explain: bool) -> None:
+    if not explain:
+        import yaml
+
+        click.echo(yaml.safe_dump(data["values"], sort_keys=False).rstrip())
+        return
+    click.echo("layers (lowest first): " + "; ".join(data["layers"]))
+    rows = []
+    for item in data["keys"]:
+        over = ", ".join(item.get("overrides", []))
+        rows.append((item["key"], _short(item["value"]), item["source"], over))
+    _table(None, ("key", "value", "source", "overrides"), rows)
+
+
+def render_text(data: Mapping[str, Any]) -> None:
+    click.echo(f"rendered {len(data['manifests'])} manifests into {data['rendered_dir']}")
+    for m in data["manifests"]:
+        click.echo(f"  {m['file']}: {m['kind']}/{m['name']}")
+
+
+def deploy_text(report: Any) -> None:
+    head = {
+        "succeeded": "deployed", "unchanged": "up to date", "failed": "FAILED",
+        "skipped": "skipped", "superseded": "superseded",
+    }[report.outcome]
+    if report.outcome == "skipped":
+        click.echo(f"skip: {report.error}")
+        return
+    rev = f" revision {report.revision}" if report.revision else ""
+    click.echo(f"{head}: {report.branch} -> namespace {report.namespace}, release {report.release}{rev} "
+               f"({report.seconds:.1f} s)")
+    for url in report.urls:
+        click.echo(f"  {url}")
+    if report.digest:
+        click.echo(report.digest, err=True)
+
+
+def destroy_text(report: Any) -> None:
+    if report.outcome == "skipped":
+        click.echo(f"skip: {report.error}")
+        return
+    for r in report.removed:
+        state = "gone" if r.verified_gone else "STILL PRESENT"
+        was = "removed" if r.existed else "absent"
+        click.echo(f"{r.what} {r.name}: {was}, verified {state}")
+    if report.outcome == "absent":
+        click.echo(f"nothing to remove for {report.branch} ({report.seconds:.1f} s)")
+    elif report.outcome == "removed":
+        click.echo(f"destroyed {report.namespace} ({report.seconds:.1f} s)")
+
+
+def environments_text(rows: Sequence[Any]) -> None:
+    if not rows:
+        click.echo("no environments")
+        return
+    _table(None, ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "urls"), [
+        (r.namespace, r.branch, r.environment, r.commit, r.outcome, r.revision, r.updated_at, " ".join(r.urls))
+        for r in rows
+    ])
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class StderrProgress:
+    """One line per finished step with its timing; a spinner for the running step on a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self._console = Console(stderr=True, highlight=False)
+        self._status: Any = None
+
+    def step_started(self, *, step: str) -> None:
+        if self._console.is_terminal:
+            self._status = self._console.status(f"{step}…")
+            self._status.start()
+
+    def step_finished(self, *, step: str, outcome: str, seconds: float, detail: str) -> None:
+        self._stop()
+        mark = OUTCOME_MARK.get(outcome, "?")
+        self._console.print(f"{mark} {step:<10} {seconds:6.2f} s  {detail}", markup=False)
+
+    def note(self, *, text: str) -> None:
+        self._console.print(f"  {text}", markup=False)
+
+    def _stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+@contextlib.contextmanager
+def progress(*, enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        from deploytag.ports.progress import SilentProgress
+
+        yield SilentProgress()
+        return
+    listener = StderrProgress()
+    try:
+        yield listener
+    finally:
+        listener._stop()
+        sys.stderr.flush()

@@ -1,0 +1,73 @@
+"""Which branch and commit a run is for, and which environment that branch gets.
+
+Resolution order: ``--branch``/``--commit`` flags, then CI variables (GitHub
+Actions, GitLab CI, CircleCI), then git (done by the service through the git
+adapter, since reading a repository is I/O).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from deploytag.core.config import BranchRules
+
+
+@dataclass(frozen=True)
+class BranchRef:
+    branch: str
+    commit: str
+    source: str  # "flag", "github", "gitlab", "circleci", "git"
+
+
+@dataclass(frozen=True)
+class EnvironmentMatch:
+    kind: str  # "preview" or "permanent"
+    environment: str  # "preview" or the permanent environment's name
+    rule: str  # the pattern or branch name that matched
+    fixed_namespace: str | None = None
+    min_replicas: int | None = None  # lint expectation; None for previews
+
+
+def from_ci(environ: Mapping[str, str]) -> BranchRef | None:
+    """The branch a CI system is building, or None outside CI (or on a tag)."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        # On pull_request events GITHUB_REF_NAME is "123/merge"; the head ref is the branch.
+        branch = environ.get("GITHUB_HEAD_REF") or ""
+        if not branch and environ.get("GITHUB_REF_TYPE", "branch") == "branch":
+            branch = environ.get("GITHUB_REF_NAME", "")
+        if branch:
+            return BranchRef(branch=branch, commit=environ.get("GITHUB_SHA", ""), source="github")
+    if environ.get("GITLAB_CI") == "true":
+        branch = environ.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or environ.get("CI_COMMIT_BRANCH", "")
+        if branch:
+            return BranchRef(branch=branch, commit=environ.get("CI_COMMIT_SHA", ""), source="gitlab")
+    if environ.get("CIRCLECI") == "true":
+        branch = environ.get("CIRCLE_BRANCH", "")
+        if branch:
+            return BranchRef(branch=branch, commit=environ.get("CIRCLE_SHA1", ""), source="circleci")
+    return None
+
+
+def match_environment(branch: str, rules: BranchRules) -> EnvironmentMatch | None:
+    """Permanent environments first (exact name, then glob), then preview patterns."""
+    permanent = rules.permanent.get(branch)
+    rule = branch
+    if permanent is None:
+        for pattern, env in rules.permanent.items():
+            if fnmatch.fnmatchcase(branch, pattern):
+                permanent, rule = env, pattern
+                break
+    if permanent is not None:
+        return EnvironmentMatch(
+            kind="permanent",
+            environment=permanent.environment,
+            rule=rule,
+            fixed_namespace=permanent.namespace,
+            min_replicas=permanent.min_replicas,
+        )
+    for pattern in rules.previews:
+        if fnmatch.fnmatchcase(branch, pattern):
+            return EnvironmentMatch(kind="preview", environment="preview", rule=pattern)
+    return None

@@ -1,0 +1,14 @@
+"""Reading the app repository's git state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+
+class GitReader(Protocol):
+    def current_branch(self, *, repo: Path) -> str | None:
+        """The checked-out branch, or None on a detached HEAD."""
+        ...
+
+    def head_commit(self, *, repo: Path) -> str | None: ...

@@ -1,0 +1,176 @@
+"""`deploytag deploy`: plan -> test -> namespace -> quota -> secrets -> release -> verify.
+
+Later capabilities (images, database, DNS) are steps inserted into
+``deploy_steps``; each is an idempotent ensure, so a killed run converges when
+started again. Progress and the outcome are recorded on the namespace.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import socket
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from deploytag.core.branch import BranchRef
+from deploytag.core.config import LoadedConfig
+from deploytag.core.errors import DeployTagError, VerifyError
+from deploytag.ports.progress import ProgressListener
+from deploytag.ports.providers import Providers
+from deploytag.service.pipeline import StepRecord, run_steps
+from deploytag.service.resolve import target_for
+from deploytag.steps.chartvalues import injected_values
+from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
+from deploytag.steps.lock import LeaseKeeper, SupersededError
+from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
+from deploytag.steps.release import ReleaseStep
+from deploytag.steps.secrets import SecretsStep
+from deploytag.steps.testgate import TestGate
+from deploytag.steps.verify import VerifyStep
+
+log = logging.getLogger(__name__)
+
+DEPLOY_SCHEMA = "deploytag.deploy/v1"
+
+
+@dataclass
+class DeployReport:
+    schema: str
+    outcome: str  # succeeded, unchanged, failed, skipped, superseded
+    branch: str
+    commit: str
+    environment: str | None = None
+    namespace: str | None = None
+    release: str | None = None
+    revision: int | None = None
+    urls: list[str] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+    digest: str | None = None
+    exception: DeployTagError | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("exception")
+        return data
+
+
+def deploy_steps() -> list[Step]:
+    return [NamespaceStep(), QuotaStep(), SecretsStep(), ReleaseStep(), VerifyStep()]
+
+
+def new_run_id(clock_now: float) -> str:
+    stamp = datetime.datetime.fromtimestamp(clock_now, tz=datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{socket.gethostname()[:20]}-{os.getpid()}-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def deploy(
+    *,
+    loaded: LoadedConfig,
+    providers: Providers,
+    ref: BranchRef,
+    options: DeployOptions,
+    progress: ProgressListener,
+) -> DeployReport:
+    clock = providers.clock
+    started = clock.monotonic()
+    report = DeployReport(schema=DEPLOY_SCHEMA, outcome="skipped", branch=ref.branch, commit=ref.commit)
+    target = target_for(ref, loaded)
+    if target.match is None or target.names is None:
+        report.error = f"branch {ref.branch!r} matches no deploy rule; nothing to do"
+        return report
+    names = target.names
+    report.environment, report.namespace, report.release = names.environment, names.namespace, names.release
+    ctx = RunContext(
+        loaded=loaded,
+        names=names,
+        match=target.match,
+        providers=providers,
+        options=options,
+        progress=progress,
+        run_id=new_run_id(clock.now()),
+        injected_values=injected_values(names, target.match, loaded),
+    )
+    records: list[StepRecord] = []
+    keeper: LeaseKeeper | None = None
+    namespace_ready = False
+    try:
+        existing = providers.cluster.get_namespace(name=names.namespace)
+        check_ownership(existing, ctx)
+        ctx.previous = dict(existing.annotations) if existing else {}
+        run_steps(ctx, [TestGate()], records)
+        keeper = LeaseKeeper(
+            leases=providers.cluster,
+            clock=clock,
+            namespace=loaded.config.cluster.lock_namespace,
+            name=names.lease_name,
+            holder=ctx.run_id,
+            duration_seconds=loaded.config.cluster.lock_seconds,
+        )
+        wait = options.lock_wait_seconds
+        keeper.acquire(
+            wait_seconds=loaded.config.cluster.lock_wait_seconds if wait is None else wait,
+            supersede=options.supersede,
+            progress=progress,
+        )
+        lease = keeper
+
+        def record_progress(record: StepRecord) -> None:
+            nonlocal namespace_ready
+            namespace_ready = namespace_ready or record.name == "namespace"
+            if namespace_ready:
+                _patch(ctx, {annotation("progress"): dumps(_progress(ctx, records, "running"))})
+
+        run_steps(ctx, deploy_steps(), records, before_each=lease.check, after_each=record_progress)
+        report.outcome = "unchanged" if ctx.unchanged else "succeeded"
+    except SupersededError as e:
+        report.outcome, report.error, report.exception = "superseded", str(e), None
+    except DeployTagError as e:
+        report.outcome, report.error, report.exception = "failed", str(e), e
+        if isinstance(e, VerifyError):
+            report.digest = e.digest
+    finally:
+        if namespace_ready and report.outcome != "superseded":
+            _record_outcome(ctx, records, report.outcome)
+        if keeper is not None:
+            keeper.release()
+    report.revision = ctx.release.revision if ctx.release else None
+    report.urls = ctx.urls
+    report.steps = [asdict(r) for r in records]
+    report.seconds = round(clock.monotonic() - started, 3)
+    return report
+
+
+def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:
+    return {"run": ctx.run_id, "state": state, "steps": {r.name: r.outcome for r in records}}
+
+
+def _record_outcome(ctx: RunContext, records: list[StepRecord], outcome: str) -> None:
+    now = datetime.datetime.fromtimestamp(ctx.providers.clock.now(), tz=datetime.UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    values: dict[str, str | None] = {
+        annotation("progress"): dumps(_progress(ctx, records, outcome)),
+        annotation("outcome"): "succeeded" if outcome in ("succeeded", "unchanged") else outcome,
+        annotation("updated-at"): stamp,
+    }
+    if outcome in ("succeeded", "unchanged"):
+        values.update(ctx.record)
+        values[annotation("commit")] = ctx.names.commit
+        values[annotation("deployed-at")] = stamp
+        if ctx.release is not None:
+            values[annotation("revision")] = str(ctx.release.revision)
+    else:
+        # A failed run must not leave a fingerprint that makes the next run skip helm.
+        values[annotation("fingerprint")] = None
+    try:
+        _patch(ctx, values)
+    except DeployTagError as e:
+        log.warning("could not record the outcome on namespace %s: %s", ctx.names.namespace, e)
+
+
+def _patch(ctx: RunContext, values: dict[str, str | None]) -> None:
+    ctx.providers.cluster.patch_namespace_annotations(name=ctx.names.namespace, annotations=values)

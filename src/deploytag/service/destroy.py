@@ -1,0 +1,156 @@
+"""`deploytag destroy`: remove everything deploy created and report what was verified gone."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from deploytag.core.branch import BranchRef
+from deploytag.core.config import LoadedConfig
+from deploytag.core.errors import ClusterError, DeployTagError, PlanError
+from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from deploytag.ports.progress import ProgressListener
+from deploytag.ports.providers import Providers
+from deploytag.service.deploy import new_run_id
+from deploytag.service.resolve import target_for
+from deploytag.steps.context import annotation
+from deploytag.steps.lock import LeaseKeeper
+
+log = logging.getLogger(__name__)
+
+DESTROY_SCHEMA = "deploytag.destroy/v1"
+
+
+@dataclass
+class Removed:
+    what: str  # "helm release", "namespace", "lease"
+    name: str
+    existed: bool
+    verified_gone: bool
+
+
+@dataclass
+class DestroyReport:
+    schema: str
+    outcome: str  # removed, absent, failed, skipped
+    branch: str
+    namespace: str | None = None
+    removed: list[Removed] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+    exception: DeployTagError | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("exception")
+        return data
+
+
+def destroy(
+    *,
+    loaded: LoadedConfig,
+    providers: Providers,
+    ref: BranchRef,
+    progress: ProgressListener,
+    allow_permanent: bool = False,
+    timeout_seconds: int = 300,
+) -> DestroyReport:
+    clock = providers.clock
+    started = clock.monotonic()
+    report = DestroyReport(schema=DESTROY_SCHEMA, outcome="skipped", branch=ref.branch)
+    target = target_for(ref, loaded)
+    if target.names is None:
+        report.error = f"branch {ref.branch!r} matches no deploy rule; nothing to destroy"
+        return report
+    names = target.names
+    report.namespace = names.namespace
+    cluster, helm, kube = providers.cluster, providers.helm, providers.kube_target
+    try:
+        if names.kind == "permanent" and not allow_permanent:
+            raise PlanError(
+                f"{names.namespace} is the permanent {names.environment} environment",
+                hint="pass --allow-permanent if you really mean to remove it",
+            )
+        existing = cluster.get_namespace(name=names.namespace)
+        if existing is not None:
+            if existing.labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+                raise PlanError(
+                    f"namespace {names.namespace} is not managed by DeployTag; refusing to delete it",
+                    hint="remove it by hand if it is really yours",
+                )
+            recorded = existing.annotations.get(annotation("branch"))
+            if recorded is not None and recorded != names.branch:
+                raise PlanError(
+                    f"namespace {names.namespace} belongs to branch {recorded!r}, not {names.branch!r}",
+                    hint="pass the branch that namespace was deployed for",
+                )
+        keeper = LeaseKeeper(
+            leases=cluster,
+            clock=clock,
+            namespace=loaded.config.cluster.lock_namespace,
+            name=names.lease_name,
+            holder=new_run_id(clock.now()),
+            duration_seconds=loaded.config.cluster.lock_seconds,
+        )
+        # Destroy always wins: a deploy still running for a deleted branch is pointless.
+        keeper.acquire(wait_seconds=0, supersede=True, progress=progress)
+        try:
+            _remove(report, names.release, names.namespace, providers, progress, timeout_seconds)
+        finally:
+            keeper.release()
+        lease_left = cluster.get_lease(namespace=loaded.config.cluster.lock_namespace, name=names.lease_name)
+        report.removed.append(Removed("lease", names.lease_name, True, lease_left is None))
+        existed = any(r.existed for r in report.removed if r.what != "lease")
+        report.outcome = "removed" if existed else "absent"
+        not_gone = [f"{r.what} {r.name}" for r in report.removed if not r.verified_gone]
+        if not_gone:
+            raise ClusterError(
+                f"still present after destroy: {', '.join(not_gone)}",
+                hint="run destroy again; if it persists, check finalizers with kubectl get -o yaml",
+            )
+    except DeployTagError as e:
+        report.outcome, report.error, report.exception = "failed", str(e), e
+    _ = helm, kube
+    report.seconds = round(clock.monotonic() - started, 3)
+    return report
+
+
+def _remove(
+    report: DestroyReport,
+    release: str,
+    namespace: str,
+    providers: Providers,
+    progress: ProgressListener,
+    timeout_seconds: int,
+) -> None:
+    clock = providers.clock
+    helm, kube, cluster = providers.helm, providers.kube_target, providers.cluster
+    progress.step_started(step="release")
+    t0 = clock.monotonic()
+    existed = False
+    if cluster.get_namespace(name=namespace) is not None:
+        existed = helm.uninstall(
+            release=release, namespace=namespace, timeout_seconds=timeout_seconds, target=kube
+        )
+    gone = cluster.get_namespace(name=namespace) is None or (
+        helm.status(release=release, namespace=namespace, target=kube) is None
+    )
+    report.removed.append(Removed("helm release", release, existed, gone))
+    progress.step_finished(
+        step="release",
+        outcome="changed" if existed else "unchanged",
+        seconds=clock.monotonic() - t0,
+        detail="uninstalled" if existed else "no release",
+    )
+    progress.step_started(step="namespace")
+    t0 = clock.monotonic()
+    ns_existed = cluster.get_namespace(name=namespace) is not None
+    gone = cluster.delete_namespace(name=namespace, wait=True, timeout_seconds=timeout_seconds)
+    report.removed.append(Removed("namespace", namespace, ns_existed, gone))
+    progress.step_finished(
+        step="namespace",
+        outcome="changed" if ns_existed else "unchanged",
+        seconds=clock.monotonic() - t0,
+        detail=("deleted" if gone else "still terminating") if ns_existed else "absent",
+    )

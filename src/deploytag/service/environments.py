@@ -1,0 +1,62 @@
+"""`deploytag list`: environments are namespaces labelled as ours; one label-selected call."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from deploytag.core.config import LoadedConfig
+from deploytag.ports.cluster import ENVIRONMENT_SELECTOR, NamespaceInfo
+from deploytag.ports.providers import Providers
+from deploytag.steps.context import annotation
+from deploytag.steps.namespace import APP_LABEL
+
+
+@dataclass
+class EnvironmentRow:
+    namespace: str
+    app: str
+    branch: str
+    kind: str
+    environment: str
+    commit: str
+    outcome: str
+    revision: str
+    created_at: str
+    updated_at: str
+    urls: list[str] = field(default_factory=list)
+    phase: str = "Active"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_environments(*, loaded: LoadedConfig | None, providers: Providers, all_apps: bool) -> list[EnvironmentRow]:
+    selector = ENVIRONMENT_SELECTOR
+    if loaded is not None and not all_apps:
+        selector += f",{APP_LABEL}={loaded.config.app}"
+    rows = [_row(ns) for ns in providers.cluster.list_namespaces(label_selector=selector)]
+    return sorted(rows, key=lambda r: (r.app, r.kind != "permanent", r.branch))
+
+
+def _row(ns: NamespaceInfo) -> EnvironmentRow:
+    a = ns.annotations
+    try:
+        urls = json.loads(a.get(annotation("urls"), "[]"))
+    except ValueError:
+        urls = []
+    return EnvironmentRow(
+        namespace=ns.name,
+        app=ns.labels.get(APP_LABEL, ""),
+        branch=a.get(annotation("branch"), ""),
+        kind=ns.labels.get("deploytag.dev/kind", ""),
+        environment=ns.labels.get("deploytag.dev/environment", ""),
+        commit=a.get(annotation("commit"), "")[:8],
+        outcome=a.get(annotation("outcome"), ""),
+        revision=a.get(annotation("revision"), ""),
+        created_at=a.get(annotation("created-at"), ns.created_at),
+        updated_at=a.get(annotation("updated-at"), ""),
+        urls=urls if isinstance(urls, list) else [],
+        phase=ns.phase,
+    )

@@ -1,0 +1,90 @@
+"""Read-only inspection: effective configuration, values with provenance, render, lint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from deploytag.core.branch import BranchRef
+from deploytag.core.config import LoadedConfig
+from deploytag.core.errors import PlanError
+from deploytag.core.lint import RULES
+from deploytag.ports.providers import Providers
+from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, render_release
+from deploytag.service.resolve import Target, target_for
+from deploytag.service.wiring import Invocation, load
+
+
+def explain_config(inv: Invocation) -> list[dict[str, Any]]:
+    """Every leaf setting with its value and where it came from."""
+    loaded = load(inv)
+    values = _flatten(loaded.config.model_dump(mode="json"))
+    return [
+        {"key": key, "value": value, "source": loaded.sources.get(key, "default")}
+        for key, value in values.items()
+    ]
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def deployable(ref: BranchRef, loaded: LoadedConfig) -> Target:
+    target = target_for(ref, loaded)
+    if target.match is None:
+        raise PlanError(
+            f"branch {ref.branch!r} matches no deploy rule, so it has no release to show",
+            hint="pass --branch with a branch that matches branches.previews or branches.permanent",
+        )
+    return target
+
+
+def render_manifests(
+    *, loaded: LoadedConfig, providers: Providers, ref: BranchRef, output_dir: Path | None,
+    set_values: dict[str, str],
+) -> dict[str, Any]:
+    target = deployable(ref, loaded)
+    out = output_dir or loaded.root / DEFAULT_RENDER_DIR
+    rendered = render_release(loaded=loaded, providers=providers, target=target, output_dir=out,
+                              set_values=set_values)
+    files = list(rendered.files)
+    return {
+        "rendered_dir": str(rendered.directory),
+        "files": [str(f.relative_to(rendered.directory)) for f in files],
+        "manifests": [
+            {
+                "kind": str(m.get("kind", "")),
+                "name": str((m.get("metadata") or {}).get("name", "")),
+                "file": src or "",
+            }
+            for m, src in zip(rendered.manifests, _sources(rendered), strict=False)
+        ],
+    }
+
+
+def _sources(rendered: Any) -> list[str | None]:
+    sources = getattr(rendered, "sources", None)
+    if sources is not None:
+        return [str(s) if s is not None else None for s in sources]
+    return [None] * len(rendered.manifests)
+
+
+def lint_branch(
+    *, loaded: LoadedConfig, providers: Providers, ref: BranchRef, set_values: dict[str, str]
+) -> dict[str, Any]:
+    target = deployable(ref, loaded)
+    out = loaded.root / DEFAULT_RENDER_DIR
+    rendered = render_release(loaded=loaded, providers=providers, target=target, output_dir=out,
+                              set_values=set_values)
+    findings = lint_rendered(loaded, target, rendered)
+    return {"branch": ref.branch, "findings": [asdict(f) for f in findings]}
+
+
+def rules_table() -> list[dict[str, str]]:
+    return [{"rule": rid, "default": r.default, "description": r.description} for rid, r in RULES.items()]

@@ -1,0 +1,183 @@
+"""`deploytag plan`: what a deploy of this branch would do. No cluster, no cloud."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploytag.core.branch import BranchRef
+from deploytag.core.config import LoadedConfig
+from deploytag.core.errors import DeployTagError
+from deploytag.core.lint import Finding, lint_manifests
+from deploytag.ports.helm import RenderedChart
+from deploytag.ports.providers import Providers
+from deploytag.service.resolve import Target, target_for
+from deploytag.steps.chartvalues import chart_dir, injected_values, set_overrides, values_files
+
+log = logging.getLogger(__name__)
+
+PLAN_SCHEMA = "deploytag.plan/v1"
+DEFAULT_RENDER_DIR = Path(".deploytag") / "rendered"
+
+
+@dataclass
+class PlanResult:
+    """The documented `plan --output json` schema (docs/plan.md); field order is the output order."""
+
+    schema: str
+    branch: str
+    commit: str
+    branch_source: str
+    deploy: bool
+    skipped_reason: str | None = None
+    environment: str | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    release: str | None = None
+    slug: str | None = None
+    images: list[dict[str, Any]] = field(default_factory=list)
+    secret_name: str | None = None
+    secret_provider: str | None = None
+    secret_ids: list[str] = field(default_factory=list)
+    secret_keys: list[str] | None = None
+    database: dict[str, str] | None = None
+    dns_records: list[dict[str, str | None]] = field(default_factory=list)
+    chart: str | None = None
+    values_layers: list[str] = field(default_factory=list)
+    rendered_dir: str | None = None
+    manifests: list[dict[str, str]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def plan(
+    *,
+    loaded: LoadedConfig,
+    providers: Providers,
+    ref: BranchRef,
+    render: bool = True,
+    output_dir: Path | None = None,
+    set_values: dict[str, str] | None = None,
+    read_secrets: bool = False,
+) -> PlanResult:
+    target = target_for(ref, loaded)
+    result = PlanResult(
+        schema=PLAN_SCHEMA,
+        branch=ref.branch,
+        commit=ref.commit,
+        branch_source=ref.source,
+        deploy=target.match is not None,
+    )
+    if target.match is None or target.names is None:
+        rules = ", ".join([*loaded.config.branches.permanent, *loaded.config.branches.previews])
+        result.skipped_reason = f"branch {ref.branch!r} matches no rule ({rules})"
+        return result
+    _fill_names(result, target, loaded)
+    result.secret_keys = _secret_keys(loaded, providers, read_secrets)
+    chart = chart_dir(loaded)
+    files = values_files(loaded, target.match.environment)
+    result.chart = str(chart)
+    result.values_layers = [
+        f"chart {chart / 'values.yaml'}",
+        *(f"file {p}" for p in files),
+        "injected by DeployTag",
+        *(["--set"] if set_overrides(loaded, set_values or {}) else []),
+    ]
+    if render:
+        out = output_dir or loaded.root / DEFAULT_RENDER_DIR
+        rendered = render_release(
+            loaded=loaded, providers=providers, target=target, output_dir=out, set_values=set_values or {}
+        )
+        result.rendered_dir = str(rendered.directory)
+        result.manifests = [
+            {
+                "kind": str(m.get("kind", "")),
+                "name": str((m.get("metadata") or {}).get("name", "")),
+                "file": str(f.relative_to(rendered.directory)),
+            }
+            for m, f in _pair(rendered)
+        ]
+        result.findings = [asdict(f) for f in lint_rendered(loaded, target, rendered)]
+    return result
+
+
+def render_release(
+    *, loaded: LoadedConfig, providers: Providers, target: Target, output_dir: Path, set_values: dict[str, str]
+) -> RenderedChart:
+    from deploytag.core.values import deep_merge, nest_set_values
+
+    assert target.match is not None and target.names is not None
+    chart = chart_dir(loaded)
+    values = deep_merge(
+        injected_values(target.names, target.match, loaded),
+        nest_set_values(set_overrides(loaded, set_values)),
+    )
+    providers.helm.dependency_build(chart=chart)
+    return providers.helm.template(
+        chart=chart,
+        release=target.names.release,
+        namespace=target.names.namespace,
+        values_files=values_files(loaded, target.match.environment),
+        values=values,
+        output_dir=output_dir,
+    )
+
+
+def lint_rendered(loaded: LoadedConfig, target: Target, rendered: RenderedChart) -> list[Finding]:
+    assert target.match is not None
+    return lint_manifests(
+        list(rendered.manifests),
+        severity=loaded.config.lint.severity,
+        min_replicas=target.match.min_replicas,
+        sources=[_source_of(rendered, i) for i in range(len(rendered.manifests))],
+    )
+
+
+def _source_of(rendered: RenderedChart, index: int) -> str | None:
+    pairs = _pair(rendered)
+    return str(pairs[index][1].relative_to(rendered.directory)) if index < len(pairs) else None
+
+
+def _pair(rendered: RenderedChart) -> list[tuple[Any, Path]]:
+    """Manifests with the file each was written to (several may share one file)."""
+    files = getattr(rendered, "sources", None)
+    if files is not None:
+        return list(zip(rendered.manifests, files, strict=False))
+    if len(rendered.files) == len(rendered.manifests):
+        return list(zip(rendered.manifests, rendered.files, strict=True))
+    return [(m, rendered.directory) for m in rendered.manifests]
+
+
+def _fill_names(result: PlanResult, target: Target, loaded: LoadedConfig) -> None:
+    names = target.names
+    assert names is not None and target.match is not None
+    cfg = loaded.config
+    result.environment = names.environment
+    result.kind = names.kind
+    result.namespace = names.namespace
+    result.release = names.release
+    result.slug = names.slug
+    result.images = [{"name": i.name, "repository": i.repository, "tags": list(i.tags)} for i in names.images]
+    result.secret_provider = cfg.secrets.provider
+    result.secret_ids = list(cfg.secrets.ids)
+    result.secret_name = names.secret_name if cfg.secrets.ids else None
+    if cfg.database.engine:
+        result.database = {"engine": cfg.database.engine, "name": names.database, "role": names.database_role}
+    result.dns_records = [
+        {"template": r.template, "name": r.label, "fqdn": r.fqdn} for r in names.dns_records
+    ]
+
+
+def _secret_keys(loaded: LoadedConfig, providers: Providers, read_secrets: bool) -> list[str] | None:
+    """Key names only. A cloud store is read only when asked: plan needs no cloud."""
+    cfg = loaded.config.secrets
+    if not cfg.ids or (cfg.provider != "file" and not read_secrets):
+        return None
+    try:
+        return providers.secret_store.describe_keys(ids=cfg.ids)
+    except DeployTagError:
+        raise

@@ -1,0 +1,75 @@
+"""What a run of the pipeline carries from step to step."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from deploytag.core.branch import EnvironmentMatch
+from deploytag.core.config import LoadedConfig
+from deploytag.core.naming import NamePlan
+from deploytag.ports.cluster import ANNOTATION_PREFIX
+from deploytag.ports.helm import ReleaseInfo
+from deploytag.ports.progress import ProgressListener
+from deploytag.ports.providers import Providers
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    atomic: bool = False
+    supersede: bool = False
+    skip_tests: bool = False
+    adopt: bool = False
+    force: bool = False  # redeploy even when nothing changed
+    timeout_seconds: int | None = None  # overrides chart.timeout_seconds
+    set_values: Mapping[str, str] = field(default_factory=dict)
+    lock_wait_seconds: int | None = None
+
+
+@dataclass
+class RunContext:
+    loaded: LoadedConfig
+    names: NamePlan
+    match: EnvironmentMatch
+    providers: Providers
+    options: DeployOptions
+    progress: ProgressListener
+    run_id: str
+    # Filled in as steps run:
+    injected_values: dict[str, Any] = field(default_factory=dict)
+    secret_versions: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+    previous: Mapping[str, str] = field(default_factory=dict)  # namespace annotations before this run
+    fingerprint: str = ""
+    unchanged: bool = False  # the release matches the fingerprint: skip helm and verify
+    release: ReleaseInfo | None = None
+    previous_revision: int | None = None
+    urls: list[str] = field(default_factory=list)
+    record: dict[str, str] = field(default_factory=dict)  # annotations to write at the end
+
+    @property
+    def timeout_seconds(self) -> int:
+        return self.options.timeout_seconds or self.loaded.config.chart.timeout_seconds
+
+
+def annotation(key: str) -> str:
+    return ANNOTATION_PREFIX + key
+
+
+def dumps(value: Any) -> str:
+    """Compact, stable JSON for annotations."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class StepResult:
+    outcome: str  # changed, unchanged, skipped
+    detail: str = ""
+
+
+class Step(Protocol):
+    name: str
+
+    def run(self, ctx: RunContext) -> StepResult: ...

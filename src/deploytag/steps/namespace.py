@@ -1,0 +1,98 @@
+"""Step 7: one namespace per branch, labelled as ours, with default quota and limits."""
+
+from __future__ import annotations
+
+from deploytag.core.errors import PlanError
+from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
+from deploytag.steps.context import RunContext, StepResult, annotation
+
+APP_LABEL = "deploytag.dev/app"
+KIND_LABEL = "deploytag.dev/kind"
+ENVIRONMENT_LABEL = "deploytag.dev/environment"
+QUOTA_NAME = "deploytag-default"
+
+
+def environment_labels(ctx: RunContext) -> dict[str, str]:
+    return {
+        MANAGED_BY_LABEL: MANAGED_BY_VALUE,
+        APP_LABEL: ctx.names.app,
+        KIND_LABEL: ctx.names.kind,
+        ENVIRONMENT_LABEL: ctx.names.environment,
+    }
+
+
+def check_ownership(existing: NamespaceInfo | None, ctx: RunContext) -> None:
+    """Never adopt a namespace that belongs to someone else or to another branch."""
+    if existing is None:
+        return
+    recorded = existing.annotations.get(annotation("branch"))
+    if existing.labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+        if ctx.options.adopt:
+            return
+        raise PlanError(
+            f"namespace {existing.name} exists and is not managed by DeployTag",
+            hint="pass --adopt to take it over, or set a different namespace in deploytag.yaml",
+        )
+    if recorded is not None and recorded != ctx.names.branch:
+        raise PlanError(
+            f"namespace {existing.name} is recorded for branch {recorded!r}, not {ctx.names.branch!r}",
+            hint="destroy that environment first or give this branch another namespace",
+        )
+    if existing.phase == "Terminating":
+        raise PlanError(
+            f"namespace {existing.name} is still being deleted",
+            hint="wait for the previous destroy to finish, then run deploy again",
+        )
+
+
+class NamespaceStep:
+    name = "namespace"
+
+    def run(self, ctx: RunContext) -> StepResult:
+        cluster = ctx.providers.cluster
+        existing = cluster.get_namespace(name=ctx.names.namespace)
+        check_ownership(existing, ctx)
+        now = ctx.providers.clock.now()
+        annotations = {
+            annotation("branch"): ctx.names.branch,
+            annotation("app"): ctx.names.app,
+            annotation("release"): ctx.names.release,
+            annotation("run"): ctx.run_id,
+        }
+        if existing is None or annotation("created-at") not in existing.annotations:
+            annotations[annotation("created-at")] = _rfc3339(now)
+        labels = environment_labels(ctx)
+        cluster.ensure_namespace(name=ctx.names.namespace, labels=labels, annotations=annotations)
+        if existing is None:
+            return StepResult("changed", f"created {ctx.names.namespace}")
+        same = all(existing.labels.get(k) == v for k, v in labels.items())
+        return StepResult("unchanged" if same else "changed", ctx.names.namespace)
+
+
+class QuotaStep:
+    name = "quota"
+
+    def run(self, ctx: RunContext) -> StepResult:
+        quota = ctx.loaded.config.cluster.quota
+        cluster = ctx.providers.cluster
+        if not quota.enabled:
+            cluster.delete_quotas(namespace=ctx.names.namespace, name=QUOTA_NAME)
+            return StepResult("skipped", "cluster.quota.enabled is false")
+        labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+        cluster.apply_resource_quota(
+            namespace=ctx.names.namespace, name=QUOTA_NAME, hard=quota.hard, labels=labels
+        )
+        cluster.apply_limit_range(
+            namespace=ctx.names.namespace,
+            name=QUOTA_NAME,
+            default_limits=quota.default_limits,
+            default_requests=quota.default_requests,
+            labels=labels,
+        )
+        return StepResult("changed", ", ".join(f"{k}={v}" for k, v in sorted(quota.hard.items())))
+
+
+def _rfc3339(epoch: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,136 @@
+"""The name plan: valid for every system, deterministic, injective (property tests)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from deploytag.core.errors import PlanError
+from deploytag.core.naming import (
+    DNS_LABEL_MAX,
+    HELM_RELEASE_MAX,
+    POSTGRES_IDENT_MAX,
+    NamePlan,
+    derive,
+    is_dns_label,
+)
+
+PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+TEMPLATES = ["{.Branch}-guest-server-frontend-aws", "{.Branch}-guest-server-server-aws", "api-{.Slug}"]
+
+branches = st.text(min_size=1, max_size=200)
+realistic = st.from_regex(r"(feature|bug|epic)/[A-Za-z0-9._/-]{1,80}", fullmatch=True)
+
+
+def plan_for(branch: str, app: str = "guestbook") -> NamePlan:
+    return derive(
+        app=app, branch=branch, commit="0123456789abcdef", kind="preview", environment="preview",
+        images={"app": "registry.example.com/guestbook"}, dns_templates=TEMPLATES, dns_zone="example.com",
+    )
+
+
+def all_names(p: NamePlan) -> tuple[str, ...]:
+    return (p.namespace, p.release, p.database, p.database_role, p.slug,
+            *(r.label for r in p.dns_records), *(t for i in p.images for t in i.tags))
+
+
+@settings(max_examples=400)
+@given(st.one_of(branches, realistic))
+def test_every_name_is_valid_for_its_system(branch: str) -> None:
+    p = plan_for(branch)
+    assert is_dns_label(p.namespace, DNS_LABEL_MAX)
+    assert is_dns_label(p.release, HELM_RELEASE_MAX)
+    assert is_dns_label(p.slug, DNS_LABEL_MAX)
+    for name in (p.database, p.database_role):
+        assert PG_IDENT.match(name) and len(name.encode()) <= POSTGRES_IDENT_MAX
+    for record in p.dns_records:
+        assert is_dns_label(record.label)
+        assert record.fqdn == f"{record.label}.example.com"
+    for image in p.images:
+        assert all(IMAGE_TAG.match(tag) for tag in image.tags)
+
+
+@settings(max_examples=400)
+@given(st.one_of(branches, realistic), st.one_of(branches, realistic))
+def test_two_branches_never_share_a_name(a: str, b: str) -> None:
+    assume(a != b)
+    pa, pb = plan_for(a), plan_for(b)
+    for name_a, name_b in zip(all_names(pa), all_names(pb), strict=True):
+        assert name_a != name_b
+
+
+@given(st.one_of(branches, realistic))
+def test_deterministic(branch: str) -> None:
+    assert plan_for(branch) == plan_for(branch)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("feature/login", "feature-login"),
+        ("Feature/Login", "feature/login"),
+        ("feature/login", "feature/login/"),
+        ("bug/a--b", "bug/a-b"),
+        ("feature/" + "x" * 80, "feature/" + "x" * 81),
+        ("feature/é", "feature/e"),
+    ],
+)
+def test_near_collisions_are_told_apart(a: str, b: str) -> None:
+    assert set(all_names(plan_for(a))).isdisjoint(all_names(plan_for(b)))
+
+
+def test_clean_branch_is_used_as_is_and_readable() -> None:
+    p = plan_for("hotfix-1")
+    assert p.namespace == "guestbook-hotfix-1"
+    assert p.release == "guestbook-hotfix-1"
+    assert p.database == "guestbook_hotfix_1"
+    assert p.dns_records[0].label == "hotfix-1-guest-server-frontend-aws"
+
+
+def test_sanitised_branch_gets_a_hash_suffix() -> None:
+    p = plan_for("feature/login")
+    assert re.fullmatch(r"guestbook-feature-login--[0-9a-f]{8}", p.namespace)
+    assert p.dns_records[0].label.startswith("feature-login-guest-server-frontend-aws--")
+
+
+def test_long_branch_is_truncated_within_every_limit() -> None:
+    p = plan_for("feature/" + "a" * 300)
+    assert len(p.namespace) == DNS_LABEL_MAX
+    assert len(p.release) == HELM_RELEASE_MAX
+
+
+def test_fixed_namespace_is_kept_and_validated() -> None:
+    p = derive(app="guestbook", branch="main", commit="", kind="permanent", environment="staging",
+               fixed_namespace="guestbook-staging")
+    assert p.namespace == "guestbook-staging"
+    with pytest.raises(PlanError, match="not a valid DNS label"):
+        derive(app="guestbook", branch="main", commit="", kind="permanent", environment="staging",
+               fixed_namespace="Guestbook_Staging")
+
+
+def test_unknown_placeholder_is_an_error_naming_it() -> None:
+    with pytest.raises(PlanError, match=r"unknown placeholder \{\.Brnch\}") as info:
+        derive(app="guestbook", branch="feature/x", commit="", kind="preview", environment="preview",
+               dns_templates=["{.Brnch}-web"])
+    assert "{.Branch}" in str(info.value)
+
+
+def test_template_without_branch_would_collide_and_is_refused() -> None:
+    with pytest.raises(PlanError, match="does not depend on the branch"):
+        derive(app="guestbook", branch="feature/x", commit="", kind="preview", environment="preview",
+               dns_templates=["{.App}-web"])
+
+
+def test_two_templates_giving_one_record_are_refused() -> None:
+    with pytest.raises(PlanError, match="give the same record"):
+        derive(app="guestbook", branch="feature-x", commit="", kind="preview", environment="preview",
+               dns_templates=["{.Branch}-web", "{.Branch}-web"])
+
+
+def test_empty_branch_is_refused() -> None:
+    with pytest.raises(PlanError, match="empty"):
+        plan_for("")
