@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what it needs (tools/setup.sh),
+# then format check, lint, types, import layers, and pytest against Helm 4 and Helm 3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh --helm3
+export PATH="$PWD/.tools/bin:$PATH"
+.venv/bin/ruff format --check src tests bench examples
+.venv/bin/ruff check src tests bench examples
+.venv/bin/mypy
+.venv/bin/lint-imports
+.venv/bin/pytest "$@"
