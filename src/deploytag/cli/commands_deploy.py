@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from deploytag.cli import output
+import deploytag.cli.output as output
 from deploytag.cli.state import EXIT, CliState, parse_set, pass_state
 from deploytag.core.errors import ExitStatus
 
@@ -55,6 +55,7 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
         else:
             output.deploy_text(report)
         if report.exception is not None:
+            output.error_line(report.error)
             EXIT["status"] = report.exception.exit_status
 
     @cli.command()
@@ -81,6 +82,7 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
         else:
             output.destroy_text(report)
         if report.exception is not None:
+            output.error_line(report.error)
             EXIT["status"] = report.exception.exit_status
 
     @cli.command(name="list")

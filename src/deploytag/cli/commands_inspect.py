@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from deploytag.cli import output
+import deploytag.cli.output as output
 from deploytag.cli.state import EXIT, CliState, parse_set, pass_state
 from deploytag.core.errors import ExitStatus
 

@@ -17,6 +17,12 @@ import click
 OUTCOME_MARK = {"changed": "✓", "unchanged": "=", "skipped": "-", "failed": "✗"}
 
 
+def error_line(message: str | None) -> None:
+    """The one-line error on stderr, also when the report went to stdout as JSON."""
+    if message:
+        click.echo(f"deploytag: error: {message}", err=True)
+
+
 def emit_json(data: Mapping[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 

@@ -198,11 +198,26 @@ class ClusterConfig(_Model):
     quota: QuotaConfig = Field(default_factory=QuotaConfig)
 
 
+class ToolsConfig(_Model):
+    helm: str = Field(
+        default="helm",
+        description="helm binary (Helm 3 or 4): a name looked up on PATH, or a path",
+    )
+
+
 class LintConfig(_Model):
     severity: dict[str, Severity] = Field(
         default_factory=dict,
         description="rule id -> off/warn/error; rules not named use their default (warn)",
     )
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _yaml_off_is_false(cls, v: Any) -> Any:
+        # YAML 1.1 reads a bare `off` as false; people write it unquoted.
+        if isinstance(v, dict):
+            return {k: "off" if val is False else val for k, val in v.items()}
+        return v
 
 
 class Config(_Model):
@@ -218,6 +233,7 @@ class Config(_Model):
     dns: DnsConfig = Field(default_factory=DnsConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     lint: LintConfig = Field(default_factory=LintConfig)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
     ttl_hours: float | None = Field(
         default=168,
         gt=0,

@@ -86,6 +86,12 @@ class SecretStoreError(DeployTagError):
     exit_status = ExitStatus.SECRETS
 
 
+class RetryableSecretStoreError(SecretStoreError):
+    """The store was throttled, failed (5xx) or unreachable: trying again may succeed."""
+
+    retryable = True
+
+
 class ReleaseError(DeployTagError):
     exit_status = ExitStatus.RELEASE
 

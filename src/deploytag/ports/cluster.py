@@ -73,14 +73,19 @@ class WorkloadState:
     observed_generation_current: bool
     conditions: Mapping[str, str] = field(default_factory=dict)  # type -> "status: message"
     selector: Mapping[str, str] = field(default_factory=dict)
+    # Pods of every revision (status.replicas); above ``updated`` while old pods still run.
+    total: int | None = None
 
     @property
     def rolled_out(self) -> bool:
+        """kubectl rollout status's rule: current spec observed, every pod updated and
+        available, and no pod of an older revision left."""
         return (
             self.observed_generation_current
             and self.updated >= self.desired
             and self.ready >= self.desired
             and self.available >= self.desired
+            and (self.total is None or self.total <= self.updated)
         )
 
 

@@ -22,8 +22,10 @@ from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
-from deploytag.steps.chartvalues import injected_values
+from deploytag.steps.chartvalues import injected_values, release_layers
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
+
+__all__ = ["DeployOptions", "DeployReport", "deploy", "deploy_steps"]
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
 from deploytag.steps.release import ReleaseStep
@@ -99,6 +101,7 @@ def deploy(
     keeper: LeaseKeeper | None = None
     namespace_ready = False
     try:
+        preflight(ctx)
         existing = providers.cluster.get_namespace(name=names.namespace)
         check_ownership(existing, ctx)
         ctx.previous = dict(existing.annotations) if existing else {}
@@ -143,6 +146,19 @@ def deploy(
     report.steps = [asdict(r) for r in records]
     report.seconds = round(clock.monotonic() - started, 3)
     return report
+
+
+def preflight(ctx: RunContext) -> None:
+    """Everything that can be checked before the first side effect (DESIGN: plan before side effects).
+
+    The chart and values files exist and parse, helm is installed, the secret
+    store can be built, the cluster answers.
+    """
+    release_layers(ctx.loaded, ctx.names, ctx.match, injected=ctx.injected_values,
+                   set_values=ctx.options.set_values)
+    ctx.providers.helm.version()
+    if ctx.loaded.config.secrets.ids:
+        _ = ctx.providers.secret_store
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from deploytag.ports.providers import Providers
 from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, render_release
 from deploytag.service.resolve import Target, target_for
 from deploytag.service.wiring import Invocation, load
+from deploytag.steps.chartvalues import injected_values, release_layers
 
 
 def explain_config(inv: Invocation) -> list[dict[str, Any]]:
@@ -88,3 +89,45 @@ def lint_branch(
 
 def rules_table() -> list[dict[str, str]]:
     return [{"rule": rid, "default": r.default, "description": r.description} for rid, r in RULES.items()]
+
+
+def explain_values(*, loaded: LoadedConfig, ref: BranchRef, set_values: dict[str, str]) -> dict[str, Any]:
+    """The merged values and, per leaf, the layer that set it and the layers it overrode."""
+    from deploytag.core.values import explain, mask_secrets
+
+    target = deployable(ref, loaded)
+    assert target.names is not None and target.match is not None
+    layers = release_layers(
+        loaded, target.names, target.match,
+        injected=injected_values(target.names, target.match, loaded), set_values=set_values,
+    )
+    explained = mask_secrets(explain(layers))
+    keys = []
+    for path, origin in sorted(explained.origins.items()):
+        keys.append({
+            "key": path,
+            "value": _lookup(explained.merged, path, origin.masked),
+            "source": f"{origin.layer.kind} {origin.layer.source}",
+            "overrides": [f"{o.kind} {o.source}" for o in origin.overridden],
+            "masked": origin.masked,
+        })
+    return {
+        "branch": ref.branch,
+        "release": target.names.release,
+        "layers": [f"{layer.kind} {layer.source}" for layer in layers],
+        "values": explained.merged,
+        "keys": keys,
+        "removed": sorted(explained.removed),
+    }
+
+
+def _lookup(tree: Any, path: str, masked: bool) -> Any:
+    from deploytag.core.values import _split_path
+
+    node = tree
+    for part in _split_path(path):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return "***" if masked else None
+    return node

@@ -14,7 +14,14 @@ from deploytag.core.lint import Finding, lint_manifests
 from deploytag.ports.helm import RenderedChart
 from deploytag.ports.providers import Providers
 from deploytag.service.resolve import Target, target_for
-from deploytag.steps.chartvalues import chart_dir, injected_values, set_overrides, values_files
+from deploytag.steps.chartvalues import (
+    chart_dir,
+    injected_values,
+    release_layers,
+    set_overrides,
+    values_files,
+)
+from deploytag.steps.render import render_chart
 
 log = logging.getLogger(__name__)
 
@@ -108,21 +115,17 @@ def plan(
 def render_release(
     *, loaded: LoadedConfig, providers: Providers, target: Target, output_dir: Path, set_values: dict[str, str]
 ) -> RenderedChart:
-    from deploytag.core.values import deep_merge, nest_set_values
-
     assert target.match is not None and target.names is not None
-    chart = chart_dir(loaded)
-    values = deep_merge(
-        injected_values(target.names, target.match, loaded),
-        nest_set_values(set_overrides(loaded, set_values)),
+    layers = release_layers(
+        loaded, target.names, target.match,
+        injected=injected_values(target.names, target.match, loaded), set_values=set_values,
     )
-    providers.helm.dependency_build(chart=chart)
-    return providers.helm.template(
-        chart=chart,
+    return render_chart(
+        helm=providers.helm,
+        chart=chart_dir(loaded),
         release=target.names.release,
         namespace=target.names.namespace,
-        values_files=values_files(loaded, target.match.environment),
-        values=values,
+        layers=layers,
         output_dir=output_dir,
     )
 

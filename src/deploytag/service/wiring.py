@@ -52,8 +52,8 @@ def build_providers(
     secret_store: SecretStore | None = None,
 ) -> Providers:
     runner = runner or SubprocessRunner(extra_path=tool_path(inv))
-    helm_binary = inv.helm_binary or inv.environ.get("DEPLOYTAG_HELM") or "helm"
     cfg = loaded.config
+    helm_binary = inv.helm_binary or cfg.tools.helm
 
     def make_cluster() -> Cluster:
         if cluster is not None:

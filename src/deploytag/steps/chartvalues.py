@@ -17,6 +17,7 @@ from deploytag.core.branch import EnvironmentMatch
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ChartError
 from deploytag.core.naming import NamePlan
+from deploytag.core.values import ValuesLayer, build_layers
 
 
 def chart_dir(loaded: LoadedConfig) -> Path:
@@ -66,6 +67,19 @@ def injected_values(names: NamePlan, match: EnvironmentMatch, loaded: LoadedConf
 
 def set_overrides(loaded: LoadedConfig, extra: Mapping[str, str]) -> dict[str, str]:
     return {**loaded.config.chart.set, **extra}
+
+
+def release_layers(
+    loaded: LoadedConfig, names: NamePlan, match: EnvironmentMatch, *, injected: Mapping[str, Any],
+    set_values: Mapping[str, str],
+) -> list[ValuesLayer]:
+    """Every values layer of this release, lowest first, as helm will apply them."""
+    return build_layers(
+        chart=chart_dir(loaded),
+        values_files=values_files(loaded, match.environment),
+        injected=injected,
+        set_values=set_overrides(loaded, set_values),
+    )
 
 
 def digest_chart(chart: Path) -> str:

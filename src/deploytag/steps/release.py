@@ -7,13 +7,13 @@ from typing import Any
 
 import deploytag
 from deploytag.core.errors import ReleaseError
-from deploytag.core.values import nest_set_values
+from deploytag.core.values import ValuesLayer, helm_inputs
 from deploytag.steps.chartvalues import (
     chart_dir,
     digest_chart,
     file_digest,
     fingerprint,
-    set_overrides,
+    release_layers,
     values_files,
 )
 from deploytag.steps.context import RunContext, StepResult, annotation
@@ -21,12 +21,16 @@ from deploytag.steps.context import RunContext, StepResult, annotation
 log = logging.getLogger(__name__)
 
 
+def release_layers_of(ctx: RunContext) -> list[ValuesLayer]:
+    return release_layers(
+        ctx.loaded, ctx.names, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values
+    )
+
+
 def release_values(ctx: RunContext) -> dict[str, Any]:
     """Injected values with the --set overrides applied on top (helm's precedence)."""
-    from deploytag.core.values import deep_merge
-
-    overrides = nest_set_values(set_overrides(ctx.loaded, ctx.options.set_values))
-    return deep_merge(ctx.injected_values, overrides)
+    _, values = helm_inputs(release_layers_of(ctx))
+    return values
 
 
 def compute_fingerprint(ctx: RunContext) -> str:

@@ -1,0 +1,201 @@
+"""API objects (parsed JSON) to the port's records, and times to and from the wire.
+
+Pure functions over dicts, no SDK: every field is read defensively because
+status blocks are filled in by controllers over time and are often missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from deploytag.ports.cluster import (
+    ContainerState,
+    EventRecord,
+    LeaseInfo,
+    NamespaceInfo,
+    PodState,
+    ServiceAddress,
+    WorkloadState,
+)
+
+
+def micro_time(seconds: float) -> str:
+    """RFC 3339 with exactly six fraction digits: the only form the API's MicroTime accepts.
+
+    (The SDK's own datetime serialisation drops the fraction when it is zero,
+    which the API server rejects for Lease times.)
+    """
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: Any) -> float | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _strings(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (value or {}).items()}
+
+
+def namespace_info(obj: Mapping[str, Any]) -> NamespaceInfo:
+    meta = _meta(obj)
+    phase = (obj.get("status") or {}).get("phase") or "Active"
+    if meta.get("deletionTimestamp"):
+        phase = "Terminating"
+    return NamespaceInfo(
+        name=str(meta.get("name", "")),
+        labels=_strings(meta.get("labels")),
+        annotations=_strings(meta.get("annotations")),
+        phase=str(phase),
+        created_at=str(meta.get("creationTimestamp") or ""),
+    )
+
+
+def lease_info(*, namespace: str, name: str, obj: Mapping[str, Any]) -> LeaseInfo:
+    spec = obj.get("spec") or {}
+    renewed = parse_time(spec.get("renewTime")) or parse_time(spec.get("acquireTime")) or 0.0
+    return LeaseInfo(
+        namespace=namespace,
+        name=name,
+        holder=str(spec.get("holderIdentity") or ""),
+        duration_seconds=int(spec.get("leaseDurationSeconds") or 0),
+        renewed_at=renewed,
+        transitions=int(spec.get("leaseTransitions") or 0),
+    )
+
+
+def workload_state(kind: str, obj: Mapping[str, Any]) -> WorkloadState:
+    meta, spec, status = _meta(obj), obj.get("spec") or {}, obj.get("status") or {}
+    if kind == "DaemonSet":
+        desired = int(status.get("desiredNumberScheduled") or 0)
+        ready = int(status.get("numberReady") or 0)
+        updated = int(status.get("updatedNumberScheduled") or 0)
+        available = int(status.get("numberAvailable") or 0)
+        total = int(status.get("currentNumberScheduled") or 0)
+    else:
+        # spec.replicas defaults to 1 when left out of the manifest.
+        replicas = spec.get("replicas")
+        desired = 1 if replicas is None else int(replicas)
+        ready = int(status.get("readyReplicas") or 0)
+        updated = int(status.get("updatedReplicas") or 0)
+        # StatefulSets report availableReplicas only since 1.22; fall back to ready there.
+        available = int(status.get("availableReplicas", ready if kind == "StatefulSet" else 0) or 0)
+        total = int(status.get("replicas") or 0)
+    generation = int(meta.get("generation") or 0)
+    observed = int(status.get("observedGeneration") or 0)
+    conditions = {str(c.get("type")): _condition(c) for c in status.get("conditions") or [] if c.get("type")}
+    return WorkloadState(
+        kind=kind,
+        name=str(meta.get("name", "")),
+        desired=desired,
+        ready=ready,
+        updated=updated,
+        available=available,
+        observed_generation_current=observed >= generation,
+        conditions=conditions,
+        selector=_strings((spec.get("selector") or {}).get("matchLabels")),
+        total=total,
+    )
+
+
+def _condition(c: Mapping[str, Any]) -> str:
+    message = c.get("message") or c.get("reason") or ""
+    return f"{c.get('status', '')}: {message}" if message else str(c.get("status", ""))
+
+
+def service_address(obj: Mapping[str, Any]) -> ServiceAddress:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    ingress = (status.get("loadBalancer") or {}).get("ingress") or []
+    hosts = [str(i.get("hostname") or i.get("ip")) for i in ingress if i.get("hostname") or i.get("ip")]
+    return ServiceAddress(
+        name=str(_meta(obj).get("name", "")),
+        type=str(spec.get("type") or "ClusterIP"),
+        hostnames=tuple(hosts),
+        ports=tuple(int(p["port"]) for p in spec.get("ports") or [] if p.get("port") is not None),
+    )
+
+
+def container_state(status: Mapping[str, Any]) -> ContainerState:
+    state = status.get("state") or {}
+    waiting = state.get("waiting") or {}
+    # A crash-looping container is "waiting" now; why it died is in lastState.
+    terminated = state.get("terminated") or (status.get("lastState") or {}).get("terminated") or {}
+    exit_code = terminated.get("exitCode")
+    return ContainerState(
+        name=str(status.get("name", "")),
+        ready=bool(status.get("ready")),
+        restart_count=int(status.get("restartCount") or 0),
+        waiting_reason=str(waiting.get("reason") or ""),
+        waiting_message=str(waiting.get("message") or ""),
+        terminated_reason=str(terminated.get("reason") or ""),
+        exit_code=int(exit_code) if exit_code is not None else None,
+    )
+
+
+def pod_state(obj: Mapping[str, Any]) -> PodState:
+    meta, status = _meta(obj), obj.get("status") or {}
+    conditions = {str(c.get("type")): str(c.get("status")) for c in status.get("conditions") or []}
+    unschedulable = next(
+        (
+            str(c.get("message") or c.get("reason") or "")
+            for c in status.get("conditions") or []
+            if c.get("type") == "PodScheduled" and c.get("status") == "False"
+        ),
+        "",
+    )
+    # Init containers that finished fine are noise; one that fails blocks the pod and must show.
+    init = [
+        container_state(s)
+        for s in status.get("initContainerStatuses") or []
+        if ((s.get("state") or {}).get("terminated") or {}).get("exitCode") != 0
+    ]
+    containers = [container_state(s) for s in status.get("containerStatuses") or []]
+    owner = next(
+        (
+            f"{ref.get('kind')}/{ref.get('name')}"
+            for ref in meta.get("ownerReferences") or []
+            if ref.get("controller")
+        ),
+        "",
+    )
+    return PodState(
+        name=str(meta.get("name", "")),
+        phase=str(status.get("phase") or "Unknown"),
+        ready=conditions.get("Ready") == "True",
+        containers=tuple(init + containers),
+        conditions=conditions,
+        unschedulable_reason=unschedulable,
+        owner=owner,
+    )
+
+
+def event_record(obj: Mapping[str, Any]) -> EventRecord:
+    involved = obj.get("involvedObject") or {}
+    series = obj.get("series") or {}
+    last_seen = (
+        obj.get("lastTimestamp")
+        or series.get("lastObservedTime")
+        or obj.get("eventTime")
+        or obj.get("firstTimestamp")
+        or _meta(obj).get("creationTimestamp")
+        or ""
+    )
+    return EventRecord(
+        object_kind=str(involved.get("kind") or ""),
+        object_name=str(involved.get("name") or ""),
+        type=str(obj.get("type") or "Normal"),
+        reason=str(obj.get("reason") or ""),
+        message=str(obj.get("message") or ""),
+        count=int(obj.get("count") or series.get("count") or 1),
+        last_seen=str(last_seen),
+    )

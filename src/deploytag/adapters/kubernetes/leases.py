@@ -1,0 +1,158 @@
+"""Leases (coordination.k8s.io/v1): the per-environment lock, taken atomically.
+
+Atomicity comes from the API server, not from us: creation either succeeds or
+conflicts, and a takeover is a replace carrying the resourceVersion we read, so
+of two runs that both saw an expired lease exactly one replace succeeds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploytag.adapters.kubernetes.connection import Connection
+from deploytag.adapters.kubernetes.convert import lease_info, micro_time
+from deploytag.adapters.kubernetes.errors import ApiConflict, ApiNotFound, Op
+from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, LeaseInfo
+
+_GROUP = "coordination.k8s.io"
+# Create -> conflict -> read can find the lease deleted by its holder in between;
+# a few rounds settle that without looping forever against a flapping holder.
+_ROUNDS = 3
+
+
+class LeaseOps:
+    _conn: Connection
+
+    def try_acquire_lease(
+        self, *, namespace: str, name: str, holder: str, duration_seconds: int, now: float
+    ) -> LeaseInfo | None:
+        for _ in range(_ROUNDS):
+            try:
+                created = self._conn.json(
+                    _op("create", name, namespace),
+                    "coordination.create_namespaced_lease",
+                    namespace,
+                    _new_lease(name=name, holder=holder, duration_seconds=duration_seconds, now=now),
+                )
+                return lease_info(namespace=namespace, name=name, obj=created)
+            except ApiConflict:
+                pass  # it exists: see whether it is free, expired or already ours
+            try:
+                current = self._conn.json(
+                    _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
+                )
+            except ApiNotFound:
+                continue  # released between our create and read
+            seen = lease_info(namespace=namespace, name=name, obj=current)
+            if seen.holder and seen.holder != holder and seen.renewed_at + seen.duration_seconds > now:
+                return None
+            body = _taken_over(current, holder=holder, duration_seconds=duration_seconds, now=now)
+            try:
+                replaced = self._conn.json(
+                    _op("update", name, namespace),
+                    "coordination.replace_namespaced_lease",
+                    name,
+                    namespace,
+                    body,
+                )
+            except ApiConflict:
+                return None  # changed since our read: another run won the race
+            except ApiNotFound:
+                continue
+            return lease_info(namespace=namespace, name=name, obj=replaced)
+        return None
+
+    def take_over_lease(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        holder: str,
+        duration_seconds: int,
+        now: float,
+        previous_holder: str,
+    ) -> LeaseInfo | None:
+        try:
+            current = self._conn.json(
+                _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
+            )
+        except ApiNotFound:
+            return None  # nothing to take over: try_acquire_lease creates it
+        if lease_info(namespace=namespace, name=name, obj=current).holder != previous_holder:
+            return None
+        body = _taken_over(current, holder=holder, duration_seconds=duration_seconds, now=now)
+        try:
+            replaced = self._conn.json(
+                _op("update", name, namespace),
+                "coordination.replace_namespaced_lease",
+                name,
+                namespace,
+                body,
+            )
+        except (ApiConflict, ApiNotFound):
+            return None  # the holder changed since our read; the caller re-reads
+        return lease_info(namespace=namespace, name=name, obj=replaced)
+
+    def get_lease(self, *, namespace: str, name: str) -> LeaseInfo | None:
+        try:
+            obj = self._conn.json(
+                _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
+            )
+        except ApiNotFound:
+            return None
+        return lease_info(namespace=namespace, name=name, obj=obj)
+
+    def release_lease(self, *, namespace: str, name: str, holder: str) -> None:
+        try:
+            current = self._conn.json(
+                _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
+            )
+        except ApiNotFound:
+            return
+        if lease_info(namespace=namespace, name=name, obj=current).holder != holder:
+            return
+        version = (current.get("metadata") or {}).get("resourceVersion")
+        # Deleted rather than cleared so a removed environment leaves no Lease behind; the
+        # precondition keeps us from deleting one another run took over after we read it.
+        try:
+            self._conn.json(
+                _op("delete", name, namespace),
+                "coordination.delete_namespaced_lease",
+                name,
+                namespace,
+                body={"preconditions": {"resourceVersion": version}} if version else None,
+            )
+        except (ApiConflict, ApiNotFound):
+            return
+
+
+def _op(verb: str, name: str, namespace: str) -> Op:
+    return Op(verb=verb, resource="leases", name=name, namespace=namespace, group=_GROUP)
+
+
+def _new_lease(*, name: str, holder: str, duration_seconds: int, now: float) -> dict[str, Any]:
+    stamp = micro_time(now)
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE}},
+        "spec": {
+            "holderIdentity": holder,
+            "leaseDurationSeconds": duration_seconds,
+            "acquireTime": stamp,
+            "renewTime": stamp,
+            "leaseTransitions": 0,
+        },
+    }
+
+
+def _taken_over(current: dict[str, Any], *, holder: str, duration_seconds: int, now: float) -> dict[str, Any]:
+    """The read object with us as holder; its resourceVersion makes the replace conditional."""
+    spec = dict(current.get("spec") or {})
+    stamp = micro_time(now)
+    if spec.get("holderIdentity") != holder:
+        spec["acquireTime"] = stamp
+        spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + 1
+    spec.update(holderIdentity=holder, leaseDurationSeconds=duration_seconds, renewTime=stamp)
+    metadata = {k: v for k, v in (current.get("metadata") or {}).items() if k != "managedFields"}
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec}

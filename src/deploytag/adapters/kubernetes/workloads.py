@@ -1,0 +1,86 @@
+"""Reading what runs in an environment: workloads, services, and the failure digest."""
+
+from __future__ import annotations
+
+from deploytag.adapters.kubernetes.connection import Connection
+from deploytag.adapters.kubernetes.convert import (
+    event_record,
+    parse_time,
+    pod_state,
+    service_address,
+    workload_state,
+)
+from deploytag.adapters.kubernetes.errors import Op
+from deploytag.core.errors import DeployTagError
+from deploytag.ports.cluster import ContainerState, Diagnostics, PodState, ServiceAddress, WorkloadState
+
+_WORKLOAD_KINDS = (
+    ("Deployment", "deployments", "apps.list_namespaced_deployment"),
+    ("StatefulSet", "statefulsets", "apps.list_namespaced_stateful_set"),
+    ("DaemonSet", "daemonsets", "apps.list_namespaced_daemon_set"),
+)
+
+
+class WorkloadOps:
+    _conn: Connection
+
+    def list_workloads(self, *, namespace: str) -> list[WorkloadState]:
+        found: list[WorkloadState] = []
+        for kind, resource, method in _WORKLOAD_KINDS:
+            op = Op(verb="list", resource=resource, namespace=namespace, group="apps")
+            found += [workload_state(kind, item) for item in self._conn.items(op, method, namespace)]
+        return sorted(found, key=lambda w: (w.kind, w.name))
+
+    def list_services(self, *, namespace: str) -> list[ServiceAddress]:
+        op = Op(verb="list", resource="services", namespace=namespace)
+        items = self._conn.items(op, "core.list_namespaced_service", namespace)
+        return sorted((service_address(item) for item in items), key=lambda s: s.name)
+
+    def collect_diagnostics(self, *, namespace: str, log_lines: int) -> Diagnostics:
+        pods_op = Op(verb="list", resource="pods", namespace=namespace)
+        pods = sorted(
+            (pod_state(p) for p in self._conn.items(pods_op, "core.list_namespaced_pod", namespace)),
+            key=lambda p: p.name,
+        )
+        events_op = Op(verb="list", resource="events", namespace=namespace)
+        events = sorted(
+            (event_record(e) for e in self._conn.items(events_op, "core.list_namespaced_event", namespace)),
+            key=lambda e: parse_time(e.last_seen) or 0.0,
+        )
+        logs: dict[str, str] = {}
+        for pod in pods:
+            for container in pod.containers:
+                if container.ready and container.restart_count == 0:
+                    continue
+                text = self._logs(namespace=namespace, pod=pod, container=container, lines=log_lines)
+                if text is not None:
+                    logs[f"{pod.name}/{container.name}"] = text
+        return Diagnostics(
+            workloads=self.list_workloads(namespace=namespace), pods=pods, events=events, logs=logs
+        )
+
+    def _logs(self, *, namespace: str, pod: PodState, container: ContainerState, lines: int) -> str | None:
+        """The last lines of the crashed run if it restarted, else of the current one.
+
+        Best effort: a digest without logs still helps, so a refusal becomes a
+        note rather than an error, and a container that never started has none.
+        """
+        op = Op(verb="get", resource="pods/log", name=pod.name, namespace=namespace)
+        attempts = [True, False] if container.restart_count > 0 else [False]
+        problem = ""
+        for previous in attempts:
+            try:
+                return self._conn.text(
+                    op,
+                    "core.read_namespaced_pod_log",
+                    pod.name,
+                    namespace,
+                    container=container.name,
+                    tail_lines=max(lines, 1),
+                    previous=previous,
+                )
+            except DeployTagError as e:
+                problem = e.message
+        if container.waiting_reason and container.restart_count == 0:
+            return None  # ContainerCreating, ImagePullBackOff: nothing has run, so nothing logged
+        return f"(logs unavailable: {problem})"

@@ -1,0 +1,491 @@
+"""MemoryCluster: the Cluster port held in process memory.
+
+The fast stand-in for a Kubernetes API in unit tests, and the ``memory`` cluster
+provider for a dry demo. It mirrors what the real adapter does, not what would
+be convenient: objects live in namespaces that must exist, a deleted namespace
+is ``Terminating`` before it is gone, a Lease held by another is refused until it
+expires. The contract suite (``tests/contract/test_cluster_contract.py``) runs
+the same tests against this and the real adapter so the two cannot drift.
+
+Workloads, pods, events and logs are not produced by any controller here; tests
+seed them with ``add_workload``, ``add_pod``, ``add_service`` and ``add_event``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from deploytag.core.errors import ClusterError, NotFoundError, RetryableClusterError
+from deploytag.ports.cluster import (
+    Cluster,
+    Diagnostics,
+    EventRecord,
+    LeaseInfo,
+    NamespaceInfo,
+    PodState,
+    ServiceAddress,
+    WorkloadState,
+)
+
+if TYPE_CHECKING:
+    from deploytag.core.config import ClusterConfig
+
+# Namespaces every cluster starts with; Leases live in "default" by configuration.
+_BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# One selector term: "k", "!k", "k=v", "k==v", "k!=v", "k in (a,b)", "k notin (a,b)".
+_TERM = re.compile(
+    r"^\s*(?:(?P<absent>!)\s*(?P<akey>[^\s=!,()]+)"
+    r"|(?P<key>[^\s=!,()]+)\s*(?:(?P<op>==|=|!=)\s*(?P<value>[^\s,()]*)"
+    r"|\s+(?P<setop>in|notin)\s*\((?P<values>[^)]*)\))?)\s*$"
+)
+
+
+@dataclass
+class _Namespace:
+    name: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    created_at: str
+    terminating: bool = False
+    seen_terminating: bool = False  # observed once by a read; the next read finds it gone
+    deletion_blocked: bool = False  # a finalizer that never finishes (tests of the timeout)
+
+    def info(self) -> NamespaceInfo:
+        return NamespaceInfo(
+            name=self.name,
+            labels=dict(self.labels),
+            annotations=dict(self.annotations),
+            phase="Terminating" if self.terminating else "Active",
+            created_at=self.created_at,
+        )
+
+
+@dataclass
+class _Objects:
+    """Everything stored inside one namespace."""
+
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    quotas: dict[str, dict[str, str]] = field(default_factory=dict)
+    limit_ranges: dict[str, tuple[dict[str, str], dict[str, str]]] = field(default_factory=dict)
+    leases: dict[str, LeaseInfo] = field(default_factory=dict)
+    workloads: list[WorkloadState] = field(default_factory=list)
+    services: list[ServiceAddress] = field(default_factory=list)
+    pods: list[PodState] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+    logs: dict[str, str] = field(default_factory=dict)  # "pod/container" -> current log
+    previous_logs: dict[str, str] = field(default_factory=dict)  # of the last terminated run
+
+
+class MemoryCluster:
+    """The in-process Cluster. Thread-safe: every operation holds one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._namespaces: dict[str, _Namespace] = {}
+        self._objects: dict[str, _Objects] = {}
+        for name in _BUILTIN_NAMESPACES:
+            self._namespaces[name] = _Namespace(name, {}, {}, _rfc3339(time.time()))
+            self._objects[name] = _Objects()
+
+    @classmethod
+    def from_config(cls, *, config: ClusterConfig) -> MemoryCluster:
+        # Nothing to configure: kubeconfig and context mean nothing without a server.
+        del config
+        return cls()
+
+    def describe(self) -> str:
+        return "in-memory cluster (no API server; state lives only in this process)"
+
+    # ------------------------------------------------------------------ namespaces
+
+    def get_namespace(self, *, name: str) -> NamespaceInfo | None:
+        with self._lock:
+            ns = self._observe(name)
+            return ns.info() if ns else None
+
+    def ensure_namespace(
+        self, *, name: str, labels: Mapping[str, str], annotations: Mapping[str, str]
+    ) -> NamespaceInfo:
+        if not _DNS_LABEL.match(name) or len(name) > 63:
+            raise ClusterError(
+                f"namespace name {name!r} is not a valid DNS label",
+                hint="use at most 63 lowercase letters, digits and '-' (the naming plan derives these)",
+            )
+        with self._lock:
+            ns = self._namespaces.get(name)
+            if ns is None:
+                ns = _Namespace(name, dict(labels), dict(annotations), _rfc3339(time.time()))
+                self._namespaces[name] = ns
+                self._objects[name] = _Objects()
+                return ns.info()
+            ns.labels.update(labels)
+            ns.annotations.update(annotations)
+            if ns.terminating:
+                raise _terminating(name)
+            return ns.info()
+
+    def patch_namespace_annotations(
+        self, *, name: str, annotations: Mapping[str, str | None]
+    ) -> NamespaceInfo:
+        with self._lock:
+            ns = self._namespaces.get(name)
+            if ns is None:
+                raise _missing("namespace", name)
+            for key, value in annotations.items():
+                if value is None:
+                    ns.annotations.pop(key, None)
+                else:
+                    ns.annotations[key] = value
+            return ns.info()
+
+    def list_namespaces(self, *, label_selector: str) -> list[NamespaceInfo]:
+        match = _selector(label_selector)
+        with self._lock:
+            found = []
+            for name in sorted(self._namespaces):
+                ns = self._observe(name)
+                if ns is not None and match(ns.labels):
+                    found.append(ns.info())
+            return found
+
+    def delete_namespace(self, *, name: str, wait: bool, timeout_seconds: float) -> bool:
+        with self._lock:
+            ns = self._namespaces.get(name)
+            if ns is None:
+                return True
+            ns.terminating = True
+            if ns.deletion_blocked:
+                # The real adapter would poll until the deadline; nothing here can change meanwhile.
+                return not wait
+            if wait:
+                self._remove(name)
+            return True
+
+    # --------------------------------------------------------------------- secrets
+
+    def apply_secret(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        data: Mapping[str, str],
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+    ) -> None:
+        with self._lock:
+            objects = self._writable(namespace, "secrets", name)
+            objects.secrets[name] = dict(data)
+
+    def get_secret_keys(self, *, namespace: str, name: str) -> list[str] | None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            if objects is None or name not in objects.secrets:
+                return None
+            return sorted(objects.secrets[name])
+
+    def get_secret_data(self, *, namespace: str, name: str) -> dict[str, str] | None:
+        """For tests: the stored values (the port itself never returns them)."""
+        with self._lock:
+            objects = self._objects.get(namespace)
+            found = objects.secrets.get(name) if objects else None
+            return dict(found) if found is not None else None
+
+    # ---------------------------------------------------------------------- quotas
+
+    def apply_resource_quota(
+        self, *, namespace: str, name: str, hard: Mapping[str, str], labels: Mapping[str, str]
+    ) -> None:
+        with self._lock:
+            self._writable(namespace, "resourcequotas", name).quotas[name] = dict(hard)
+
+    def apply_limit_range(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        default_limits: Mapping[str, str],
+        default_requests: Mapping[str, str],
+        labels: Mapping[str, str],
+    ) -> None:
+        with self._lock:
+            objects = self._writable(namespace, "limitranges", name)
+            objects.limit_ranges[name] = (dict(default_limits), dict(default_requests))
+
+    def delete_quotas(self, *, namespace: str, name: str) -> None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            if objects is not None:
+                objects.quotas.pop(name, None)
+                objects.limit_ranges.pop(name, None)
+
+    def get_resource_quota(self, *, namespace: str, name: str) -> dict[str, str] | None:
+        """For tests: the hard limits stored, or None."""
+        with self._lock:
+            objects = self._objects.get(namespace)
+            found = objects.quotas.get(name) if objects else None
+            return dict(found) if found is not None else None
+
+    def get_limit_range(self, *, namespace: str, name: str) -> tuple[dict[str, str], dict[str, str]] | None:
+        """For tests: (default limits, default requests), or None."""
+        with self._lock:
+            objects = self._objects.get(namespace)
+            return objects.limit_ranges.get(name) if objects else None
+
+    # ---------------------------------------------------------------------- leases
+
+    def try_acquire_lease(
+        self, *, namespace: str, name: str, holder: str, duration_seconds: int, now: float
+    ) -> LeaseInfo | None:
+        with self._lock:
+            objects = self._writable(namespace, "leases", name)
+            current = objects.leases.get(name)
+            if current is None:
+                lease = LeaseInfo(namespace, name, holder, duration_seconds, now, 0)
+            elif current.holder and current.holder != holder and not _expired(current, now):
+                return None
+            else:
+                changed = current.holder != holder
+                lease = replace(
+                    current,
+                    holder=holder,
+                    duration_seconds=duration_seconds,
+                    renewed_at=now,
+                    transitions=current.transitions + (1 if changed else 0),
+                )
+            objects.leases[name] = lease
+            return lease
+
+    def take_over_lease(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        holder: str,
+        duration_seconds: int,
+        now: float,
+        previous_holder: str,
+    ) -> LeaseInfo | None:
+        with self._lock:
+            objects = self._writable(namespace, "leases", name)
+            current = objects.leases.get(name)
+            if current is None or current.holder != previous_holder:
+                return None
+            lease = replace(
+                current,
+                holder=holder,
+                duration_seconds=duration_seconds,
+                renewed_at=now,
+                transitions=current.transitions + (1 if holder != current.holder else 0),
+            )
+            objects.leases[name] = lease
+            return lease
+
+    def get_lease(self, *, namespace: str, name: str) -> LeaseInfo | None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            return objects.leases.get(name) if objects else None
+
+    def release_lease(self, *, namespace: str, name: str, holder: str) -> None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            if objects is not None:
+                current = objects.leases.get(name)
+                if current is not None and current.holder == holder:
+                    del objects.leases[name]
+
+    # ------------------------------------------------------------------- workloads
+
+    def list_workloads(self, *, namespace: str) -> list[WorkloadState]:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            return sorted(objects.workloads, key=lambda w: (w.kind, w.name)) if objects else []
+
+    def list_services(self, *, namespace: str) -> list[ServiceAddress]:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            return sorted(objects.services, key=lambda s: s.name) if objects else []
+
+    def collect_diagnostics(self, *, namespace: str, log_lines: int) -> Diagnostics:
+        with self._lock:
+            objects = self._objects.get(namespace) or _Objects()
+            logs: dict[str, str] = {}
+            for pod in objects.pods:
+                for container in pod.containers:
+                    if container.ready and container.restart_count == 0:
+                        continue
+                    key = f"{pod.name}/{container.name}"
+                    text = (
+                        objects.previous_logs.get(key) if container.restart_count > 0 else None
+                    ) or objects.logs.get(key)
+                    if text:
+                        logs[key] = _tail(text, log_lines)
+            return Diagnostics(
+                workloads=self.list_workloads(namespace=namespace),
+                pods=sorted(objects.pods, key=lambda p: p.name),
+                events=sorted(objects.events, key=lambda e: e.last_seen),
+                logs=logs,
+            )
+
+    # ----------------------------------------------------- seeding, for tests only
+
+    def add_workload(self, *, namespace: str, workload: WorkloadState) -> None:
+        """Add or replace (by kind and name) a workload's observed state."""
+        with self._lock:
+            objects = self._writable(namespace, "deployments", workload.name)
+            objects.workloads = [
+                w for w in objects.workloads if (w.kind, w.name) != (workload.kind, workload.name)
+            ]
+            objects.workloads.append(workload)
+
+    def add_service(self, *, namespace: str, service: ServiceAddress) -> None:
+        with self._lock:
+            objects = self._writable(namespace, "services", service.name)
+            objects.services = [s for s in objects.services if s.name != service.name]
+            objects.services.append(service)
+
+    def add_pod(
+        self,
+        *,
+        namespace: str,
+        pod: PodState,
+        logs: Mapping[str, str] | None = None,
+        previous_logs: Mapping[str, str] | None = None,
+    ) -> None:
+        """Add a pod; ``logs``/``previous_logs`` map container name -> its log text."""
+        with self._lock:
+            objects = self._writable(namespace, "pods", pod.name)
+            objects.pods = [p for p in objects.pods if p.name != pod.name]
+            objects.pods.append(pod)
+            for container, text in (logs or {}).items():
+                objects.logs[f"{pod.name}/{container}"] = text
+            for container, text in (previous_logs or {}).items():
+                objects.previous_logs[f"{pod.name}/{container}"] = text
+
+    def add_event(self, *, namespace: str, event: EventRecord) -> None:
+        with self._lock:
+            self._writable(namespace, "events", event.object_name).events.append(event)
+
+    def block_namespace_deletion(self, *, name: str, blocked: bool = True) -> None:
+        """Make a namespace stay Terminating, as a stuck finalizer does."""
+        with self._lock:
+            ns = self._namespaces.get(name)
+            if ns is None:
+                raise _missing("namespace", name)
+            ns.deletion_blocked = blocked
+
+    # ------------------------------------------------------------------- internals
+
+    def _observe(self, name: str) -> _Namespace | None:
+        """A read of a namespace; a Terminating one is seen once, then gone (a controller's delay)."""
+        ns = self._namespaces.get(name)
+        if ns is None or not ns.terminating or ns.deletion_blocked:
+            return ns
+        if ns.seen_terminating:
+            self._remove(name)
+            return None
+        ns.seen_terminating = True
+        return ns
+
+    def _remove(self, name: str) -> None:
+        self._namespaces.pop(name, None)
+        self._objects.pop(name, None)
+
+    def _writable(self, namespace: str, resource: str, name: str) -> _Objects:
+        ns = self._namespaces.get(namespace)
+        if ns is None:
+            raise _missing("namespace", namespace)
+        if ns.terminating:
+            # The API server refuses new objects in a Terminating namespace (403 there).
+            raise RetryableClusterError(
+                f"cannot write {resource} {name}: namespace {namespace} is being deleted",
+                hint="wait until the namespace is gone, then run again",
+            )
+        return self._objects[namespace]
+
+
+def _expired(lease: LeaseInfo, now: float) -> bool:
+    return lease.renewed_at + lease.duration_seconds <= now
+
+
+def _tail(text: str, lines: int) -> str:
+    kept = text.splitlines()[-lines:] if lines > 0 else []
+    return "\n".join(kept)
+
+
+def _rfc3339(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _missing(kind: str, name: str) -> NotFoundError:
+    return NotFoundError(f"{kind} {name} not found", hint="check the name; deploy creates it")
+
+
+def _terminating(name: str) -> RetryableClusterError:
+    return RetryableClusterError(
+        f"namespace {name} is being deleted",
+        hint="wait until it is gone (deploytag destroy waits), then run again",
+    )
+
+
+def _selector(selector: str) -> _Matcher:
+    terms = [t for t in _split_terms(selector) if t.strip()]
+    checks = []
+    for term in terms:
+        m = _TERM.match(term)
+        if m is None:
+            raise ClusterError(
+                f"unsupported label selector term {term!r}",
+                hint="use key=value, key!=value, key, !key, key in (a,b) or key notin (a,b)",
+            )
+        checks.append(m.groupdict())
+    return _Matcher(checks)
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    checks: Sequence[Mapping[str, str | None]]
+
+    def __call__(self, labels: Mapping[str, str]) -> bool:
+        return all(self._one(c, labels) for c in self.checks)
+
+    @staticmethod
+    def _one(c: Mapping[str, str | None], labels: Mapping[str, str]) -> bool:
+        if c["absent"]:
+            return c["akey"] not in labels
+        key = c["key"] or ""
+        if c["op"] in ("=", "=="):
+            return labels.get(key) == c["value"]
+        if c["op"] == "!=":
+            return labels.get(key) != c["value"]
+        if c["setop"]:
+            values = {v.strip() for v in (c["values"] or "").split(",")}
+            inside = key in labels and labels[key] in values
+            return inside if c["setop"] == "in" else not inside
+        return key in labels
+
+
+def _split_terms(selector: str) -> list[str]:
+    """Split on commas outside parentheses ("a in (x,y),b" -> two terms)."""
+    terms, depth, current = [], 0, ""
+    for ch in selector:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            terms.append(current)
+            current = ""
+        else:
+            current += ch
+    terms.append(current)
+    return terms
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_port(cluster: MemoryCluster) -> Cluster:
+        return cluster  # mypy checks the class against the Cluster Protocol here

@@ -1,0 +1,212 @@
+"""deploy / list / redeploy / destroy through the CLI, with the real helm and the fake API."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+from e2ehelpers import COMMIT, SECRET_SENTINEL, App
+
+MANAGED = "app.kubernetes.io/managed-by"
+
+
+def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
+    result = app.deploy()
+    assert result.returncode == 0, result.stderr
+    report = result.json()
+    assert report["outcome"] == "succeeded"
+    ns = report["namespace"]
+    assert ns.startswith("guestbook-feature-login--")
+    assert [s["name"] for s in report["steps"]] == [
+        "test",
+        "namespace",
+        "quota",
+        "secrets",
+        "release",
+        "verify",
+    ]
+    assert report["revision"] == 1
+
+    namespace = app.kube.store.get("namespaces", None, ns)
+    assert namespace["metadata"]["labels"][MANAGED] == "deploytag"
+    notes = namespace["metadata"]["annotations"]
+    assert notes["deploytag.dev/branch"] == "feature/login"
+    assert notes["deploytag.dev/commit"] == COMMIT
+    assert notes["deploytag.dev/outcome"] == "succeeded"
+    assert notes["deploytag.dev/revision"] == "1"
+    assert "staging/app" in notes["deploytag.dev/secret-versions"]
+
+    secret = app.kube.store.get("secrets", ns, "guestbook-env")
+    data = secret.get("data") or {}
+    assert sorted(data) == ["DATABASE_PASSWORD", "SECRET_KEY"]
+    assert base64.b64decode(data["SECRET_KEY"]).decode() == SECRET_SENTINEL
+    deployment = app.kube.store.get("deployments", ns, report["release"])
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].endswith(":feature-login--" + ns.rsplit("--", 1)[1] + "-01234567")
+    assert {"secretRef": {"name": "guestbook-env"}} in container.get("envFrom", [])
+    assert app.kube.store.get("resourcequotas", ns, "deploytag-default") is not None
+    assert app.kube.store.get("limitranges", ns, "deploytag-default") is not None
+    assert any(url.startswith("http://") for url in report["urls"])
+
+    listed = app.run("list", "-o", "json").json()["environments"]
+    assert [(e["namespace"], e["branch"], e["outcome"]) for e in listed] == [
+        (ns, "feature/login", "succeeded")
+    ]
+    for stream in (result.stdout, result.stderr):
+        assert SECRET_SENTINEL not in stream
+
+
+def test_redeploy_with_nothing_changed_skips_helm(app: App) -> None:
+    assert app.deploy().returncode == 0
+    writes_before = len(app.kube.requests("POST", "/secrets"))
+    started = time.monotonic()
+    again = app.deploy()
+    elapsed = time.monotonic() - started
+    assert again.returncode == 0, again.stderr
+    report = again.json()
+    assert report["outcome"] == "unchanged"
+    steps = {s["name"]: s["outcome"] for s in report["steps"]}
+    assert steps["release"] == "unchanged" and steps["verify"] == "skipped"
+    assert report["revision"] == 1
+    assert len(app.kube.requests("POST", "/secrets")) == writes_before  # no new helm release record
+    assert elapsed < 30
+
+
+def test_changed_values_make_a_new_revision(app: App) -> None:
+    assert app.deploy().returncode == 0
+    report = app.deploy("feature/login", "--set", "replicaCount=2").json()
+    assert report["outcome"] == "succeeded" and report["revision"] == 2
+
+
+def test_failed_rollout_prints_a_digest_and_atomic_rolls_back(app: App) -> None:
+    assert app.deploy().returncode == 0
+    failed = app.deploy("feature/login", "--set", "image.tag=crashloop", "--atomic", "--timeout", "5")
+    assert failed.returncode == 11, failed.stderr
+    report = failed.json()
+    assert report["outcome"] == "failed"
+    digest = report["digest"]
+    assert "CrashLoopBackOff" in digest
+    assert "KeyError: 'SECRET_KEY'" in digest
+    assert "rolled back to revision 1" in report["error"]
+    ns = report["namespace"]
+    deployment = app.kube.store.get("deployments", ns, report["release"])
+    assert "crashloop" not in deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    notes = app.kube.store.get("namespaces", None, ns)["metadata"]["annotations"]
+    assert notes["deploytag.dev/outcome"] == "failed"
+    # The next deploy must not be skipped as "unchanged" after a failure.
+    assert app.deploy().json()["outcome"] == "succeeded"
+
+
+def test_image_pull_failure_without_atomic_is_explained(app: App) -> None:
+    failed = app.deploy(
+        "feature/pull", "--set", "image.repository=registry.invalid/doesnotexist", "--timeout", "3"
+    )
+    assert failed.returncode == 11
+    assert "ImagePullBackOff" in failed.json()["digest"]
+
+
+def test_destroy_removes_everything_and_is_idempotent(app: App) -> None:
+    deployed = app.deploy().json()
+    ns = deployed["namespace"]
+    result = app.run("destroy", "--branch", "feature/login", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    report = result.json()
+    assert report["outcome"] == "removed"
+    assert all(r["verified_gone"] for r in report["removed"])
+    assert {r["what"] for r in report["removed"]} == {"helm release", "namespace", "lease"}
+    assert app.kube.store.get("namespaces", None, ns) is None
+    assert app.kube.store.list("leases", "default") == [] or all(
+        not lease["metadata"]["name"].endswith(ns) for lease in app.kube.store.list("leases", "default")
+    )
+    again = app.run("destroy", "--branch", "feature/login", "-o", "json")
+    assert again.returncode == 0 and again.json()["outcome"] == "absent"
+    assert app.run("list", "-o", "json").json()["environments"] == []
+
+
+def test_deploy_and_destroy_refuse_a_namespace_that_is_not_ours(app: App) -> None:
+    plan = app.run("plan", "--branch", "feature/other", "--no-render", "-o", "json").json()
+    ns = plan["namespace"]
+    app.kube.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    destroyed = app.run("destroy", "--branch", "feature/other")
+    assert destroyed.returncode == 4
+    assert "not managed by DeployTag" in destroyed.stderr
+    deployed = app.deploy("feature/other")
+    assert deployed.returncode == 4
+    assert "--adopt" in deployed.json()["error"]
+    assert app.kube.store.get("namespaces", None, ns) is not None
+    assert "annotations" not in app.kube.store.get("namespaces", None, ns)["metadata"]
+
+
+def test_second_run_waits_for_the_lease_then_supersede_wins(app: App) -> None:
+    deployed = app.deploy().json()
+    lease_name = f"deploytag-{deployed['namespace']}"
+    app.kube.store.create(
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": lease_name, "namespace": "default"},
+            "spec": {
+                "holderIdentity": "someone-else",
+                "leaseDurationSeconds": 3600,
+                "renewTime": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
+            },
+        },
+    )
+    blocked = app.deploy("feature/login", "--force", "--lock-wait", "1")
+    assert blocked.returncode == 12
+    assert "locked by someone-else" in blocked.json()["error"]
+    assert "--supersede" in blocked.json()["error"]
+    won = app.deploy("feature/login", "--force", "--supersede")
+    assert won.returncode == 0, won.stderr
+    assert "superseding" in won.stderr
+
+
+def test_run_killed_at_any_point_converges_when_run_again(app: App) -> None:
+    for delay in (0.3, 0.8, 1.5):
+        proc = app.popen(
+            "deploy",
+            "--branch",
+            "feature/kill",
+            "--commit",
+            COMMIT,
+            "--skip-tests",
+            "--set",
+            f"podAnnotations.try=t{delay}",
+            "--lock-wait",
+            "120",
+        )
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        # The killed run's lease blocks until it expires; --supersede is how CI recovers at once.
+        result = app.deploy("feature/kill", "--supersede")
+        assert result.returncode == 0, result.stderr
+        assert result.json()["outcome"] in ("succeeded", "unchanged")
+
+
+def test_branch_without_rule_is_skipped(app: App) -> None:
+    result = app.run("deploy", "--branch", "chore/deps", "--commit", COMMIT)
+    assert result.returncode == 0
+    assert result.stdout.strip().startswith("skip:")
+    assert app.kube.requests("POST", "/namespaces") == []
+
+
+@pytest.mark.parametrize(
+    ("config", "status", "words"),
+    [
+        ("app: guestbook\nchrt: {}\n", 3, "chrt: unknown key"),
+        ("app: guestbook\nchart: {path: nowhere}\n", 6, "no Helm chart at"),
+        ("app: guestbook\ndns: {records: ['{.Brnch}-x']}\n", 4, "unknown placeholder {.Brnch}"),
+    ],
+)
+def test_bad_input_is_one_line_with_distinct_status_and_no_side_effects(
+    app: App, config: str, status: int, words: str
+) -> None:
+    (app.repo / "deploytag.yaml").write_text(config)
+    result = app.deploy()
+    assert result.returncode == status, (result.stdout, result.stderr)
+    message = (result.json()["error"] if result.stdout.strip().startswith("{") else result.stderr).strip()
+    assert words in message
+    assert len(message.splitlines()) == 1
+    assert app.kube.requests("POST", "/namespaces") == []

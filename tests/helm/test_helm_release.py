@@ -1,0 +1,250 @@
+"""HelmBinary's cluster operations, Helm 3 and Helm 4, against an API server.
+
+The server is tests/fakekube (an HTTP fake the real helm talks to through a
+kubeconfig), or a real cluster when DEPLOYTAG_TEST_KUBECONFIG points at one.
+Workload readiness comes from fakekube's controllers: an image tagged
+``:crashloop`` never becomes ready.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helmtesting import RecordingRunner
+
+from deploytag.adapters.helm import HelmBinary
+from deploytag.adapters.process import SubprocessRunner
+from deploytag.core.errors import ChartError, ReleaseError
+from deploytag.ports.helm import KubeTarget, ReleaseInfo
+
+pytestmark = [pytest.mark.helm, pytest.mark.cluster]
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {"image": {"tag": "1.0.0"}}
+BROKEN = {"image": {"tag": "crashloop"}}
+
+
+@dataclass
+class Cluster:
+    target: KubeTarget
+    namespace: str
+    kubeconfig: str
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    namespace = f"dt-helm-{secrets.token_hex(4)}"
+    real = os.environ.get("DEPLOYTAG_TEST_KUBECONFIG")
+    if real:
+        kubectl = SubprocessRunner(extra_path=[str(ROOT / ".tools/bin")])
+        kubectl.run(argv=["kubectl", "--kubeconfig", real, "create", "namespace", namespace])
+        try:
+            yield Cluster(KubeTarget(kubeconfig=real), namespace, real)
+        finally:
+            kubectl.run(
+                argv=["kubectl", "--kubeconfig", real, "delete", "namespace", namespace, "--wait=false"],
+                check=False,
+            )
+        return
+    fakekube = pytest.importorskip(
+        "fakekube", reason="tests/fakekube is missing and no DEPLOYTAG_TEST_KUBECONFIG"
+    )
+    with fakekube.FakeKube(kubeconfig=tmp_path / "kubeconfig") as kube:
+        kube.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        yield Cluster(
+            KubeTarget(kubeconfig=str(kube.kubeconfig), context=kube.context), namespace, str(kube.kubeconfig)
+        )
+
+
+@pytest.fixture
+def app(helm: HelmBinary, charts: Path) -> Path:
+    helm.dependency_build(chart=charts / "app")
+    return charts / "app"
+
+
+def deploy(
+    helm: HelmBinary,
+    app: Path,
+    cluster: Cluster,
+    values: dict[str, Any],
+    *,
+    wait: bool = True,
+    timeout: int = 60,
+    atomic: bool = False,
+) -> ReleaseInfo:
+    return helm.upgrade_install(
+        chart=app,
+        release="web",
+        namespace=cluster.namespace,
+        values_files=[],
+        values=values,
+        wait=wait,
+        timeout_seconds=timeout,
+        atomic=atomic,
+        target=cluster.target,
+    )
+
+
+def helm_cli(helm: HelmBinary, cluster: Cluster) -> list[str]:
+    """The same helm, for what the adapter does not do (reading values back, being killed)."""
+    return [helm.binary, "--kubeconfig", cluster.kubeconfig, "--namespace", cluster.namespace]
+
+
+def statuses(helm: HelmBinary, cluster: Cluster) -> list[tuple[int, str]]:
+    return [
+        (r.revision, r.status)
+        for r in helm.history(release="web", namespace=cluster.namespace, target=cluster.target)
+    ]
+
+
+def test_release_lifecycle(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
+    where = {"release": "web", "namespace": cluster.namespace, "target": cluster.target}
+    assert helm.status(**where) is None
+    assert helm.history(**where) == []
+
+    first = deploy(helm, app, cluster, GOOD)
+    assert (first.name, first.namespace, first.revision, first.status) == (
+        "web",
+        cluster.namespace,
+        1,
+        "deployed",
+    )
+    assert (first.chart, first.app_version) == ("app-0.1.0", "1.0.0")
+
+    second = deploy(helm, app, cluster, {"image": {"tag": "1.0.1"}})
+    assert second.revision == 2
+    assert statuses(helm, cluster) == [(1, "superseded"), (2, "deployed")]
+
+    helm.rollback(**where, revision=1, wait=True, timeout_seconds=60)
+    current = helm.status(**where)
+    assert current is not None
+    assert (current.revision, current.status) == (3, "deployed")
+    assert "Rollback to 1" in current.description
+
+    assert helm.uninstall(
+        release="web", namespace=cluster.namespace, timeout_seconds=60, target=cluster.target
+    )
+    assert helm.status(**where) is None
+    assert not helm.uninstall(
+        release="web", namespace=cluster.namespace, timeout_seconds=60, target=cluster.target
+    )
+
+
+def test_values_reach_the_release_through_a_file_only(
+    helm: HelmBinary, app: Path, cluster: Cluster, runner: RecordingRunner
+) -> None:
+    sentinel = f"s3cr3t-{secrets.token_hex(6)}"
+    deploy(helm, app, cluster, {"auth": {"token": sentinel}, **GOOD})
+    got = runner.inner.run(argv=[*helm_cli(helm, cluster), "get", "values", "web", "-o", "json"])
+    assert yaml.safe_load(got.stdout)["auth"]["token"] == sentinel
+    assert not any(sentinel in arg for call in runner.calls for arg in call)
+
+
+def test_no_values_resets_to_the_chart_defaults(
+    helm: HelmBinary, app: Path, cluster: Cluster, runner: RecordingRunner
+) -> None:
+    """An upgrade without values must not quietly reuse the previous release's."""
+    deploy(helm, app, cluster, {"replicaCount": 2, **GOOD})
+    deploy(helm, app, cluster, {})
+    got = runner.inner.run(argv=[*helm_cli(helm, cluster), "get", "values", "web", "-o", "json"])
+    assert yaml.safe_load(got.stdout) in (None, {})
+
+
+def test_failed_upgrade_says_what_to_look_at(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
+    deploy(helm, app, cluster, GOOD)
+    with pytest.raises(ReleaseError) as info:
+        deploy(helm, app, cluster, BROKEN, timeout=3)
+    assert "kubectl get events" in (info.value.hint or "")
+    assert statuses(helm, cluster)[-1] == (2, "failed")
+    # The next good push upgrades over the failed revision.
+    assert deploy(helm, app, cluster, GOOD).status == "deployed"
+
+
+def test_atomic_rolls_back_on_either_helm(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
+    deploy(helm, app, cluster, GOOD)
+    with pytest.raises(ReleaseError):
+        deploy(helm, app, cluster, BROKEN, timeout=3, atomic=True)
+    current = helm.status(release="web", namespace=cluster.namespace, target=cluster.target)
+    assert current is not None
+    assert (current.revision, current.status) == (3, "deployed")
+
+
+def test_first_install_that_failed_can_be_fixed(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
+    with pytest.raises(ReleaseError):
+        deploy(helm, app, cluster, BROKEN, timeout=3)
+    assert statuses(helm, cluster) == [(1, "failed")]
+    assert deploy(helm, app, cluster, GOOD).status == "deployed"
+
+
+def kill_helm_midway(helm: HelmBinary, app: Path, cluster: Cluster, pending: str) -> None:
+    """Start a real `helm upgrade --install --wait` that cannot finish, and SIGKILL it
+    once the release is recorded as ``pending``: what a cancelled CI job leaves."""
+    values = app.parent / "broken.yaml"
+    values.write_text(yaml.safe_dump(BROKEN))
+    wait = "--wait" if helm.major == 3 else "--wait=watcher"
+    argv = [
+        *helm_cli(helm, cluster),
+        "upgrade",
+        "--install",
+        "web",
+        str(app),
+        "-f",
+        str(values),
+        "--timeout",
+        "120s",
+        wait,
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+
+        def is_pending() -> bool:
+            info = helm.status(release="web", namespace=cluster.namespace, target=cluster.target)
+            return info is not None and info.status == pending
+
+        wait_for(is_pending)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for(predicate: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_recovers_a_release_stuck_in_pending_upgrade(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
+    deploy(helm, app, cluster, GOOD)
+    kill_helm_midway(helm, app, cluster, "pending-upgrade")
+    info = deploy(helm, app, cluster, GOOD)
+    assert info.status == "deployed"
+    history = statuses(helm, cluster)
+    # 1 deployed, 2 stuck, 3 the rollback to 1, 4 the upgrade.
+    assert history[1] == (2, "pending-upgrade")
+    assert [h[0] for h in history] == [1, 2, 3, 4]
+    assert history[-1] == (4, "deployed")
+
+
+def test_recovers_a_release_stuck_in_pending_install(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
+    kill_helm_midway(helm, app, cluster, "pending-install")
+    info = deploy(helm, app, cluster, GOOD)
+    assert (info.revision, info.status) == (1, "deployed")
+
+
+def test_chart_that_fails_to_render_is_a_chart_error(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
+    token = f"tok-{secrets.token_hex(6)}"
+    with pytest.raises(ChartError) as info:
+        deploy(helm, app, cluster, {"explode": True, "auth": {"token": token}})
+    assert "refusing to render with token" in info.value.message
+    assert token not in f"{info.value} {getattr(info.value.__cause__, 'output', '')}"
+    assert helm.status(release="web", namespace=cluster.namespace, target=cluster.target) is None
