@@ -33,5 +33,7 @@ def time_command(argv: Sequence[str], *, runs: int, cwd: Path | None = None) -> 
 
 def report(name: str, ours: float, reference: float, reference_name: str, target: str) -> None:
     ratio = ours / reference if reference else float("inf")
-    print(f"{name:<32} {ours * 1000:8.1f} ms   {reference_name} {reference * 1000:8.1f} ms   "
-          f"ratio {ratio:5.2f}x   target {target}")
+    print(
+        f"{name:<32} {ours * 1000:8.1f} ms   {reference_name} {reference * 1000:8.1f} ms   "
+        f"ratio {ratio:5.2f}x   target {target}"
+    )

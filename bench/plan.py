@@ -22,13 +22,19 @@ def main() -> None:
         shutil.copytree(example, copy, ignore=shutil.ignore_patterns(".deploytag"))
         helm = shutil.which("helm", path=str(ROOT / ".tools" / "bin")) or "helm"
         raw = time_command(
-            ["sh", "-c", f'"{helm}" dependency build chart >/dev/null && "{helm}" template guestbook-x chart '
-             "-f deploy/values-common.yaml -f deploy/values-preview.yaml >/dev/null"],
-            runs=runs, cwd=copy,
+            [
+                "sh",
+                "-c",
+                f'"{helm}" dependency build chart >/dev/null && "{helm}" template guestbook-x chart '
+                "-f deploy/values-common.yaml -f deploy/values-preview.yaml >/dev/null",
+            ],
+            runs=runs,
+            cwd=copy,
         )
         ours = time_command(
             [str(VENV_BIN / "deploytag"), "plan", "--branch", "feature/bench", "--commit", "0" * 40],
-            runs=runs, cwd=copy,
+            runs=runs,
+            cwd=copy,
         )
         report("deploytag plan (example)", ours, raw, "helm dep build+template", "<= 1.5x")
 

@@ -24,8 +24,9 @@ def main() -> None:
         "heavy=[m for m in ('kubernetes','boto3','botocore','pydantic','rich') if m in sys.modules]\n"
         "print('HEAVY:' + ','.join(heavy))"
     )
-    out = subprocess.run([str(VENV_BIN / "python"), "-c", probe], env=env(), capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", probe], env=env(), capture_output=True, text=True, check=True
+    )
     marker = [line for line in out.stdout.splitlines() if line.startswith("HEAVY:")]
     heavy = marker[-1][len("HEAVY:") :] if marker else "?"
     print(f"modules imported by --help: {heavy or 'none of kubernetes/boto3/pydantic/rich'}")

@@ -9,14 +9,46 @@ from deploytag.core.config import BranchRules
 @pytest.mark.parametrize(
     ("environ", "branch", "commit", "source"),
     [
-        ({"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "feature/a", "GITHUB_REF_TYPE": "branch",
-          "GITHUB_SHA": "abc"}, "feature/a", "abc", "github"),
-        ({"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "12/merge", "GITHUB_HEAD_REF": "bug/b",
-          "GITHUB_SHA": "def"}, "bug/b", "def", "github"),
-        ({"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "epic/c", "CI_COMMIT_SHA": "123"}, "epic/c", "123", "gitlab"),
-        ({"GITLAB_CI": "true", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature/mr", "CI_COMMIT_SHA": "9"},
-         "feature/mr", "9", "gitlab"),
-        ({"CIRCLECI": "true", "CIRCLE_BRANCH": "feature/d", "CIRCLE_SHA1": "456"}, "feature/d", "456", "circleci"),
+        (
+            {
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_REF_NAME": "feature/a",
+                "GITHUB_REF_TYPE": "branch",
+                "GITHUB_SHA": "abc",
+            },
+            "feature/a",
+            "abc",
+            "github",
+        ),
+        (
+            {
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_REF_NAME": "12/merge",
+                "GITHUB_HEAD_REF": "bug/b",
+                "GITHUB_SHA": "def",
+            },
+            "bug/b",
+            "def",
+            "github",
+        ),
+        (
+            {"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "epic/c", "CI_COMMIT_SHA": "123"},
+            "epic/c",
+            "123",
+            "gitlab",
+        ),
+        (
+            {"GITLAB_CI": "true", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature/mr", "CI_COMMIT_SHA": "9"},
+            "feature/mr",
+            "9",
+            "gitlab",
+        ),
+        (
+            {"CIRCLECI": "true", "CIRCLE_BRANCH": "feature/d", "CIRCLE_SHA1": "456"},
+            "feature/d",
+            "456",
+            "circleci",
+        ),
     ],
 )
 def test_ci_variables(environ: dict[str, str], branch: str, commit: str, source: str) -> None:

@@ -16,7 +16,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None:
-    repo = write(tmp_path, "app: shop\nchart: {timeout_seconds: 100, atomic: false}\nsecrets: {provider: file}\n")
+    repo = write(
+        tmp_path, "app: shop\nchart: {timeout_seconds: 100, atomic: false}\nsecrets: {provider: file}\n"
+    )
     loaded = load_config(
         repo=repo,
         environ={"DEPLOYTAG_CHART__TIMEOUT_SECONDS": "200", "DEPLOYTAG_SECRETS__PROVIDER": "aws"},
@@ -30,8 +32,9 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None
 
 
 def test_env_list_is_comma_separated(tmp_path: Path) -> None:
-    loaded = load_config(repo=write(tmp_path, "app: shop\n"),
-                         environ={"DEPLOYTAG_SECRETS__IDS": "staging/app, staging/extra"})
+    loaded = load_config(
+        repo=write(tmp_path, "app: shop\n"), environ={"DEPLOYTAG_SECRETS__IDS": "staging/app, staging/extra"}
+    )
     assert loaded.config.secrets.ids == ["staging/app", "staging/extra"]
 
 
@@ -64,5 +67,5 @@ def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
 
 
 def test_missing_file_says_where_it_looked(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no deploytag.yaml in"):
+    with pytest.raises(ConfigError, match=r"no deploytag\.yaml in"):
         load_config(repo=tmp_path, environ={})

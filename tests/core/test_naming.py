@@ -28,14 +28,27 @@ realistic = st.from_regex(r"(feature|bug|epic)/[A-Za-z0-9._/-]{1,80}", fullmatch
 
 def plan_for(branch: str, app: str = "guestbook") -> NamePlan:
     return derive(
-        app=app, branch=branch, commit="0123456789abcdef", kind="preview", environment="preview",
-        images={"app": "registry.example.com/guestbook"}, dns_templates=TEMPLATES, dns_zone="example.com",
+        app=app,
+        branch=branch,
+        commit="0123456789abcdef",
+        kind="preview",
+        environment="preview",
+        images={"app": "registry.example.com/guestbook"},
+        dns_templates=TEMPLATES,
+        dns_zone="example.com",
     )
 
 
 def all_names(p: NamePlan) -> tuple[str, ...]:
-    return (p.namespace, p.release, p.database, p.database_role, p.slug,
-            *(r.label for r in p.dns_records), *(t for i in p.images for t in i.tags))
+    return (
+        p.namespace,
+        p.release,
+        p.database,
+        p.database_role,
+        p.slug,
+        *(r.label for r in p.dns_records),
+        *(t for i in p.images for t in i.tags),
+    )
 
 
 @settings(max_examples=400)
@@ -104,31 +117,61 @@ def test_long_branch_is_truncated_within_every_limit() -> None:
 
 
 def test_fixed_namespace_is_kept_and_validated() -> None:
-    p = derive(app="guestbook", branch="main", commit="", kind="permanent", environment="staging",
-               fixed_namespace="guestbook-staging")
+    p = derive(
+        app="guestbook",
+        branch="main",
+        commit="",
+        kind="permanent",
+        environment="staging",
+        fixed_namespace="guestbook-staging",
+    )
     assert p.namespace == "guestbook-staging"
     with pytest.raises(PlanError, match="not a valid DNS label"):
-        derive(app="guestbook", branch="main", commit="", kind="permanent", environment="staging",
-               fixed_namespace="Guestbook_Staging")
+        derive(
+            app="guestbook",
+            branch="main",
+            commit="",
+            kind="permanent",
+            environment="staging",
+            fixed_namespace="Guestbook_Staging",
+        )
 
 
 def test_unknown_placeholder_is_an_error_naming_it() -> None:
     with pytest.raises(PlanError, match=r"unknown placeholder \{\.Brnch\}") as info:
-        derive(app="guestbook", branch="feature/x", commit="", kind="preview", environment="preview",
-               dns_templates=["{.Brnch}-web"])
+        derive(
+            app="guestbook",
+            branch="feature/x",
+            commit="",
+            kind="preview",
+            environment="preview",
+            dns_templates=["{.Brnch}-web"],
+        )
     assert "{.Branch}" in str(info.value)
 
 
 def test_template_without_branch_would_collide_and_is_refused() -> None:
     with pytest.raises(PlanError, match="does not depend on the branch"):
-        derive(app="guestbook", branch="feature/x", commit="", kind="preview", environment="preview",
-               dns_templates=["{.App}-web"])
+        derive(
+            app="guestbook",
+            branch="feature/x",
+            commit="",
+            kind="preview",
+            environment="preview",
+            dns_templates=["{.App}-web"],
+        )
 
 
 def test_two_templates_giving_one_record_are_refused() -> None:
     with pytest.raises(PlanError, match="give the same record"):
-        derive(app="guestbook", branch="feature-x", commit="", kind="preview", environment="preview",
-               dns_templates=["{.Branch}-web", "{.Branch}-web"])
+        derive(
+            app="guestbook",
+            branch="feature-x",
+            commit="",
+            kind="preview",
+            environment="preview",
+            dns_templates=["{.Branch}-web", "{.Branch}-web"],
+        )
 
 
 def test_empty_branch_is_refused() -> None:

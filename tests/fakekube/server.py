@@ -120,6 +120,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, code: int, payload: Any, content_type: str = "application/json") -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        # Logged before the client can read the answer, so a test that asserts on the log
+        # right after its call returns never races the server thread.
+        self._status = self._record.status = code
+        self._log_record()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

@@ -20,8 +20,7 @@ class GitCli:
         return result.stdout.strip() or None
 
     def current_branch(self, *, repo: Path) -> str | None:
-        branch = self._out(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
-        return branch
+        return self._out(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
 
     def head_commit(self, *, repo: Path) -> str | None:
         return self._out(repo, "rev-parse", "HEAD")

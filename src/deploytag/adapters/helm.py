@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import yaml
 
+from deploytag.adapters.process import INSTALL_HINTS
 from deploytag.core.errors import (
     ChartError,
     ClusterError,
@@ -68,7 +69,7 @@ class HelmBinary:
     def __init__(
         self, *, runner: CommandRunner, binary: str = "helm", wait_strategy: WaitStrategy = "watcher"
     ) -> None:
-        self._runner = runner
+        self._runner: CommandRunner = _HelmRunner(runner, binary)
         self._binary = binary
         self._wait_strategy = wait_strategy
         self._version: str | None = None
@@ -341,6 +342,26 @@ class HelmBinary:
             raise _classify(e, action=action, release=release, namespace=namespace) from e
 
 
+class _HelmRunner:
+    """The runner, saying "helm" and how to install it when the configured binary is missing
+    (tools.helm may be any path, so the runner alone cannot know which tool it is)."""
+
+    def __init__(self, runner: CommandRunner, binary: str) -> None:
+        self._runner = runner
+        self._binary = binary
+
+    def which(self, *, program: str) -> str | None:
+        return self._runner.which(program=program)
+
+    def run(self, **kwargs: Any) -> CommandResult:
+        try:
+            return self._runner.run(**kwargs)
+        except ToolMissingError as e:
+            raise ToolMissingError(
+                f"helm ({self._binary}) is not installed or not on PATH", hint=INSTALL_HINTS["helm"]
+            ) from e
+
+
 class _NotFound(ReleaseError):
     """helm said the release does not exist; callers turn this into None/False/[]."""
 
@@ -499,9 +520,11 @@ def write_manifests(text: str, output_dir: Path) -> RenderedChart:
     _clear_render_dir(output_dir)
     files: list[Path] = []
     manifests: list[Mapping[str, Any]] = []
+    sources: list[Path] = []
     for source, doc in split_manifests(text):
         try:
-            parsed = [m for m in yaml.safe_load_all(doc) if m is not None]
+            # libyaml's parser when present: a chart's output is parsed on every plan and deploy.
+            parsed = [m for m in yaml.load_all(doc, Loader=_YAML_LOADER) if m is not None]
         except yaml.YAMLError as e:
             raise ChartError(
                 f"{source} rendered invalid YAML: {e}", hint="run `helm lint` on the chart"
@@ -516,8 +539,13 @@ def write_manifests(text: str, output_dir: Path) -> RenderedChart:
         else:
             path.write_text(doc, encoding="utf-8")
             files.append(path)
-        manifests.extend(m for m in parsed if isinstance(m, Mapping))
-    return RenderedChart(directory=output_dir, files=files, manifests=manifests)
+        kept = [m for m in parsed if isinstance(m, Mapping)]
+        manifests.extend(kept)
+        sources.extend([path] * len(kept))
+    return RenderedChart(directory=output_dir, files=files, manifests=manifests, sources=sources)
+
+
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _check_render_dir(output_dir: Path) -> list[Path]:

@@ -12,44 +12,79 @@ from deploytag.cli.state import EXIT, CliState, parse_set, pass_state
 from deploytag.core.errors import ExitStatus
 
 
-def register(cli: click.Group, branch_options: Callable[..., Any], output_option: Callable[..., Any],
-             set_option: Callable[..., Any]) -> None:
+def register(
+    cli: click.Group,
+    branch_options: Callable[..., Any],
+    output_option: Callable[..., Any],
+    set_option: Callable[..., Any],
+) -> None:
     @cli.command()
     @branch_options
     @output_option
     @set_option
     @click.option("--atomic", is_flag=True, help="Roll back to the previous revision if the rollout fails.")
-    @click.option("--supersede", is_flag=True,
-                  help="Take the environment over from a run still in progress (newest push wins).")
-    @click.option("--lock-wait", type=click.IntRange(min=0), metavar="SECONDS",
-                  help="How long to wait for another run of this branch (default: cluster.lock_wait_seconds).")
-    @click.option("--timeout", type=click.IntRange(min=1), metavar="SECONDS",
-                  help="Rollout timeout (default: chart.timeout_seconds).")
+    @click.option(
+        "--supersede",
+        is_flag=True,
+        help="Take the environment over from a run still in progress (newest push wins).",
+    )
+    @click.option(
+        "--lock-wait",
+        type=click.IntRange(min=0),
+        metavar="SECONDS",
+        help="How long to wait for another run of this branch (default: cluster.lock_wait_seconds).",
+    )
+    @click.option(
+        "--timeout",
+        type=click.IntRange(min=1),
+        metavar="SECONDS",
+        help="Rollout timeout (default: chart.timeout_seconds).",
+    )
     @click.option("--skip-tests", is_flag=True, help="Do not run test.command before deploying.")
     @click.option("--adopt", is_flag=True, help="Take over an existing namespace not created by DeployTag.")
     @click.option("--force", is_flag=True, help="Run helm even when nothing changed.")
     @pass_state
-    def deploy(state: CliState, branch: str | None, commit: str | None, fmt: str,
-               set_values: tuple[str, ...], atomic: bool, supersede: bool, lock_wait: int | None,
-               timeout: int | None, skip_tests: bool, adopt: bool, force: bool) -> None:
+    def deploy(
+        state: CliState,
+        branch: str | None,
+        commit: str | None,
+        fmt: str,
+        set_values: tuple[str, ...],
+        atomic: bool,
+        supersede: bool,
+        lock_wait: int | None,
+        timeout: int | None,
+        skip_tests: bool,
+        adopt: bool,
+        force: bool,
+    ) -> None:
         """Deploy this branch into its own namespace: secrets, Helm release, verified rollout.
 
         Idempotent: a second run with nothing changed skips Helm. Progress goes to
         stderr; with --output json a summary for CI goes to stdout.
         """
+        from deploytag.service.deploy import DeployOptions
         from deploytag.service.deploy import deploy as run_deploy
         from deploytag.service.resolve import resolve_branch
-        from deploytag.service.deploy import DeployOptions
 
         inv, loaded, providers = state.load()
-        ref = resolve_branch(branch=branch, commit=commit, environ=inv.environ, loaded=loaded,
-                             providers=providers)
-        options = DeployOptions(atomic=atomic, supersede=supersede, skip_tests=skip_tests, adopt=adopt,
-                                force=force, timeout_seconds=timeout, set_values=parse_set(set_values),
-                                lock_wait_seconds=lock_wait)
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
+        options = DeployOptions(
+            atomic=atomic,
+            supersede=supersede,
+            skip_tests=skip_tests,
+            adopt=adopt,
+            force=force,
+            timeout_seconds=timeout,
+            set_values=parse_set(set_values),
+            lock_wait_seconds=lock_wait,
+        )
         with output.progress(enabled=True) as listener:
-            report = run_deploy(loaded=loaded, providers=providers, ref=ref, options=options,
-                                progress=listener)
+            report = run_deploy(
+                loaded=loaded, providers=providers, ref=ref, options=options, progress=listener
+            )
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:
@@ -62,21 +97,35 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
     @branch_options
     @output_option
     @click.option("--allow-permanent", is_flag=True, help="Allow removing a permanent environment.")
-    @click.option("--timeout", type=click.IntRange(min=1), default=300, show_default=True, metavar="SECONDS",
-                  help="How long to wait for the namespace to be gone.")
+    @click.option(
+        "--timeout",
+        type=click.IntRange(min=1),
+        default=300,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for the namespace to be gone.",
+    )
     @pass_state
-    def destroy(state: CliState, branch: str | None, commit: str | None, fmt: str,
-                allow_permanent: bool, timeout: int) -> None:
+    def destroy(
+        state: CliState, branch: str | None, commit: str | None, fmt: str, allow_permanent: bool, timeout: int
+    ) -> None:
         """Remove this branch's environment: release, namespace, lease; report what is verified gone."""
         from deploytag.service.destroy import destroy as run_destroy
         from deploytag.service.resolve import resolve_branch
 
         inv, loaded, providers = state.load()
-        ref = resolve_branch(branch=branch, commit=commit, environ=inv.environ, loaded=loaded,
-                             providers=providers)
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
         with output.progress(enabled=True) as listener:
-            report = run_destroy(loaded=loaded, providers=providers, ref=ref, progress=listener,
-                                 allow_permanent=allow_permanent, timeout_seconds=timeout)
+            report = run_destroy(
+                loaded=loaded,
+                providers=providers,
+                ref=ref,
+                progress=listener,
+                allow_permanent=allow_permanent,
+                timeout_seconds=timeout,
+            )
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:

@@ -13,20 +13,39 @@ from deploytag.cli.state import EXIT, CliState, parse_set, pass_state
 from deploytag.core.errors import ExitStatus
 
 
-def register(cli: click.Group, branch_options: Callable[..., Any], output_option: Callable[..., Any],
-             set_option: Callable[..., Any]) -> None:
+def register(
+    cli: click.Group,
+    branch_options: Callable[..., Any],
+    output_option: Callable[..., Any],
+    set_option: Callable[..., Any],
+) -> None:
     @cli.command()
     @branch_options
     @output_option
     @set_option
-    @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                  help="Directory for the rendered manifests (default: REPO/.deploytag/rendered).")
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Directory for the rendered manifests (default: REPO/.deploytag/rendered).",
+    )
     @click.option("--no-render", is_flag=True, help="Only derive names; do not run helm.")
-    @click.option("--read-secrets", is_flag=True,
-                  help="Also list secret key names from a cloud store (values are never shown).")
+    @click.option(
+        "--read-secrets",
+        is_flag=True,
+        help="Also list secret key names from a cloud store (values are never shown).",
+    )
     @pass_state
-    def plan(state: CliState, branch: str | None, commit: str | None, fmt: str,
-             set_values: tuple[str, ...], out_dir: Path | None, no_render: bool, read_secrets: bool) -> None:
+    def plan(
+        state: CliState,
+        branch: str | None,
+        commit: str | None,
+        fmt: str,
+        set_values: tuple[str, ...],
+        out_dir: Path | None,
+        no_render: bool,
+        read_secrets: bool,
+    ) -> None:
         """Show what a deploy of this branch would do, without touching a cluster or cloud.
 
         Derives every name (namespace, release, database, DNS records, image tags),
@@ -37,10 +56,18 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
         from deploytag.service.resolve import resolve_branch
 
         inv, loaded, providers = state.load()
-        ref = resolve_branch(branch=branch, commit=commit, environ=inv.environ, loaded=loaded,
-                             providers=providers)
-        result = run_plan(loaded=loaded, providers=providers, ref=ref, render=not no_render,
-                          output_dir=out_dir, set_values=parse_set(set_values), read_secrets=read_secrets)
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
+        result = run_plan(
+            loaded=loaded,
+            providers=providers,
+            ref=ref,
+            render=not no_render,
+            output_dir=out_dir,
+            set_values=parse_set(set_values),
+            read_secrets=read_secrets,
+        )
         _render(result.to_dict(), fmt, lambda: output.plan_text(result.to_dict()))
         if any(f["severity"] == "error" for f in result.findings):
             EXIT["status"] = ExitStatus.LINT
@@ -62,8 +89,14 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
     @output_option
     @set_option
     @pass_state
-    def values(state: CliState, explain: bool, branch: str | None, commit: str | None, fmt: str,
-               set_values: tuple[str, ...]) -> None:
+    def values(
+        state: CliState,
+        explain: bool,
+        branch: str | None,
+        commit: str | None,
+        fmt: str,
+        set_values: tuple[str, ...],
+    ) -> None:
         """Print the merged Helm values this branch's release gets.
 
         Layers, lowest first: the chart's values.yaml (and subcharts'), chart.values
@@ -73,29 +106,42 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
         from deploytag.service.resolve import resolve_branch
 
         inv, loaded, providers = state.load()
-        ref = resolve_branch(branch=branch, commit=commit, environ=inv.environ, loaded=loaded,
-                             providers=providers)
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
         data = explain_values(loaded=loaded, ref=ref, set_values=parse_set(set_values))
         _render(data, fmt, lambda: output.values_text(data, explain=explain))
 
     @cli.command()
     @branch_options
     @set_option
-    @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                  help="Directory for the manifests (default: REPO/.deploytag/rendered).")
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Directory for the manifests (default: REPO/.deploytag/rendered).",
+    )
     @output_option
     @pass_state
-    def render(state: CliState, branch: str | None, commit: str | None, set_values: tuple[str, ...],
-               out_dir: Path | None, fmt: str) -> None:
+    def render(
+        state: CliState,
+        branch: str | None,
+        commit: str | None,
+        set_values: tuple[str, ...],
+        out_dir: Path | None,
+        fmt: str,
+    ) -> None:
         """Render the chart with the real helm into one file per manifest."""
         from deploytag.service.inspect import render_manifests
         from deploytag.service.resolve import resolve_branch
 
         inv, loaded, providers = state.load()
-        ref = resolve_branch(branch=branch, commit=commit, environ=inv.environ, loaded=loaded,
-                             providers=providers)
-        data = render_manifests(loaded=loaded, providers=providers, ref=ref, output_dir=out_dir,
-                                set_values=parse_set(set_values))
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
+        data = render_manifests(
+            loaded=loaded, providers=providers, ref=ref, output_dir=out_dir, set_values=parse_set(set_values)
+        )
         _render(data, fmt, lambda: output.render_text(data))
 
     @cli.command()
@@ -104,8 +150,14 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
     @output_option
     @click.option("--list-rules", is_flag=True, help="List the rules with their default severity.")
     @pass_state
-    def lint(state: CliState, branch: str | None, commit: str | None, set_values: tuple[str, ...],
-             fmt: str, list_rules: bool) -> None:
+    def lint(
+        state: CliState,
+        branch: str | None,
+        commit: str | None,
+        set_values: tuple[str, ...],
+        fmt: str,
+        list_rules: bool,
+    ) -> None:
         """Check the rendered manifests against production best practices.
 
         Exits with status 7 when a finding has severity error. Configure severities
@@ -120,8 +172,9 @@ def register(cli: click.Group, branch_options: Callable[..., Any], output_option
         from deploytag.service.resolve import resolve_branch
 
         inv, loaded, providers = state.load()
-        ref = resolve_branch(branch=branch, commit=commit, environ=inv.environ, loaded=loaded,
-                             providers=providers)
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
         data = lint_branch(loaded=loaded, providers=providers, ref=ref, set_values=parse_set(set_values))
         _render(data, fmt, lambda: output.findings_text(data["findings"]))
         if any(f["severity"] == "error" for f in data["findings"]):

@@ -25,45 +25,82 @@ OUTPUT = click.Choice(["text", "json"])
 
 
 def branch_options(func: F) -> F:
-    func = click.option("--commit", envvar="DEPLOYTAG_COMMIT", help="Commit SHA (default: from CI or git).")(func)
-    func = click.option(
+    func = click.option("--commit", envvar="DEPLOYTAG_COMMIT", help="Commit SHA (default: from CI or git).")(
+        func
+    )
+    return click.option(
         "--branch", "-b", envvar="DEPLOYTAG_BRANCH", help="Branch to act on (default: from CI or git)."
     )(func)
-    return func
 
 
 def output_option(func: F) -> F:
     return click.option(
-        "--output", "-o", "fmt", type=OUTPUT, default="text", envvar="DEPLOYTAG_OUTPUT", show_default=True,
+        "--output",
+        "-o",
+        "fmt",
+        type=OUTPUT,
+        default="text",
+        envvar="DEPLOYTAG_OUTPUT",
+        show_default=True,
         help="Output format; json is stable and documented for CI.",
     )(func)
 
 
 def set_option(func: F) -> F:
     return click.option(
-        "--set", "set_values", multiple=True, metavar="KEY=VALUE",
+        "--set",
+        "set_values",
+        multiple=True,
+        metavar="KEY=VALUE",
         help="Override a chart value, applied last (like helm --set). Repeatable.",
     )(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="deploytag")
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=".",
-              help="App repository holding deploytag.yaml.", show_default=True)
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="DEPLOYTAG_CONFIG", help="Configuration file (default: REPO/deploytag.yaml).")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    help="App repository holding deploytag.yaml.",
+    show_default=True,
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="DEPLOYTAG_CONFIG",
+    help="Configuration file (default: REPO/deploytag.yaml).",
+)
 @click.option("--cloud", type=str, help="Secret store provider: aws, or file (the default).")
-@click.option("--cloud-aws-secret-id", "aws_secret_ids", multiple=True, metavar="ID",
-              help="AWS Secrets Manager secret id, e.g. staging/app. Repeatable; merged in order.")
+@click.option(
+    "--cloud-aws-secret-id",
+    "aws_secret_ids",
+    multiple=True,
+    metavar="ID",
+    help="AWS Secrets Manager secret id, e.g. staging/app. Repeatable; merged in order.",
+)
 @click.option("--kubeconfig", type=str, help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
 @click.option("--context", "kube_context", type=str, help="kubeconfig context.")
-@click.option("--cluster", "cluster_provider", type=str,
-              help="Cluster provider: kubernetes (default) or memory (in-process, for dry runs).")
+@click.option(
+    "--cluster",
+    "cluster_provider",
+    type=str,
+    help="Cluster provider: kubernetes (default) or memory (in-process, for dry runs).",
+)
 @click.option("--debug", is_flag=True, envvar="DEPLOYTAG_DEBUG", help="Log details and show tracebacks.")
 @click.pass_context
-def cli(ctx: click.Context, repo: Path, config_file: Path | None, cloud: str | None,
-        aws_secret_ids: tuple[str, ...], kubeconfig: str | None, kube_context: str | None,
-        cluster_provider: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context,
+    repo: Path,
+    config_file: Path | None,
+    cloud: str | None,
+    aws_secret_ids: tuple[str, ...],
+    kubeconfig: str | None,
+    kube_context: str | None,
+    cluster_provider: str | None,
+    debug: bool,
+) -> None:
     """DeployTag gives every git branch its own isolated environment on Kubernetes.
 
     Run `deploytag plan` to see what a deploy of the current branch would do,
@@ -80,8 +117,9 @@ def cli(ctx: click.Context, repo: Path, config_file: Path | None, cloud: str | N
     if aws_secret_ids and cloud is None:
         flags["secrets.provider"] = "aws"
     ctx.obj = CliState(repo=repo, config_file=config_file, flags=flags, debug=debug)
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 from deploytag.cli import commands_deploy, commands_inspect  # noqa: E402  (register commands)
@@ -114,8 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:
         if debug:
             raise
-        click.echo(f"deploytag: unexpected error: {type(e).__name__}: {e} (run with --debug for details "
-                   "and report it)", err=True)
+        click.echo(
+            f"deploytag: unexpected error: {type(e).__name__}: {e} (run with --debug for details "
+            "and report it)",
+            err=True,
+        )
         sys.exit(ExitStatus.ERROR)
     sys.exit(_pending_status())
 

@@ -56,11 +56,15 @@ def plan_text(p: Mapping[str, Any]) -> None:
         ("namespace", p["namespace"]),
         ("release", p["release"]),
     ]
-    rows += [(f"image {i['name']}", ", ".join(f"{i['repository']}:{t}" for t in i["tags"])) for i in p["images"]]
+    rows += [
+        (f"image {i['name']}", ", ".join(f"{i['repository']}:{t}" for t in i["tags"])) for i in p["images"]
+    ]
     if p["secret_ids"]:
         keys = p["secret_keys"]
         shown = ", ".join(keys) if keys is not None else "(read at deploy; --read-secrets lists them)"
-        rows.append(("secret", f"{p['secret_name']} from {p['secret_provider']} {', '.join(p['secret_ids'])}"))
+        rows.append(
+            ("secret", f"{p['secret_name']} from {p['secret_provider']} {', '.join(p['secret_ids'])}")
+        )
         rows.append(("secret keys", shown))
     if p["database"]:
         db = p["database"]
@@ -119,15 +123,20 @@ def render_text(data: Mapping[str, Any]) -> None:
 
 def deploy_text(report: Any) -> None:
     head = {
-        "succeeded": "deployed", "unchanged": "up to date", "failed": "FAILED",
-        "skipped": "skipped", "superseded": "superseded",
+        "succeeded": "deployed",
+        "unchanged": "up to date",
+        "failed": "FAILED",
+        "skipped": "skipped",
+        "superseded": "superseded",
     }[report.outcome]
     if report.outcome == "skipped":
         click.echo(f"skip: {report.error}")
         return
     rev = f" revision {report.revision}" if report.revision else ""
-    click.echo(f"{head}: {report.branch} -> namespace {report.namespace}, release {report.release}{rev} "
-               f"({report.seconds:.1f} s)")
+    click.echo(
+        f"{head}: {report.branch} -> namespace {report.namespace}, release {report.release}{rev} "
+        f"({report.seconds:.1f} s)"
+    )
     for url in report.urls:
         click.echo(f"  {url}")
     if report.digest:
@@ -152,10 +161,23 @@ def environments_text(rows: Sequence[Any]) -> None:
     if not rows:
         click.echo("no environments")
         return
-    _table(None, ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "urls"), [
-        (r.namespace, r.branch, r.environment, r.commit, r.outcome, r.revision, r.updated_at, " ".join(r.urls))
-        for r in rows
-    ])
+    _table(
+        None,
+        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "url"),
+        [
+            (
+                r.namespace,
+                r.branch,
+                r.environment,
+                r.commit,
+                r.outcome,
+                r.revision,
+                r.updated_at,
+                " ".join(r.urls),
+            )
+            for r in rows
+        ],
+    )
 
 
 def _short(value: Any, limit: int = 70) -> str:

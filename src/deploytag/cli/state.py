@@ -38,7 +38,9 @@ class CliState:
             flags={**self.flags, **(extra_flags or {})},
         )
 
-    def load(self, extra_flags: dict[str, object] | None = None) -> tuple[Invocation, LoadedConfig, Providers]:
+    def load(
+        self, extra_flags: dict[str, object] | None = None
+    ) -> tuple[Invocation, LoadedConfig, Providers]:
         from deploytag.service.wiring import build_providers, load
 
         inv = self.invocation(extra_flags)

@@ -43,6 +43,7 @@ class RenderedChart:
     directory: Path
     files: Sequence[Path]
     manifests: Sequence[Mapping[str, Any]]  # parsed documents, in order
+    sources: Sequence[Path] = ()  # the file each manifest was written to, parallel to ``manifests``
 
 
 class Helm(Protocol):

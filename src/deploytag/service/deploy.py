@@ -154,8 +154,9 @@ def preflight(ctx: RunContext) -> None:
     The chart and values files exist and parse, helm is installed, the secret
     store can be built, the cluster answers.
     """
-    release_layers(ctx.loaded, ctx.names, ctx.match, injected=ctx.injected_values,
-                   set_values=ctx.options.set_values)
+    release_layers(
+        ctx.loaded, ctx.names, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values
+    )
     ctx.providers.helm.version()
     if ctx.loaded.config.secrets.ids:
         _ = ctx.providers.secret_store

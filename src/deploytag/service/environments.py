@@ -32,7 +32,9 @@ class EnvironmentRow:
         return asdict(self)
 
 
-def list_environments(*, loaded: LoadedConfig | None, providers: Providers, all_apps: bool) -> list[EnvironmentRow]:
+def list_environments(
+    *, loaded: LoadedConfig | None, providers: Providers, all_apps: bool
+) -> list[EnvironmentRow]:
     selector = ENVIRONMENT_SELECTOR
     if loaded is not None and not all_apps:
         selector += f",{APP_LABEL}={loaded.config.app}"

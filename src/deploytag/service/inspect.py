@@ -10,6 +10,7 @@ from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import PlanError
 from deploytag.core.lint import RULES
+from deploytag.ports.helm import RenderedChart
 from deploytag.ports.providers import Providers
 from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, render_release
 from deploytag.service.resolve import Target, target_for
@@ -47,13 +48,18 @@ def deployable(ref: BranchRef, loaded: LoadedConfig) -> Target:
 
 
 def render_manifests(
-    *, loaded: LoadedConfig, providers: Providers, ref: BranchRef, output_dir: Path | None,
+    *,
+    loaded: LoadedConfig,
+    providers: Providers,
+    ref: BranchRef,
+    output_dir: Path | None,
     set_values: dict[str, str],
 ) -> dict[str, Any]:
     target = deployable(ref, loaded)
     out = output_dir or loaded.root / DEFAULT_RENDER_DIR
-    rendered = render_release(loaded=loaded, providers=providers, target=target, output_dir=out,
-                              set_values=set_values)
+    rendered = render_release(
+        loaded=loaded, providers=providers, target=target, output_dir=out, set_values=set_values
+    )
     files = list(rendered.files)
     return {
         "rendered_dir": str(rendered.directory),
@@ -62,18 +68,15 @@ def render_manifests(
             {
                 "kind": str(m.get("kind", "")),
                 "name": str((m.get("metadata") or {}).get("name", "")),
-                "file": src or "",
+                "file": src,
             }
             for m, src in zip(rendered.manifests, _sources(rendered), strict=False)
         ],
     }
 
 
-def _sources(rendered: Any) -> list[str | None]:
-    sources = getattr(rendered, "sources", None)
-    if sources is not None:
-        return [str(s) if s is not None else None for s in sources]
-    return [None] * len(rendered.manifests)
+def _sources(rendered: RenderedChart) -> list[str]:
+    return [str(s.relative_to(rendered.directory)) for s in rendered.sources]
 
 
 def lint_branch(
@@ -81,8 +84,9 @@ def lint_branch(
 ) -> dict[str, Any]:
     target = deployable(ref, loaded)
     out = loaded.root / DEFAULT_RENDER_DIR
-    rendered = render_release(loaded=loaded, providers=providers, target=target, output_dir=out,
-                              set_values=set_values)
+    rendered = render_release(
+        loaded=loaded, providers=providers, target=target, output_dir=out, set_values=set_values
+    )
     findings = lint_rendered(loaded, target, rendered)
     return {"branch": ref.branch, "findings": [asdict(f) for f in findings]}
 
@@ -98,19 +102,24 @@ def explain_values(*, loaded: LoadedConfig, ref: BranchRef, set_values: dict[str
     target = deployable(ref, loaded)
     assert target.names is not None and target.match is not None
     layers = release_layers(
-        loaded, target.names, target.match,
-        injected=injected_values(target.names, target.match, loaded), set_values=set_values,
+        loaded,
+        target.names,
+        target.match,
+        injected=injected_values(target.names, target.match, loaded),
+        set_values=set_values,
     )
     explained = mask_secrets(explain(layers))
     keys = []
     for path, origin in sorted(explained.origins.items()):
-        keys.append({
-            "key": path,
-            "value": _lookup(explained.merged, path, origin.masked),
-            "source": f"{origin.layer.kind} {origin.layer.source}",
-            "overrides": [f"{o.kind} {o.source}" for o in origin.overridden],
-            "masked": origin.masked,
-        })
+        keys.append(
+            {
+                "key": path,
+                "value": _lookup(explained.merged, path, origin.masked),
+                "source": f"{origin.layer.kind} {origin.layer.source}",
+                "overrides": [f"{o.kind} {o.source}" for o in origin.overridden],
+                "masked": origin.masked,
+            }
+        )
     return {
         "branch": ref.branch,
         "release": target.names.release,

@@ -51,7 +51,9 @@ def run_steps(
         seconds = clock.monotonic() - started
         record = StepRecord(step.name, result.outcome, seconds, result.detail)
         records.append(record)
-        ctx.progress.step_finished(step=step.name, outcome=result.outcome, seconds=seconds, detail=result.detail)
+        ctx.progress.step_finished(
+            step=step.name, outcome=result.outcome, seconds=seconds, detail=result.detail
+        )
         after_each(record)
 
 

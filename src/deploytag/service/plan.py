@@ -113,12 +113,20 @@ def plan(
 
 
 def render_release(
-    *, loaded: LoadedConfig, providers: Providers, target: Target, output_dir: Path, set_values: dict[str, str]
+    *,
+    loaded: LoadedConfig,
+    providers: Providers,
+    target: Target,
+    output_dir: Path,
+    set_values: dict[str, str],
 ) -> RenderedChart:
     assert target.match is not None and target.names is not None
     layers = release_layers(
-        loaded, target.names, target.match,
-        injected=injected_values(target.names, target.match, loaded), set_values=set_values,
+        loaded,
+        target.names,
+        target.match,
+        injected=injected_values(target.names, target.match, loaded),
+        set_values=set_values,
     )
     return render_chart(
         helm=providers.helm,
@@ -147,12 +155,7 @@ def _source_of(rendered: RenderedChart, index: int) -> str | None:
 
 def _pair(rendered: RenderedChart) -> list[tuple[Any, Path]]:
     """Manifests with the file each was written to (several may share one file)."""
-    files = getattr(rendered, "sources", None)
-    if files is not None:
-        return list(zip(rendered.manifests, files, strict=False))
-    if len(rendered.files) == len(rendered.manifests):
-        return list(zip(rendered.manifests, rendered.files, strict=True))
-    return [(m, rendered.directory) for m in rendered.manifests]
+    return list(zip(rendered.manifests, rendered.sources, strict=True))
 
 
 def _fill_names(result: PlanResult, target: Target, loaded: LoadedConfig) -> None:

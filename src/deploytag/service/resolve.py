@@ -19,7 +19,11 @@ class Target:
 
 
 def resolve_branch(
-    *, branch: str | None, commit: str | None, environ: dict[str, str], loaded: LoadedConfig,
+    *,
+    branch: str | None,
+    commit: str | None,
+    environ: dict[str, str],
+    loaded: LoadedConfig,
     providers: Providers,
 ) -> BranchRef:
     if branch:
@@ -58,4 +62,20 @@ def target_for(ref: BranchRef, loaded: LoadedConfig) -> Target:
         dns_templates=cfg.dns.records,
         dns_zone=cfg.dns.zone,
     )
+    _check_collisions(names, loaded)
     return Target(ref=ref, match=match, names=names)
+
+
+def _check_collisions(names: NamePlan, loaded: LoadedConfig) -> None:
+    """A preview must never land in a permanent environment's namespace."""
+    if names.kind != "preview":
+        return
+    cfg = loaded.config
+    for branch, env in cfg.branches.permanent.items():
+        fixed = env.namespace or f"{cfg.app}-{env.environment}"
+        if names.namespace == fixed:
+            raise PlanError(
+                f"branch {names.branch!r} would use namespace {fixed}, which belongs to the permanent "
+                f"environment of {branch!r}",
+                hint="rename the branch or give that permanent environment another namespace",
+            )

@@ -70,7 +70,11 @@ def set_overrides(loaded: LoadedConfig, extra: Mapping[str, str]) -> dict[str, s
 
 
 def release_layers(
-    loaded: LoadedConfig, names: NamePlan, match: EnvironmentMatch, *, injected: Mapping[str, Any],
+    loaded: LoadedConfig,
+    names: NamePlan,
+    match: EnvironmentMatch,
+    *,
+    injected: Mapping[str, Any],
     set_values: Mapping[str, str],
 ) -> list[ValuesLayer]:
     """Every values layer of this release, lowest first, as helm will apply them."""
@@ -100,7 +104,7 @@ def _hash_tree(root: Path, h: Any, seen: set[Path]) -> None:
     seen.add(root)
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if not path.is_file() or rel.parts[0] == "charts" and path.suffix == ".tgz":
+        if not path.is_file() or (rel.parts[0] == "charts" and path.suffix == ".tgz"):
             continue
         if rel.name == "Chart.lock":
             continue

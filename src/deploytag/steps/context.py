@@ -47,7 +47,7 @@ class RunContext:
     release: ReleaseInfo | None = None
     previous_revision: int | None = None
     urls: list[str] = field(default_factory=list)
-    record: dict[str, str] = field(default_factory=dict)  # annotations to write at the end
+    record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
 
     @property
     def timeout_seconds(self) -> int:

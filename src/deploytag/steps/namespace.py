@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from deploytag.core.errors import PlanError
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
+from deploytag.steps.chartvalues import fingerprint
 from deploytag.steps.context import RunContext, StepResult, annotation
 
 APP_LABEL = "deploytag.dev/app"
@@ -76,8 +77,13 @@ class QuotaStep:
         quota = ctx.loaded.config.cluster.quota
         cluster = ctx.providers.cluster
         if not quota.enabled:
+            ctx.record[annotation("quota")] = None
             cluster.delete_quotas(namespace=ctx.names.namespace, name=QUOTA_NAME)
             return StepResult("skipped", "cluster.quota.enabled is false")
+        wanted = fingerprint(quota.model_dump(mode="json"))
+        ctx.record[annotation("quota")] = wanted
+        if ctx.previous.get(annotation("quota")) == wanted and not ctx.options.force:
+            return StepResult("unchanged", "quota and limits as recorded")
         labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
         cluster.apply_resource_quota(
             namespace=ctx.names.namespace, name=QUOTA_NAME, hard=quota.hard, labels=labels

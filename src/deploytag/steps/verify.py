@@ -83,7 +83,6 @@ def _record_urls(ctx: RunContext) -> None:
         for host in service.hostnames:
             port = service.ports[0] if service.ports else 80
             urls.append(f"http://{host}" + ("" if port == 80 else f":{port}"))
-    urls.extend(f"https://{r.fqdn}" for r in ctx.names.dns_records if r.fqdn)
     ctx.urls = urls
     ctx.record[annotation("urls")] = dumps(urls)
 

@@ -108,8 +108,11 @@ class Connection:
 
     def _load(self) -> _Session:
         try:
-            from kubernetes import client, config
             from urllib3.util.retry import Retry
+
+            from deploytag.adapters.kubernetes import sdk
+
+            client, config = sdk.load()
         except ImportError as e:
             raise ClusterError(
                 f"the kubernetes Python client is not installed ({e.name})",

@@ -1,0 +1,73 @@
+"""Import only the parts of the official client this adapter uses.
+
+`import kubernetes` executes the package's __init__, which imports every API
+class and some 800 model classes: about 0.4 s, more than a no-op redeploy
+should take in total. The adapter reads raw JSON, so it needs the kubeconfig
+loader, Configuration, ApiClient, ApiException and three API classes. When
+nothing has imported the SDK yet, its packages are registered as bare packages
+(their __init__ not run) and just those modules are imported; any surprise in
+the SDK's layout falls back to the ordinary full import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+from typing import Any
+
+_API_MODULES = {
+    "CoreV1Api": "core_v1_api",
+    "AppsV1Api": "apps_v1_api",
+    "CoordinationV1Api": "coordination_v1_api",
+}
+
+
+def load() -> tuple[Any, Any]:
+    """(client, config): objects with the attributes the adapter uses from both."""
+    if "kubernetes" in sys.modules:
+        from kubernetes import client, config
+
+        return client, config
+    try:
+        return _narrow()
+    except Exception:  # any layout change in the SDK: start over with the supported way
+        for name in [m for m in sys.modules if m == "kubernetes" or m.startswith("kubernetes.")]:
+            del sys.modules[name]
+        from kubernetes import client, config
+
+        return client, config
+
+
+def _bare_package(name: str) -> types.ModuleType:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None:
+        raise ImportError(name, name=name)
+    module = types.ModuleType(name)
+    module.__path__ = list(spec.submodule_search_locations)
+    module.__spec__ = spec
+    sys.modules[name] = module
+    return module
+
+
+def _narrow() -> tuple[Any, Any]:
+    _bare_package("kubernetes")
+    client = _bare_package("kubernetes.client")
+    _bare_package("kubernetes.client.models")  # deserialising into models is never used
+    _bare_package("kubernetes.client.api")
+    configuration = importlib.import_module("kubernetes.client.configuration")
+    api_client = importlib.import_module("kubernetes.client.api_client")
+    exceptions = importlib.import_module("kubernetes.client.exceptions")
+    # What kube_config/incluster_config import from `kubernetes.client`, and what we use.
+    for attr, value in {
+        "Configuration": configuration.Configuration,
+        "ApiClient": api_client.ApiClient,
+        "exceptions": exceptions,
+        "ApiException": exceptions.ApiException,
+    }.items():
+        setattr(client, attr, value)
+    for cls, module in _API_MODULES.items():
+        setattr(client, cls, getattr(importlib.import_module(f"kubernetes.client.api.{module}"), cls))
+    config = importlib.import_module("kubernetes.config")
+    return client, config
