@@ -18,7 +18,7 @@ from _util import ROOT, VENV_BIN, env, report
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakekube import FakeKube  # noqa: E402
+from fakekube import FakeKube
 
 
 def timed(argv: list[str], cwd: Path, runs: int, extra_env: dict[str, str]) -> float:
