@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh --helm3
 export PATH="$PWD/.tools/bin:$PATH"
-.venv/bin/ruff format --check src tests bench examples
-.venv/bin/ruff check src tests bench examples
+.venv/bin/ruff format --check src tests bench examples tools
+.venv/bin/ruff check src tests bench examples tools
 .venv/bin/mypy
 .venv/bin/lint-imports
 .venv/bin/pytest "$@"

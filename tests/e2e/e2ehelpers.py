@@ -47,20 +47,25 @@ class App:
             env.pop(ci, None)
         return env
 
-    def run(self, *args: str, timeout: float = 120) -> Result:
+    def run(self, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> Result:
         argv = [str(DEPLOYTAG), "--repo", str(self.repo), "--kubeconfig", str(self.kube.kubeconfig), *args]
         proc = subprocess.run(
-            argv, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
+            argv,
+            env={**self.env(), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
-    def popen(self, *args: str) -> subprocess.Popen[str]:
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         argv = [str(DEPLOYTAG), "--repo", str(self.repo), "--kubeconfig", str(self.kube.kubeconfig), *args]
         return subprocess.Popen(
-            argv, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            argv, env={**self.env(), **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
 
-    def deploy(self, branch: str = "feature/login", *extra: str) -> Result:
+    def deploy(self, branch: str = "feature/login", *extra: str, env: dict[str, str] | None = None) -> Result:
         return self.run(
             "deploy",
             "--branch",
@@ -73,6 +78,7 @@ class App:
             "--timeout",
             "30",
             *extra,
+            env=env,
         )
 
 

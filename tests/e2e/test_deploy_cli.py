@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
+from typing import Any
 
 import pytest
 from e2ehelpers import COMMIT, SECRET_SENTINEL, App
@@ -210,3 +212,95 @@ def test_bad_input_is_one_line_with_distinct_status_and_no_side_effects(
     assert words in message
     assert len(message.splitlines()) == 1
     assert app.kube.requests("POST", "/namespaces") == []
+
+
+def test_secrets_from_aws_secrets_manager(app: App, moto: str, sm: Any) -> None:
+    first = sm.create_secret(
+        Name="staging/app", SecretString=json.dumps({"API_KEY": SECRET_SENTINEL, "MODE": "x"})
+    )
+    sm.create_secret(Name="staging/extra", SecretString="plain-string-value")
+    env = {"AWS_ENDPOINT_URL": moto}
+    result = app.run(
+        "--cloud",
+        "aws",
+        "--cloud-aws-secret-id",
+        "staging/app",
+        "--cloud-aws-secret-id",
+        "staging/extra",
+        "deploy",
+        "--branch",
+        "feature/aws",
+        "--commit",
+        COMMIT,
+        "--skip-tests",
+        "-o",
+        "json",
+        "--debug",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    report = result.json()
+    secret = app.kube.store.get("secrets", report["namespace"], "guestbook-env")
+    assert sorted(secret["data"]) == ["API_KEY", "EXTRA", "MODE"]
+    notes = app.kube.store.get("namespaces", None, report["namespace"])["metadata"]["annotations"]
+    versions = json.loads(notes["deploytag.dev/secret-versions"])
+    assert versions["staging/app"] == first["VersionId"]
+    assert SECRET_SENTINEL not in result.stdout + result.stderr  # --debug logs included
+    # A new secret version is picked up by the next deploy, without any other change.
+    sm.put_secret_value(
+        SecretId="staging/app", SecretString=json.dumps({"API_KEY": "rotated-value-1", "MODE": "x"})
+    )
+    again = app.run(
+        "--cloud",
+        "aws",
+        "--cloud-aws-secret-id",
+        "staging/app",
+        "--cloud-aws-secret-id",
+        "staging/extra",
+        "deploy",
+        "--branch",
+        "feature/aws",
+        "--commit",
+        COMMIT,
+        "--skip-tests",
+        "-o",
+        "json",
+        env=env,
+    ).json()
+    steps = {s["name"]: s["outcome"] for s in again["steps"]}
+    assert steps["secrets"] == "changed"
+    assert again["revision"] == 2
+
+
+def test_killed_runs_lease_is_taken_over_after_it_expires(app: App) -> None:
+    env = {"DEPLOYTAG_CLUSTER__LOCK_SECONDS": "5"}
+    proc = app.popen("deploy", "--branch", "feature/expire", "--commit", COMMIT, "--skip-tests", env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not app.kube.store.list("leases", "default"):
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    started = time.monotonic()
+    result = app.deploy("feature/expire", "--lock-wait", "30", env=env)
+    assert result.returncode == 0, result.stderr
+    waited = time.monotonic() - started
+    leases_left = app.kube.store.list("leases", "default")
+    if leases_left or waited < 1:
+        pytest.skip("the killed run had already released its lease")  # it finished before the kill
+    assert "waiting up to 30 s" in result.stderr
+
+
+def test_unschedulable_pod_is_explained_with_the_schedulers_reason(app: App) -> None:
+    failed = app.deploy(
+        "feature/big",
+        "--set",
+        "resources.requests.cpu=500",
+        "--set",
+        "resources.limits.cpu=500",
+        "--timeout",
+        "3",
+    )
+    assert failed.returncode == 11
+    digest = failed.json()["digest"]
+    assert "Pending" in digest
+    assert "Insufficient cpu" in digest

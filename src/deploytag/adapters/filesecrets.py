@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from deploytag.core import yamlio
 from deploytag.core.errors import SecretStoreError, scrub
 from deploytag.ports.secrets import SecretBundle
 
@@ -158,7 +159,7 @@ class FileSecretStore:
             ) from e
         self._warn_if_exposed(mode=mode)
         try:
-            document = yaml.safe_load(text)
+            document = yamlio.load(text)
         except yaml.YAMLError as e:
             # str(e) quotes the offending line, which may hold a value: report
             # only the position and the parser's description of the problem.

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import yaml
 
 from deploytag.adapters.process import INSTALL_HINTS
+from deploytag.core import yamlio
 from deploytag.core.errors import (
     ChartError,
     ClusterError,
@@ -524,7 +525,7 @@ def write_manifests(text: str, output_dir: Path) -> RenderedChart:
     for source, doc in split_manifests(text):
         try:
             # libyaml's parser when present: a chart's output is parsed on every plan and deploy.
-            parsed = [m for m in yaml.load_all(doc, Loader=_YAML_LOADER) if m is not None]
+            parsed = [m for m in yamlio.load_all(doc) if m is not None]
         except yaml.YAMLError as e:
             raise ChartError(
                 f"{source} rendered invalid YAML: {e}", hint="run `helm lint` on the chart"
@@ -543,9 +544,6 @@ def write_manifests(text: str, output_dir: Path) -> RenderedChart:
         manifests.extend(kept)
         sources.extend([path] * len(kept))
     return RenderedChart(directory=output_dir, files=files, manifests=manifests, sources=sources)
-
-
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _check_render_dir(output_dir: Path) -> list[Path]:

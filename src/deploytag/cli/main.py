@@ -130,9 +130,13 @@ commands_deploy.register(cli, branch_options, output_option, set_option)
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the group, map errors to exit statuses."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args
+    if debug:
+        # Accepted anywhere on the line: people add it to the end of a failing command.
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
-        cli.main(args=argv, prog_name="deploytag", standalone_mode=False)
+        cli.main(args=args, prog_name="deploytag", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("deploytag: interrupted", err=True)
         sys.exit(ExitStatus.INTERRUPTED)

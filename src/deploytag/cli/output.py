@@ -28,21 +28,15 @@ def emit_json(data: Mapping[str, Any]) -> None:
 
 
 def _table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, show_header=True, header_style="bold", box=None, pad_edge=False)
-    for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console(soft_wrap=False, width=max(100, _width())).print(table)
-
-
-def _width() -> int:
-    import shutil
-
-    return shutil.get_terminal_size((120, 20)).columns
+    """Aligned plain-text columns: readable on a terminal, greppable in CI logs."""
+    if title:
+        click.echo(title)
+    widths = [max([len(c), *(len(str(r[i])) for r in rows)]) for i, c in enumerate(columns)]
+    lines = [columns] if any(columns) else []
+    lines += [tuple(str(cell) for cell in row) for row in rows]
+    for line in lines:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])] + [line[-1]]
+        click.echo("  ".join(cells).rstrip())
 
 
 def plan_text(p: Mapping[str, Any]) -> None:
@@ -186,26 +180,29 @@ def _short(value: Any, limit: int = 70) -> str:
 
 
 class StderrProgress:
-    """One line per finished step with its timing; a spinner for the running step on a terminal."""
+    """One line per finished step with its timing; on a terminal, a spinner while a step runs."""
 
     def __init__(self) -> None:
-        from rich.console import Console
-
-        self._console = Console(stderr=True, highlight=False)
         self._status: Any = None
+        self._console: Any = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False)
 
     def step_started(self, *, step: str) -> None:
-        if self._console.is_terminal:
+        if self._console is not None:
             self._status = self._console.status(f"{step}…")
             self._status.start()
 
     def step_finished(self, *, step: str, outcome: str, seconds: float, detail: str) -> None:
         self._stop()
         mark = OUTCOME_MARK.get(outcome, "?")
-        self._console.print(f"{mark} {step:<10} {seconds:6.2f} s  {detail}", markup=False)
+        click.echo(f"{mark} {step:<10} {seconds:6.2f} s  {detail}", err=True)
 
     def note(self, *, text: str) -> None:
-        self._console.print(f"  {text}", markup=False)
+        self._stop()
+        click.echo(f"  {text}", err=True)
 
     def _stop(self) -> None:
         if self._status is not None:

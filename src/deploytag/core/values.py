@@ -80,7 +80,13 @@ class ExplainedValues:
 # --------------------------------------------------------------------------- YAML as Helm reads it
 
 
-class _HelmYamlLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): values files and
+# charts are read on every plan and deploy. Construction and resolution stay in Python,
+# so the Helm-specific rules below apply to both.
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _HelmYamlLoader(_BaseLoader):  # type: ignore[misc]
     """YAML 1.1 as Go's yaml.v2 reads values: ``y``/``n`` are booleans too, and
     timestamps stay strings (Helm's JSON round trip turns them into strings)."""
 

@@ -18,20 +18,21 @@ from typing import Any
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, VerifyError
+from deploytag.core.values import file_layer
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
-from deploytag.steps.chartvalues import injected_values, release_layers
+from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
-
-__all__ = ["DeployOptions", "DeployReport", "deploy", "deploy_steps"]
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
 from deploytag.steps.release import ReleaseStep
 from deploytag.steps.secrets import SecretsStep
 from deploytag.steps.testgate import TestGate
 from deploytag.steps.verify import VerifyStep
+
+__all__ = ["DeployOptions", "DeployReport", "deploy", "deploy_steps"]
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +155,10 @@ def preflight(ctx: RunContext) -> None:
     The chart and values files exist and parse, helm is installed, the secret
     store can be built, the cluster answers.
     """
-    release_layers(
-        ctx.loaded, ctx.names, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values
-    )
+    chart_dir(ctx.loaded)
+    for path in values_files(ctx.loaded, ctx.names.environment):
+        file_layer(path)  # parses: a broken values file fails here, not half-way through
+    helm_values(ctx.loaded, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values)
     ctx.providers.helm.version()
     if ctx.loaded.config.secrets.ids:
         _ = ctx.providers.secret_store

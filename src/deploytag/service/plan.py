@@ -16,12 +16,12 @@ from deploytag.ports.providers import Providers
 from deploytag.service.resolve import Target, target_for
 from deploytag.steps.chartvalues import (
     chart_dir,
+    helm_values,
     injected_values,
-    release_layers,
     set_overrides,
     values_files,
 )
-from deploytag.steps.render import render_chart
+from deploytag.steps.render import render_values
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,10 @@ def plan(
     result.secret_keys = _secret_keys(loaded, providers, read_secrets)
     chart = chart_dir(loaded)
     files = values_files(loaded, target.match.environment)
-    result.chart = str(chart)
+    result.chart = _shown(chart, loaded.root)
     result.values_layers = [
-        f"chart {chart / 'values.yaml'}",
-        *(f"file {p}" for p in files),
+        f"chart {_shown(chart / 'values.yaml', loaded.root)}",
+        *(f"file {_shown(p, loaded.root)}" for p in files),
         "injected by DeployTag",
         *(["--set"] if set_overrides(loaded, set_values or {}) else []),
     ]
@@ -121,21 +121,29 @@ def render_release(
     set_values: dict[str, str],
 ) -> RenderedChart:
     assert target.match is not None and target.names is not None
-    layers = release_layers(
+    files, values = helm_values(
         loaded,
-        target.names,
         target.match,
         injected=injected_values(target.names, target.match, loaded),
         set_values=set_values,
     )
-    return render_chart(
+    return render_values(
         helm=providers.helm,
         chart=chart_dir(loaded),
         release=target.names.release,
         namespace=target.names.namespace,
-        layers=layers,
+        values_files=files,
+        values=values,
         output_dir=output_dir,
     )
+
+
+def _shown(path: Path, root: Path) -> str:
+    """Paths inside the app repository relative to it, as a developer would type them."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def lint_rendered(loaded: LoadedConfig, target: Target, rendered: RenderedChart) -> list[Finding]:

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from deploytag.core import yamlio
 from deploytag.core.branch import EnvironmentMatch
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ChartError
 from deploytag.core.naming import NamePlan
-from deploytag.core.values import ValuesLayer, build_layers
+from deploytag.core.values import ValuesLayer, build_layers, deep_merge, parse_set
 
 
 def chart_dir(loaded: LoadedConfig) -> Path:
@@ -69,6 +70,22 @@ def set_overrides(loaded: LoadedConfig, extra: Mapping[str, str]) -> dict[str, s
     return {**loaded.config.chart.set, **extra}
 
 
+def helm_values(
+    loaded: LoadedConfig,
+    match: EnvironmentMatch,
+    *,
+    injected: Mapping[str, Any],
+    set_values: Mapping[str, str],
+) -> tuple[list[Path], dict[str, Any]]:
+    """What helm gets: the values files (``-f``, in order) and one mapping that goes last.
+
+    The same as ``helm_inputs(release_layers(...))`` without reading the chart's own
+    values, which helm reads itself; ``values --explain`` builds every layer.
+    """
+    overrides = parse_set(set_overrides(loaded, set_values))
+    return values_files(loaded, match.environment), deep_merge(injected, overrides)
+
+
 def release_layers(
     loaded: LoadedConfig,
     names: NamePlan,
@@ -118,7 +135,7 @@ def _local_dependencies(chart: Path) -> list[Path]:
     import yaml
 
     try:
-        meta = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8")) or {}
+        meta = yamlio.load((chart / "Chart.yaml").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return []
     deps = meta.get("dependencies") or []

@@ -7,13 +7,12 @@ from typing import Any
 
 import deploytag
 from deploytag.core.errors import ReleaseError
-from deploytag.core.values import ValuesLayer, helm_inputs
 from deploytag.steps.chartvalues import (
     chart_dir,
     digest_chart,
     file_digest,
     fingerprint,
-    release_layers,
+    helm_values,
     values_files,
 )
 from deploytag.steps.context import RunContext, StepResult, annotation
@@ -21,15 +20,11 @@ from deploytag.steps.context import RunContext, StepResult, annotation
 log = logging.getLogger(__name__)
 
 
-def release_layers_of(ctx: RunContext) -> list[ValuesLayer]:
-    return release_layers(
-        ctx.loaded, ctx.names, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values
-    )
-
-
 def release_values(ctx: RunContext) -> dict[str, Any]:
     """Injected values with the --set overrides applied on top (helm's precedence)."""
-    _, values = helm_inputs(release_layers_of(ctx))
+    _, values = helm_values(
+        ctx.loaded, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values
+    )
     return values
 
 

@@ -1,4 +1,5 @@
-"""A real ``moto_server`` over HTTP for the AWS secret store, and an isolated AWS environment.
+"""Fixtures: a real ``moto_server`` over HTTP and an isolated AWS environment (a pytest plugin,
+loaded by tests/conftest.py).
 
 The server runs once per session on a free loopback port and is reset before
 each test that uses it (``POST /moto-api/reset``), so tests never see each
