@@ -27,4 +27,4 @@ def load(text: str | bytes) -> Any:
 def load_all(text: str | bytes) -> Iterator[Any]:
     import yaml
 
-    return yaml.load_all(text, Loader=safe_loader())  # noqa: S506 - a safe loader
+    return yaml.load_all(text, Loader=safe_loader())
