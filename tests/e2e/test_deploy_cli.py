@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from e2ehelpers import COMMIT, SECRET_SENTINEL, App
+from e2ehelpers import COMMIT, SECRET_SENTINEL, App, Result
 
 MANAGED = "app.kubernetes.io/managed-by"
 
@@ -219,25 +219,26 @@ def test_secrets_from_aws_secrets_manager(app: App, moto: str, sm: Any) -> None:
         Name="staging/app", SecretString=json.dumps({"API_KEY": SECRET_SENTINEL, "MODE": "x"})
     )
     sm.create_secret(Name="staging/extra", SecretString="plain-string-value")
-    env = {"AWS_ENDPOINT_URL": moto}
-    result = app.run(
-        "--cloud",
-        "aws",
-        "--cloud-aws-secret-id",
-        "staging/app",
-        "--cloud-aws-secret-id",
-        "staging/extra",
-        "deploy",
-        "--branch",
-        "feature/aws",
-        "--commit",
-        COMMIT,
-        "--skip-tests",
-        "-o",
-        "json",
-        "--debug",
-        env=env,
-    )
+
+    def deploy_with_aws(*extra: str) -> Result:
+        ids = ["--cloud-aws-secret-id", "staging/app", "--cloud-aws-secret-id", "staging/extra"]
+        return app.run(
+            "--cloud",
+            "aws",
+            *ids,
+            "deploy",
+            "--branch",
+            "feature/aws",
+            "--commit",
+            COMMIT,
+            "--skip-tests",
+            "-o",
+            "json",
+            *extra,
+            env={"AWS_ENDPOINT_URL": moto},
+        )
+
+    result = deploy_with_aws("--debug")
     assert result.returncode == 0, result.stderr
     report = result.json()
     secret = app.kube.store.get("secrets", report["namespace"], "guestbook-env")
@@ -250,23 +251,7 @@ def test_secrets_from_aws_secrets_manager(app: App, moto: str, sm: Any) -> None:
     sm.put_secret_value(
         SecretId="staging/app", SecretString=json.dumps({"API_KEY": "rotated-value-1", "MODE": "x"})
     )
-    again = app.run(
-        "--cloud",
-        "aws",
-        "--cloud-aws-secret-id",
-        "staging/app",
-        "--cloud-aws-secret-id",
-        "staging/extra",
-        "deploy",
-        "--branch",
-        "feature/aws",
-        "--commit",
-        COMMIT,
-        "--skip-tests",
-        "-o",
-        "json",
-        env=env,
-    ).json()
+    again = deploy_with_aws().json()
     steps = {s["name"]: s["outcome"] for s in again["steps"]}
     assert steps["secrets"] == "changed"
     assert again["revision"] == 2

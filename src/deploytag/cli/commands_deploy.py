@@ -8,8 +8,7 @@ from typing import Any
 import click
 
 import deploytag.cli.output as output
-from deploytag.cli.state import EXIT, CliState, parse_set, pass_state
-from deploytag.core.errors import ExitStatus
+from deploytag.cli.state import CliState, parse_set, pass_state
 
 
 def register(
@@ -65,12 +64,8 @@ def register(
         """
         from deploytag.service.deploy import DeployOptions
         from deploytag.service.deploy import deploy as run_deploy
-        from deploytag.service.resolve import resolve_branch
 
-        inv, loaded, providers = state.load()
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
-        )
+        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
         options = DeployOptions(
             atomic=atomic,
             supersede=supersede,
@@ -91,7 +86,7 @@ def register(
             output.deploy_text(report)
         if report.exception is not None:
             output.error_line(report.error)
-            EXIT["status"] = report.exception.exit_status
+            click.get_current_context().exit(int(report.exception.exit_status))
 
     @cli.command()
     @branch_options
@@ -111,12 +106,8 @@ def register(
     ) -> None:
         """Remove this branch's environment: release, namespace, lease; report what is verified gone."""
         from deploytag.service.destroy import destroy as run_destroy
-        from deploytag.service.resolve import resolve_branch
 
-        inv, loaded, providers = state.load()
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
-        )
+        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
         with output.progress(enabled=True) as listener:
             report = run_destroy(
                 loaded=loaded,
@@ -132,7 +123,7 @@ def register(
             output.destroy_text(report)
         if report.exception is not None:
             output.error_line(report.error)
-            EXIT["status"] = report.exception.exit_status
+            click.get_current_context().exit(int(report.exception.exit_status))
 
     @cli.command(name="list")
     @output_option
@@ -148,5 +139,3 @@ def register(
             output.emit_json({"environments": [r.to_dict() for r in rows]})
         else:
             output.environments_text(rows)
-        if not rows:
-            EXIT.setdefault("status", ExitStatus.OK)

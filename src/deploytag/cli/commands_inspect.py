@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 import deploytag.cli.output as output
-from deploytag.cli.state import EXIT, CliState, parse_set, pass_state
+from deploytag.cli.state import CliState, parse_set, pass_state
 from deploytag.core.errors import ExitStatus
 
 
@@ -53,12 +53,8 @@ def register(
         real helm into a directory and lints the manifests.
         """
         from deploytag.service.plan import plan as run_plan
-        from deploytag.service.resolve import resolve_branch
 
-        inv, loaded, providers = state.load()
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
-        )
+        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
         result = run_plan(
             loaded=loaded,
             providers=providers,
@@ -70,7 +66,7 @@ def register(
         )
         _render(result.to_dict(), fmt, lambda: output.plan_text(result.to_dict()))
         if any(f["severity"] == "error" for f in result.findings):
-            EXIT["status"] = ExitStatus.LINT
+            click.get_current_context().exit(int(ExitStatus.LINT))
 
     @cli.command()
     @click.option("--explain", is_flag=True, help="Show where each value came from.")
@@ -103,12 +99,8 @@ def register(
         files, the environment's files, values DeployTag injects, then --set.
         """
         from deploytag.service.inspect import explain_values
-        from deploytag.service.resolve import resolve_branch
 
-        inv, loaded, providers = state.load()
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
-        )
+        loaded, _, ref = state.for_branch(branch=branch, commit=commit)
         data = explain_values(loaded=loaded, ref=ref, set_values=parse_set(set_values))
         _render(data, fmt, lambda: output.values_text(data, explain=explain))
 
@@ -133,12 +125,8 @@ def register(
     ) -> None:
         """Render the chart with the real helm into one file per manifest."""
         from deploytag.service.inspect import render_manifests
-        from deploytag.service.resolve import resolve_branch
 
-        inv, loaded, providers = state.load()
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
-        )
+        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
         data = render_manifests(
             loaded=loaded, providers=providers, ref=ref, output_dir=out_dir, set_values=parse_set(set_values)
         )
@@ -169,16 +157,12 @@ def register(
             rules = rules_table()
             _render({"rules": rules}, fmt, lambda: output.rules_text(rules))
             return
-        from deploytag.service.resolve import resolve_branch
 
-        inv, loaded, providers = state.load()
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
-        )
+        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
         data = lint_branch(loaded=loaded, providers=providers, ref=ref, set_values=parse_set(set_values))
         _render(data, fmt, lambda: output.findings_text(data["findings"]))
         if any(f["severity"] == "error" for f in data["findings"]):
-            EXIT["status"] = ExitStatus.LINT
+            click.get_current_context().exit(int(ExitStatus.LINT))
 
 
 def _render(data: dict[str, Any], fmt: str, text: Callable[[], None]) -> None:

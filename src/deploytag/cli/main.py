@@ -136,7 +136,9 @@ def main(argv: list[str] | None = None) -> None:
         # Accepted anywhere on the line: people add it to the end of a failing command.
         args = ["--debug", *(a for a in args if a != "--debug")]
     try:
-        cli.main(args=args, prog_name="deploytag", standalone_mode=False)
+        # A command that printed its report but failed exits through ctx.exit(status),
+        # which click hands back here as the return value.
+        status = cli.main(args=args, prog_name="deploytag", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("deploytag: interrupted", err=True)
         sys.exit(ExitStatus.INTERRUPTED)
@@ -162,13 +164,7 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(ExitStatus.ERROR)
-    sys.exit(_pending_status())
-
-
-def _pending_status() -> int:
-    from deploytag.cli.state import EXIT
-
-    return EXIT.get("status", 0)
+    sys.exit(status if isinstance(status, int) else ExitStatus.OK)
 
 
 __all__ = ["cli", "main", "pass_state"]

@@ -12,13 +12,10 @@ import click
 from deploytag.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from deploytag.core.branch import BranchRef
     from deploytag.core.config import LoadedConfig
     from deploytag.ports.providers import Providers
     from deploytag.service.wiring import Invocation
-
-# A command that completed but wants a non-zero exit (a failed deploy whose report
-# was still printed) sets EXIT["status"]; main() exits with it.
-EXIT: dict[str, int] = {}
 
 
 @dataclass
@@ -37,6 +34,18 @@ class CliState:
             environ=dict(os.environ),
             flags={**self.flags, **(extra_flags or {})},
         )
+
+    def for_branch(
+        self, *, branch: str | None, commit: str | None
+    ) -> tuple[LoadedConfig, Providers, BranchRef]:
+        """Configuration, providers and the branch to act on (flag, CI variables or git)."""
+        from deploytag.service.resolve import resolve_branch
+
+        inv, loaded, providers = self.load()
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
+        return loaded, providers, ref
 
     def load(
         self, extra_flags: dict[str, object] | None = None

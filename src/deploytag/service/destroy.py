@@ -65,7 +65,7 @@ def destroy(
         return report
     names = target.names
     report.namespace = names.namespace
-    cluster, helm, kube = providers.cluster, providers.helm, providers.kube_target
+    cluster = providers.cluster
     try:
         if names.kind == "permanent" and not allow_permanent:
             raise PlanError(
@@ -111,7 +111,6 @@ def destroy(
             )
     except DeployTagError as e:
         report.outcome, report.error, report.exception = "failed", str(e), e
-    _ = helm, kube
     report.seconds = round(clock.monotonic() - started, 3)
     return report
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
-from deploytag.core.errors import DeployTagError
 from deploytag.core.lint import Finding, lint_manifests
 from deploytag.ports.helm import RenderedChart
 from deploytag.ports.providers import Providers
@@ -191,7 +190,4 @@ def _secret_keys(loaded: LoadedConfig, providers: Providers, read_secrets: bool)
     cfg = loaded.config.secrets
     if not cfg.ids or (cfg.provider != "file" and not read_secrets):
         return None
-    try:
-        return providers.secret_store.describe_keys(ids=cfg.ids)
-    except DeployTagError:
-        raise
+    return providers.secret_store.describe_keys(ids=cfg.ids)
