@@ -131,10 +131,10 @@ def explain_values(*, loaded: LoadedConfig, ref: BranchRef, set_values: dict[str
 
 
 def _lookup(tree: Any, path: str, masked: bool) -> Any:
-    from deploytag.core.values import _split_path
+    from deploytag.core.values import split_path
 
     node = tree
-    for part in _split_path(path):
+    for part in split_path(path):
         if isinstance(node, dict) and part in node:
             node = node[part]
         else:
