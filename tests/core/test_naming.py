@@ -116,62 +116,48 @@ def test_long_branch_is_truncated_within_every_limit() -> None:
     assert len(p.release) == HELM_RELEASE_MAX
 
 
-def test_fixed_namespace_is_kept_and_validated() -> None:
-    p = derive(
+def staging(namespace: str) -> NamePlan:
+    return derive(
         app="guestbook",
         branch="main",
         commit="",
         kind="permanent",
         environment="staging",
-        fixed_namespace="guestbook-staging",
+        fixed_namespace=namespace,
     )
-    assert p.namespace == "guestbook-staging"
+
+
+def preview_with_dns(branch: str, *templates: str) -> NamePlan:
+    return derive(
+        app="guestbook",
+        branch=branch,
+        commit="",
+        kind="preview",
+        environment="preview",
+        dns_templates=list(templates),
+    )
+
+
+def test_fixed_namespace_is_kept_and_validated() -> None:
+    assert staging("guestbook-staging").namespace == "guestbook-staging"
     with pytest.raises(PlanError, match="not a valid DNS label"):
-        derive(
-            app="guestbook",
-            branch="main",
-            commit="",
-            kind="permanent",
-            environment="staging",
-            fixed_namespace="Guestbook_Staging",
-        )
+        staging("Guestbook_Staging")
 
 
 def test_unknown_placeholder_is_an_error_naming_it() -> None:
     with pytest.raises(PlanError, match=r"unknown placeholder \{\.Brnch\}") as info:
-        derive(
-            app="guestbook",
-            branch="feature/x",
-            commit="",
-            kind="preview",
-            environment="preview",
-            dns_templates=["{.Brnch}-web"],
-        )
+        preview_with_dns("feature/x", "{.Brnch}-web")
     assert "{.Branch}" in str(info.value)
 
 
 def test_template_without_branch_would_collide_and_is_refused() -> None:
     with pytest.raises(PlanError, match="does not depend on the branch"):
-        derive(
-            app="guestbook",
-            branch="feature/x",
-            commit="",
-            kind="preview",
-            environment="preview",
-            dns_templates=["{.App}-web"],
-        )
+        preview_with_dns("feature/x", "{.App}-web")
 
 
 def test_two_templates_giving_one_record_are_refused() -> None:
     with pytest.raises(PlanError, match="give the same record"):
-        derive(
-            app="guestbook",
-            branch="feature-x",
-            commit="",
-            kind="preview",
-            environment="preview",
-            dns_templates=["{.Branch}-web", "{.Branch}-web"],
-        )
+        preview_with_dns("feature-x", "{.Branch}-web", "{.Branch}-web")
 
 
 def test_empty_branch_is_refused() -> None:

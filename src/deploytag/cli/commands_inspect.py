@@ -9,16 +9,12 @@ from typing import Any
 import click
 
 import deploytag.cli.output as output
+from deploytag.cli.options import branch_options, output_option, set_option
 from deploytag.cli.state import CliState, parse_set, pass_state
 from deploytag.core.errors import ExitStatus
 
 
-def register(
-    cli: click.Group,
-    branch_options: Callable[..., Any],
-    output_option: Callable[..., Any],
-    set_option: Callable[..., Any],
-) -> None:
+def register(cli: click.Group) -> None:
     @cli.command()
     @branch_options
     @output_option

@@ -9,51 +9,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from deploytag import __version__
 from deploytag.cli.state import CliState, pass_state
 from deploytag.core.errors import DeployTagError, ExitStatus
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-OUTPUT = click.Choice(["text", "json"])
-
-
-def branch_options(func: F) -> F:
-    func = click.option("--commit", envvar="DEPLOYTAG_COMMIT", help="Commit SHA (default: from CI or git).")(
-        func
-    )
-    return click.option(
-        "--branch", "-b", envvar="DEPLOYTAG_BRANCH", help="Branch to act on (default: from CI or git)."
-    )(func)
-
-
-def output_option(func: F) -> F:
-    return click.option(
-        "--output",
-        "-o",
-        "fmt",
-        type=OUTPUT,
-        default="text",
-        envvar="DEPLOYTAG_OUTPUT",
-        show_default=True,
-        help="Output format; json is stable and documented for CI.",
-    )(func)
-
-
-def set_option(func: F) -> F:
-    return click.option(
-        "--set",
-        "set_values",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Override a chart value, applied last (like helm --set). Repeatable.",
-    )(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -124,8 +86,8 @@ def cli(
 
 from deploytag.cli import commands_deploy, commands_inspect  # noqa: E402  (register commands)
 
-commands_inspect.register(cli, branch_options, output_option, set_option)
-commands_deploy.register(cli, branch_options, output_option, set_option)
+commands_inspect.register(cli)
+commands_deploy.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
