@@ -289,3 +289,16 @@ def test_unschedulable_pod_is_explained_with_the_schedulers_reason(app: App) -> 
     digest = failed.json()["digest"]
     assert "Pending" in digest
     assert "Insufficient cpu" in digest
+
+
+def test_quota_has_an_off_switch(app: App) -> None:
+    ns = app.deploy().json()["namespace"]
+    assert app.kube.store.get("resourcequotas", ns, "deploytag-default") is not None
+    result = app.deploy("feature/login", env={"DEPLOYTAG_CLUSTER__QUOTA__ENABLED": "false"})
+    assert result.returncode == 0, result.stderr
+    assert {s["name"]: s["outcome"] for s in result.json()["steps"]}["quota"] == "skipped"
+    assert app.kube.store.get("resourcequotas", ns, "deploytag-default") is None
+    assert app.kube.store.get("limitranges", ns, "deploytag-default") is None
+    again = app.deploy("feature/login")  # switched back on: recreated, not "as recorded"
+    assert again.returncode == 0
+    assert app.kube.store.get("resourcequotas", ns, "deploytag-default") is not None
