@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -302,3 +303,23 @@ def test_quota_has_an_off_switch(app: App) -> None:
     again = app.deploy("feature/login")  # switched back on: recreated, not "as recorded"
     assert again.returncode == 0
     assert app.kube.store.get("resourcequotas", ns, "deploytag-default") is not None
+
+
+def test_unreachable_cluster_is_one_line_with_the_cluster_status(app: App, tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "dead-kubeconfig"
+    kubeconfig.write_text(app.kube.kubeconfig.read_text().replace(app.kube.url, "http://127.0.0.1:9"))
+    result = app.run(
+        "--kubeconfig",
+        str(kubeconfig),
+        "deploy",
+        "--branch",
+        "feature/x",
+        "--commit",
+        COMMIT,
+        "--skip-tests",
+        "--lock-wait",
+        "0",
+    )
+    assert result.returncode == 8, result.stderr
+    assert result.stderr.startswith("deploytag: error: ")
+    assert len(result.stderr.strip().splitlines()) == 1

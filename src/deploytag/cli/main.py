@@ -79,15 +79,26 @@ def cli(
     if aws_secret_ids and cloud is None:
         flags["secrets.provider"] = "aws"
     ctx.obj = CliState(repo=repo, config_file=config_file, flags=flags, debug=debug)
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(debug)
 
 
 from deploytag.cli import commands_deploy, commands_inspect  # noqa: E402  (register commands)
 
 commands_inspect.register(cli)
 commands_deploy.register(cli)
+
+
+def _configure_logging(debug: bool) -> None:
+    """DeployTag's own warnings are shown; libraries' (urllib3 retries, botocore) only with --debug,
+    since what they report reaches the user as one DeployTag error anyway. A handler filter, because
+    SDKs set their loggers' levels themselves (the kubernetes client sets urllib3's to WARNING)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not debug:
+        handler.addFilter(lambda r: r.name.startswith("deploytag") or r.levelno >= logging.ERROR)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> None:
