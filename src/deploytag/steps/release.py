@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import deploytag
@@ -13,35 +14,29 @@ from deploytag.steps.chartvalues import (
     file_digest,
     fingerprint,
     helm_values,
-    values_files,
 )
 from deploytag.steps.context import RunContext, StepResult, annotation
 
 log = logging.getLogger(__name__)
 
 
-def release_values(ctx: RunContext) -> dict[str, Any]:
-    """Injected values with the --set overrides applied on top (helm's precedence)."""
-    _, values = helm_values(
-        ctx.loaded, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values
-    )
-    return values
-
-
-def compute_fingerprint(ctx: RunContext) -> str:
-    files = values_files(ctx.loaded, ctx.names.environment)
+def compute_fingerprint(ctx: RunContext, *, chart: Path, files: list[Path], values: dict[str, Any]) -> str:
     return fingerprint(
         {
             "deploytag": deploytag.__version__,
             "commit": ctx.names.commit,
-            "chart": digest_chart(chart_dir(ctx.loaded)),
+            "chart": digest_chart(chart),
             "values_files": [[str(p), file_digest(p)] for p in files],
-            "values": release_values(ctx),
+            "values": values,
             "secrets": ctx.secret_versions,
             "release": ctx.names.release,
             "namespace": ctx.names.namespace,
         }
     )
+
+
+def atomic_requested(ctx: RunContext) -> bool:
+    return ctx.options.atomic or ctx.loaded.config.chart.atomic
 
 
 class ReleaseStep:
@@ -51,7 +46,11 @@ class ReleaseStep:
         helm = ctx.providers.helm
         target = ctx.providers.kube_target
         names = ctx.names
-        ctx.fingerprint = compute_fingerprint(ctx)
+        chart = chart_dir(ctx.loaded)
+        files, values = helm_values(
+            ctx.loaded, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values
+        )
+        ctx.fingerprint = compute_fingerprint(ctx, chart=chart, files=files, values=values)
         ctx.record[annotation("fingerprint")] = ctx.fingerprint
         status = helm.status(release=names.release, namespace=names.namespace, target=target)
         if status is not None and status.status == "deployed":
@@ -70,30 +69,25 @@ class ReleaseStep:
             ctx.unchanged = True
             ctx.release = status
             return StepResult("unchanged", f"revision {status.revision} is current")
-        chart = chart_dir(ctx.loaded)
         helm.dependency_build(chart=chart)
         try:
             info = helm.upgrade_install(
                 chart=chart,
                 release=names.release,
                 namespace=names.namespace,
-                values_files=values_files(ctx.loaded, names.environment),
-                values=release_values(ctx),
+                values_files=files,
+                values=values,
                 wait=False,
                 timeout_seconds=ctx.timeout_seconds,
                 atomic=False,
                 target=target,
             )
         except ReleaseError:
-            if self._atomic(ctx):
+            if atomic_requested(ctx):
                 rollback(ctx)
             raise
         ctx.release = info
         return StepResult("changed", f"revision {info.revision} ({info.status})")
-
-    @staticmethod
-    def _atomic(ctx: RunContext) -> bool:
-        return ctx.options.atomic or ctx.loaded.config.chart.atomic
 
 
 def _last_deployed(ctx: RunContext) -> int | None:
