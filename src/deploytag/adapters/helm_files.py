@@ -21,6 +21,7 @@ import yaml
 
 from deploytag.core import yamlio
 from deploytag.core.errors import ChartError, ConfigError
+from deploytag.core.values_layers import local_source
 from deploytag.ports.helm import RenderedChart
 
 # Marks a directory written by ``template`` so that clearing it never deletes anything else.
@@ -74,8 +75,8 @@ _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
 
 def _archive_stale(chart: Path, *, name: str, repository: str, version: str) -> str | None:
     charts = chart / "charts"
-    if repository.startswith("file://"):
-        source = (chart / repository[len("file://") :]).resolve()
+    source = local_source(chart, repository)
+    if source is not None:
         local_version = _yaml_file(source / "Chart.yaml").get("version")
         archive = charts / f"{name}-{local_version}.tgz"
         if not archive.is_file():

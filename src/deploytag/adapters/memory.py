@@ -18,10 +18,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from deploytag.core.errors import ClusterError, NotFoundError, RetryableClusterError
+from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import (
     Cluster,
     Diagnostics,
@@ -91,7 +91,7 @@ class MemoryCluster:
         self._namespaces: dict[str, _Namespace] = {}
         self._objects: dict[str, _Objects] = {}
         for name in _BUILTIN_NAMESPACES:
-            self._namespaces[name] = _Namespace(name, {}, {}, _rfc3339(time.time()))
+            self._namespaces[name] = _Namespace(name, {}, {}, rfc3339(time.time()))
             self._objects[name] = _Objects()
 
     @classmethod
@@ -121,7 +121,7 @@ class MemoryCluster:
         with self._lock:
             ns = self._namespaces.get(name)
             if ns is None:
-                ns = _Namespace(name, dict(labels), dict(annotations), _rfc3339(time.time()))
+                ns = _Namespace(name, dict(labels), dict(annotations), rfc3339(time.time()))
                 self._namespaces[name] = ns
                 self._objects[name] = _Objects()
                 return ns.info()
@@ -417,10 +417,6 @@ def _expired(lease: LeaseInfo, now: float) -> bool:
 def _tail(text: str, lines: int) -> str:
     kept = text.splitlines()[-lines:] if lines > 0 else []
     return "\n".join(kept)
-
-
-def _rfc3339(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _missing(kind: str, name: str) -> NotFoundError:

@@ -299,12 +299,12 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
-            out.update(_flatten(value, dotted + "."))
+            out.update(flatten(value, dotted + "."))
         else:
             out[dotted] = value
     return out
@@ -391,7 +391,7 @@ def load_config(
     root = path.parent
     file_data = _read_yaml(path)
     merged: dict[str, Any] = _deep_copy(file_data)
-    sources: dict[str, str] = dict.fromkeys(_flatten(file_data), f"file {path.name}")
+    sources: dict[str, str] = dict.fromkeys(flatten(file_data), f"file {path.name}")
 
     for key, raw in sorted(_env_overrides(environ).items()):
         _set_dotted(merged, key, _coerce_env(key, raw))
@@ -410,7 +410,7 @@ def load_config(
     except ValidationError as e:
         raise ConfigError(_describe_validation(e, path, sources), hint=_hint_for(e)) from e
 
-    leaves = _flatten(config.model_dump(mode="json"))
+    leaves = flatten(config.model_dump(mode="json"))
     full_sources = {key: _source_for(key, sources) for key in leaves}
     return LoadedConfig(config=config, root=root, file=path, sources=full_sources)
 

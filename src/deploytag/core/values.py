@@ -31,6 +31,7 @@ from deploytag.core.values_layers import (
     file_layer,
     injected_layer,
     load_values_yaml,
+    local_source,
     set_layer,
 )
 from deploytag.core.values_merge import deep_merge, explain, lookup
@@ -62,6 +63,7 @@ __all__ = [
     "is_secret_key_path",
     "is_secret_path",
     "load_values_yaml",
+    "local_source",
     "mask_secrets",
     "nest_set_values",
     "parse_set",

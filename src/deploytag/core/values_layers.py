@@ -97,6 +97,16 @@ _HelmYamlLoader.yaml_implicit_resolvers = {
 _HelmYamlLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
 
 
+def local_source(chart: Path, repository: str) -> Path | None:
+    """The source directory of a ``file://`` dependency of ``chart``; None for any other repository.
+
+    Helm resolves the path relative to the chart directory.
+    """
+    if not repository.startswith("file://"):
+        return None
+    return (chart / repository[len("file://") :]).resolve()
+
+
 def load_values_yaml(text: str | bytes) -> dict[str, Any]:
     """A values document as Helm reads it; raises yaml.YAMLError or ValueError."""
     data = yaml.load(text, Loader=_HelmYamlLoader)  # noqa: S506 - a SafeLoader subclass
@@ -240,11 +250,10 @@ def _load_dir_chart(directory: Path, *, label: str) -> _LoadedChart:
     present = {child.name for child in children}
     for dep in meta.get("dependencies") or []:
         repository = str(dep.get("repository") or "") if isinstance(dep, dict) else ""
-        if repository.startswith("file://") and dep.get("name") not in present:
-            source = (directory / repository[len("file://") :]).resolve()
-            if (source / "Chart.yaml").is_file():
-                children.append(_load_dir_chart(source, label=str(source)))
-                present.add(str(dep.get("name")))
+        source = local_source(directory, repository)
+        if source is not None and dep.get("name") not in present and (source / "Chart.yaml").is_file():
+            children.append(_load_dir_chart(source, label=str(source)))
+            present.add(str(dep.get("name")))
     return _LoadedChart(
         label=label, values_source=f"{label}/values.yaml", meta=meta, values=values, children=children
     )

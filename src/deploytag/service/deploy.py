@@ -7,7 +7,6 @@ started again. Progress and the outcome are recorded on the namespace.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
 import socket
@@ -18,6 +17,7 @@ from typing import Any
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, VerifyError
+from deploytag.core.timestamps import compact, rfc3339
 from deploytag.core.values import file_layer
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
@@ -67,8 +67,7 @@ def deploy_steps() -> list[Step]:
 
 
 def new_run_id(clock_now: float) -> str:
-    stamp = datetime.datetime.fromtimestamp(clock_now, tz=datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{socket.gethostname()[:20]}-{os.getpid()}-{stamp}-{uuid.uuid4().hex[:6]}"
+    return f"{socket.gethostname()[:20]}-{os.getpid()}-{compact(clock_now)}-{uuid.uuid4().hex[:6]}"
 
 
 def deploy(
@@ -121,7 +120,6 @@ def deploy(
             supersede=options.supersede,
             progress=progress,
         )
-        lease = keeper
 
         def record_progress(record: StepRecord) -> None:
             nonlocal namespace_ready
@@ -129,7 +127,7 @@ def deploy(
             if namespace_ready:
                 _patch(ctx, {annotation("progress"): dumps(_progress(ctx, records, "running"))})
 
-        run_steps(ctx, deploy_steps(), records, before_each=lease.check, after_each=record_progress)
+        run_steps(ctx, deploy_steps(), records, before_each=keeper.check, after_each=record_progress)
         report.outcome = "unchanged" if ctx.unchanged else "succeeded"
     except SupersededError as e:
         report.outcome, report.error, report.exception = "superseded", str(e), None
@@ -169,8 +167,7 @@ def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[st
 
 
 def _record_outcome(ctx: RunContext, records: list[StepRecord], outcome: str) -> None:
-    now = datetime.datetime.fromtimestamp(ctx.providers.clock.now(), tz=datetime.UTC)
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = rfc3339(ctx.providers.clock.now())
     values: dict[str, str | None] = {
         annotation("progress"): dumps(_progress(ctx, records, outcome)),
         annotation("outcome"): "succeeded" if outcome in ("succeeded", "unchanged") else outcome,

@@ -127,14 +127,12 @@ def _remove(
     helm, kube, cluster = providers.helm, providers.kube_target, providers.cluster
     progress.step_started(step="release")
     t0 = clock.monotonic()
-    existed = False
-    if cluster.get_namespace(name=namespace) is not None:
-        existed = helm.uninstall(
-            release=release, namespace=namespace, timeout_seconds=timeout_seconds, target=kube
-        )
-    gone = cluster.get_namespace(name=namespace) is None or (
-        helm.status(release=release, namespace=namespace, target=kube) is None
+    # Read once under the lease: uninstalling the release leaves the namespace in place.
+    ns_existed = cluster.get_namespace(name=namespace) is not None
+    existed = ns_existed and helm.uninstall(
+        release=release, namespace=namespace, timeout_seconds=timeout_seconds, target=kube
     )
+    gone = not ns_existed or helm.status(release=release, namespace=namespace, target=kube) is None
     report.removed.append(Removed("helm release", release, existed, gone))
     progress.step_finished(
         step="release",
@@ -144,7 +142,6 @@ def _remove(
     )
     progress.step_started(step="namespace")
     t0 = clock.monotonic()
-    ns_existed = cluster.get_namespace(name=namespace) is not None
     gone = cluster.delete_namespace(name=namespace, wait=True, timeout_seconds=timeout_seconds)
     report.removed.append(Removed("namespace", namespace, ns_existed, gone))
     progress.step_finished(

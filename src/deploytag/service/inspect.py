@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from deploytag.core.branch import BranchRef
-from deploytag.core.config import LoadedConfig
+from deploytag.core.config import LoadedConfig, flatten
 from deploytag.core.errors import PlanError
 from deploytag.core.lint import RULES
-from deploytag.ports.helm import RenderedChart
 from deploytag.ports.providers import Providers
-from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, render_release
+from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, manifest_rows, render_release
 from deploytag.service.resolve import Target, target_for
 from deploytag.service.wiring import Invocation, load
 from deploytag.steps.chartvalues import injected_values, release_layers
@@ -21,20 +20,11 @@ from deploytag.steps.chartvalues import injected_values, release_layers
 def explain_config(inv: Invocation) -> list[dict[str, Any]]:
     """Every leaf setting with its value and where it came from."""
     loaded = load(inv)
-    values = _flatten(loaded.config.model_dump(mode="json"))
+    values = flatten(loaded.config.model_dump(mode="json"))
     return [
         {"key": key, "value": value, "source": loaded.sources.get(key, "default")}
         for key, value in values.items()
     ]
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict) and data:
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix.rstrip("."): data}
 
 
 def deployable(ref: BranchRef, loaded: LoadedConfig) -> Target:
@@ -64,19 +54,8 @@ def render_manifests(
     return {
         "rendered_dir": str(rendered.directory),
         "files": [str(f.relative_to(rendered.directory)) for f in files],
-        "manifests": [
-            {
-                "kind": str(m.get("kind", "")),
-                "name": str((m.get("metadata") or {}).get("name", "")),
-                "file": src,
-            }
-            for m, src in zip(rendered.manifests, _sources(rendered), strict=False)
-        ],
+        "manifests": manifest_rows(rendered),
     }
-
-
-def _sources(rendered: RenderedChart) -> list[str]:
-    return [str(s.relative_to(rendered.directory)) for s in rendered.sources]
 
 
 def lint_branch(
@@ -103,7 +82,6 @@ def explain_values(*, loaded: LoadedConfig, ref: BranchRef, set_values: dict[str
     assert target.names is not None and target.match is not None
     layers = release_layers(
         loaded,
-        target.names,
         target.match,
         injected=injected_values(target.names, target.match, loaded),
         set_values=set_values,

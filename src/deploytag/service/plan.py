@@ -99,14 +99,7 @@ def plan(
             loaded=loaded, providers=providers, target=target, output_dir=out, set_values=set_values or {}
         )
         result.rendered_dir = str(rendered.directory)
-        result.manifests = [
-            {
-                "kind": str(m.get("kind", "")),
-                "name": str((m.get("metadata") or {}).get("name", "")),
-                "file": str(f.relative_to(rendered.directory)),
-            }
-            for m, f in _pair(rendered)
-        ]
+        result.manifests = manifest_rows(rendered)
         result.findings = [asdict(f) for f in lint_rendered(loaded, target, rendered)]
     return result
 
@@ -151,18 +144,25 @@ def lint_rendered(loaded: LoadedConfig, target: Target, rendered: RenderedChart)
         list(rendered.manifests),
         severity=loaded.config.lint.severity,
         min_replicas=target.match.min_replicas,
-        sources=[_source_of(rendered, i) for i in range(len(rendered.manifests))],
+        sources=source_files(rendered),
     )
 
 
-def _source_of(rendered: RenderedChart, index: int) -> str | None:
-    pairs = _pair(rendered)
-    return str(pairs[index][1].relative_to(rendered.directory)) if index < len(pairs) else None
+def source_files(rendered: RenderedChart) -> list[str | None]:
+    """For each manifest, the file it was written to, relative to the render directory."""
+    return [str(s.relative_to(rendered.directory)) for s in rendered.sources]
 
 
-def _pair(rendered: RenderedChart) -> list[tuple[Any, Path]]:
-    """Manifests with the file each was written to (several may share one file)."""
-    return list(zip(rendered.manifests, rendered.sources, strict=True))
+def manifest_rows(rendered: RenderedChart) -> list[dict[str, str]]:
+    """``{kind, name, file}`` per manifest, as plan and render report them."""
+    return [
+        {
+            "kind": str(m.get("kind", "")),
+            "name": str((m.get("metadata") or {}).get("name", "")),
+            "file": str(source),
+        }
+        for m, source in zip(rendered.manifests, source_files(rendered), strict=True)
+    ]
 
 
 def _fill_names(result: PlanResult, target: Target, loaded: LoadedConfig) -> None:

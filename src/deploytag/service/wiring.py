@@ -35,7 +35,7 @@ def load(inv: Invocation) -> LoadedConfig:
     return load_config(repo=inv.repo, config_file=inv.config_file, environ=inv.environ, flags=inv.flags)
 
 
-def tool_path(inv: Invocation) -> list[str]:
+def tool_path() -> list[str]:
     """tools/setup.sh puts helm/kubectl under .tools/bin of the DeployTag checkout."""
     here = Path(__file__).resolve()
     candidates = [p / ".tools" / "bin" for p in here.parents[:4]]
@@ -51,7 +51,7 @@ def build_providers(
     cluster: Cluster | None = None,
     secret_store: SecretStore | None = None,
 ) -> Providers:
-    runner = runner or SubprocessRunner(extra_path=tool_path(inv))
+    runner = runner or SubprocessRunner(extra_path=tool_path())
     cfg = loaded.config
     helm_binary = inv.helm_binary or cfg.tools.helm
 

@@ -18,7 +18,7 @@ from deploytag.core.branch import EnvironmentMatch
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ChartError
 from deploytag.core.naming import NamePlan
-from deploytag.core.values import ValuesLayer, build_layers, deep_merge, parse_set
+from deploytag.core.values import ValuesLayer, build_layers, deep_merge, local_source, parse_set
 
 
 def chart_dir(loaded: LoadedConfig) -> Path:
@@ -88,7 +88,6 @@ def helm_values(
 
 def release_layers(
     loaded: LoadedConfig,
-    names: NamePlan,
     match: EnvironmentMatch,
     *,
     injected: Mapping[str, Any],
@@ -142,10 +141,9 @@ def _local_dependencies(chart: Path) -> list[Path]:
     out = []
     for dep in deps:
         repo = dep.get("repository", "") if isinstance(dep, dict) else ""
-        if isinstance(repo, str) and repo.startswith("file://"):
-            target = (chart / repo[len("file://") :]).resolve()
-            if target.is_dir():
-                out.append(target)
+        target = local_source(chart, repo) if isinstance(repo, str) else None
+        if target is not None and target.is_dir():
+            out.append(target)
     return out
 
 

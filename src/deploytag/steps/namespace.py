@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deploytag.core.errors import PlanError
+from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
 from deploytag.steps.chartvalues import fingerprint
 from deploytag.steps.context import RunContext, StepResult, annotation
@@ -61,7 +62,7 @@ class NamespaceStep:
             annotation("run"): ctx.run_id,
         }
         if existing is None or annotation("created-at") not in existing.annotations:
-            annotations[annotation("created-at")] = _rfc3339(now)
+            annotations[annotation("created-at")] = rfc3339(now)
         labels = environment_labels(ctx)
         cluster.ensure_namespace(name=ctx.names.namespace, labels=labels, annotations=annotations)
         if existing is None:
@@ -96,9 +97,3 @@ class QuotaStep:
             labels=labels,
         )
         return StepResult("changed", ", ".join(f"{k}={v}" for k, v in sorted(quota.hard.items())))
-
-
-def _rfc3339(epoch: float) -> str:
-    import datetime
-
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
