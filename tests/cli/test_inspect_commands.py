@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,30 @@ def test_bad_input_is_one_clear_line_and_a_distinct_status(
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("deploytag: error: ")
     assert not (repo / ".deploytag").exists()
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_branch_and_commit_come_from_git_when_not_given(repo: Path) -> None:
+    git(repo, "init", "-q", "-b", "feature/from-git")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    head = git(repo, "rev-parse", "HEAD")
+    plan = run(repo, "plan", "--no-render", "-o", "json").json()
+    assert (plan["branch"], plan["commit"], plan["branch_source"]) == ("feature/from-git", head, "git")
+    git(repo, "checkout", "-q", "--detach")
+    detached = run(repo, "plan", "--no-render")
+    assert detached.returncode == 4
+    assert "pass --branch" in detached.stderr

@@ -38,7 +38,10 @@ class App:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env["PATH"] = os.pathsep.join([str(self.helm.parent), str(ROOT / ".tools/bin"), env.get("PATH", "")])
+        # The venv first: the example's test.command runs `python`, as it would in the app's own CI.
+        env["PATH"] = os.pathsep.join(
+            [str(DEPLOYTAG.parent), str(self.helm.parent), str(ROOT / ".tools/bin"), env.get("PATH", "")]
+        )
         env["DEPLOYTAG_TOOLS__HELM"] = str(self.helm)
         env["HELM_CACHE_HOME"] = str(self.repo.parent / "helm-cache")
         env["HELM_CONFIG_HOME"] = str(self.repo.parent / "helm-config")

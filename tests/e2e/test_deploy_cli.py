@@ -323,3 +323,23 @@ def test_unreachable_cluster_is_one_line_with_the_cluster_status(app: App, tmp_p
     assert result.returncode == 8, result.stderr
     assert result.stderr.startswith("deploytag: error: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_apps_tests_gate_the_deploy(app: App) -> None:
+    passed = app.run("deploy", "--branch", "feature/tested", "--commit", COMMIT, "-o", "json")
+    assert passed.returncode == 0, passed.stderr
+    steps = {s["name"]: s for s in passed.json()["steps"]}
+    assert steps["test"]["outcome"] == "changed"
+    assert steps["test"]["detail"].startswith("passed in ")
+    config = app.repo / "deploytag.yaml"
+    original = '["python", "-m", "unittest", "discover", "-s", "tests"]'
+    assert original in config.read_text()
+    config.write_text(config.read_text().replace(original, "[python, -c, 'raise SystemExit(3)']"))
+    failed = app.run("deploy", "--branch", "feature/untested", "--commit", COMMIT, "-o", "json")
+    assert failed.returncode == 11, failed.stderr
+    assert "tests failed" in failed.json()["error"]
+    assert "--skip-tests" in failed.json()["error"]
+    untested = app.run("plan", "--branch", "feature/untested", "--no-render", "-o", "json").json()[
+        "namespace"
+    ]
+    assert app.kube.store.get("namespaces", None, untested) is None
