@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what it needs (tools/setup.sh),
+# and the real servers the tests start (tools/system-packages.sh),
 # then format check, lint, types, import layers, and pytest against Helm 4 and Helm 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tools/system-packages.sh
 tools/setup.sh --helm3
 export PATH="$PWD/.tools/bin:$PATH"
 .venv/bin/ruff format --check src tests bench examples tools
