@@ -22,9 +22,17 @@ BUILTINS: dict[str, dict[str, str]] = {
         "kubernetes": "deploytag.adapters.kubernetes:KubernetesCluster",
         "memory": "deploytag.adapters.memory:MemoryCluster",
     },
+    "deploytag.builders": {
+        "buildah": "deploytag.adapters.buildah:BuildahBuilder",
+        "docker": "deploytag.adapters.docker:DockerBuildxBuilder",
+    },
 }
 
-_CONFIG_KEYS = {"deploytag.secret_stores": "secrets.provider", "deploytag.clusters": "cluster.provider"}
+_CONFIG_KEYS = {
+    "deploytag.secret_stores": "secrets.provider",
+    "deploytag.clusters": "cluster.provider",
+    "deploytag.builders": "build.builder",
+}
 
 
 def available(group: str) -> dict[str, str]:

@@ -99,7 +99,56 @@ class ImageConfig(_Model):
     context: Path = Field(default=Path("."), description="build context directory")
     values_key: str = Field(
         default="image",
-        description="values key the image is injected under: <key>.repository and <key>.tag",
+        description="values key the image is injected under: <key>.repository, <key>.tag and <key>.digest",
+    )
+    base_repository: str | None = Field(
+        default=None,
+        description="repository of the base image; default '<repository>-base'",
+    )
+
+
+class BuildConfig(_Model):
+    """How images are built and pushed (``deploytag build`` and the deploy steps)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="build and push images on deploy; false uses the commit tags as they are (like --skip-build)",
+    )
+    builder: Literal["auto", "buildah", "docker"] = Field(
+        default="auto",
+        description="image builder: buildah (daemonless, preferred when installed) or docker (buildx)",
+    )
+    args: dict[str, str] = Field(
+        default_factory=dict,
+        description="build arguments for both Dockerfiles; never secrets (they stay in the image history)",
+    )
+    latest_branch: str | None = Field(
+        default="main",
+        description="branch whose app image is also tagged 'latest' (the production branch)",
+    )
+    platform: str | None = Field(default=None, description="target platform, e.g. linux/amd64")
+    push: bool = Field(default=True, description="push images; false builds locally only (no digest to pin)")
+    registry_auth: Literal["auto", "env", "auth-file", "ecr", "none"] = Field(
+        default="auto",
+        description=(
+            "registry credentials: env (DEPLOYTAG_REGISTRY_USERNAME/PASSWORD), auth-file "
+            "(REGISTRY_AUTH_FILE, podman/docker login), ecr (boto3 token); auto tries them in that order"
+        ),
+    )
+    insecure_registries: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1"],
+        description="registry hosts spoken to over plain HTTP (loopback registries)",
+    )
+    timeout_seconds: int = Field(default=1800, ge=1, description="seconds one build or push may take")
+    buildah_root: Path | None = Field(
+        default=None, description="buildah storage root (--root); default buildah's"
+    )
+    buildah_runroot: Path | None = Field(default=None, description="buildah run root (--runroot)")
+    storage_driver: str | None = Field(
+        default=None, description="buildah storage driver, e.g. vfs or overlay"
+    )
+    isolation: str = Field(
+        default="chroot", description="buildah RUN isolation: chroot works inside containers"
     )
 
 
@@ -228,6 +277,7 @@ class Config(_Model):
     images: dict[str, ImageConfig] = Field(
         default_factory=dict, description="image name -> how it is built and where it is pushed"
     )
+    build: BuildConfig = Field(default_factory=BuildConfig)
     test: TestConfig = Field(default_factory=TestConfig)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)

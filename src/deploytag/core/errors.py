@@ -30,6 +30,7 @@ class ExitStatus(enum.IntEnum):
     VERIFY = 11  # rollout did not become ready
     LOCKED = 12  # another run holds the environment's lease
     NOT_FOUND = 13  # environment does not exist
+    IMAGE = 14  # image build or push failed, or the registry refused
     INTERRUPTED = 130
 
 
@@ -111,6 +112,16 @@ class LockedError(DeployTagError):
 
 class NotFoundError(DeployTagError):
     exit_status = ExitStatus.NOT_FOUND
+
+
+class ImageError(DeployTagError):
+    """A build failed, or the registry refused or could not be reached."""
+
+    exit_status = ExitStatus.IMAGE
+
+
+class RetryableImageError(ImageError):
+    retryable = True
 
 
 class CommandError(DeployTagError):

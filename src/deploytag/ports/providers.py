@@ -13,6 +13,7 @@ from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import Cluster
 from deploytag.ports.git import GitReader
 from deploytag.ports.helm import Helm, KubeTarget
+from deploytag.ports.images import ImageBuilder, Registry
 from deploytag.ports.runner import CommandRunner
 from deploytag.ports.secrets import SecretStore
 
@@ -29,6 +30,11 @@ class Providers:
     secret_store_factory: Callable[[], SecretStore]
     _cluster: Cluster | None = None
     _secrets: SecretStore | None = None
+    # Images: the builder is looked for only when a build is needed.
+    image_builder_factory: Callable[[], ImageBuilder] | None = None
+    registry_factory: Callable[[], Registry] | None = None
+    _builder: ImageBuilder | None = None
+    _registry: Registry | None = None
 
     @property
     def cluster(self) -> Cluster:
@@ -41,3 +47,19 @@ class Providers:
         if self._secrets is None:
             self._secrets = self.secret_store_factory()
         return self._secrets
+
+    @property
+    def image_builder(self) -> ImageBuilder:
+        if self._builder is None:
+            if self.image_builder_factory is None:
+                raise RuntimeError("no image builder wired")
+            self._builder = self.image_builder_factory()
+        return self._builder
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            if self.registry_factory is None:
+                raise RuntimeError("no registry client wired")
+            self._registry = self.registry_factory()
+        return self._registry

@@ -25,6 +25,8 @@ from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
+from deploytag.steps.imagebuild import build_args, plan_base
+from deploytag.steps.images import AppImageStep, BaseImageStep
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
 from deploytag.steps.release import ReleaseStep
@@ -54,6 +56,7 @@ class DeployReport:
     seconds: float = 0.0
     error: str | None = None
     digest: str | None = None
+    images: list[dict[str, Any]] = field(default_factory=list)
     exception: DeployTagError | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,7 +66,16 @@ class DeployReport:
 
 
 def deploy_steps() -> list[Step]:
-    return [NamespaceStep(), QuotaStep(), SecretsStep(), ReleaseStep(), VerifyStep()]
+    # Images first: a failed build must leave the cluster untouched.
+    return [
+        BaseImageStep(),
+        AppImageStep(),
+        NamespaceStep(),
+        QuotaStep(),
+        SecretsStep(),
+        ReleaseStep(),
+        VerifyStep(),
+    ]
 
 
 def new_run_id(clock_now: float) -> str:
@@ -142,6 +154,7 @@ def deploy(
             keeper.release()
     report.revision = ctx.release.revision if ctx.release else None
     report.urls = ctx.urls
+    report.images = [asdict(r) for r in ctx.images.values()]
     report.steps = [asdict(r) for r in records]
     report.seconds = round(clock.monotonic() - started, 3)
     return report
@@ -160,6 +173,11 @@ def preflight(ctx: RunContext) -> None:
     ctx.providers.helm.version()
     if ctx.loaded.config.secrets.ids:
         _ = ctx.providers.secret_store
+    if ctx.names.images and ctx.loaded.config.build.enabled and not ctx.options.skip_build:
+        build_args(ctx.loaded)  # no secret-looking build args
+        for ref in ctx.names.images:
+            plan_base(ctx.loaded, ctx.loaded.config.images[ref.name])  # Dockerfile.base exists and parses
+        _ = ctx.providers.image_builder  # installed, or a hint saying what to install
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from deploytag.adapters.git import GitCli
 from deploytag.adapters.helm import HelmBinary
@@ -75,4 +75,13 @@ def build_providers(
         kube_target=KubeTarget(kubeconfig=cfg.cluster.kubeconfig, context=cfg.cluster.context),
         cluster_factory=make_cluster,
         secret_store_factory=make_store,
+        image_builder_factory=lambda: imagewiring().make_builder(cfg.build, runner, inv.environ),
+        registry_factory=lambda: imagewiring().make_registry(cfg.build, inv.environ),
     )
+
+
+def imagewiring() -> Any:
+    # urllib.request and the builders are imported only when an image is built.
+    from deploytag.service import imagewiring as module
+
+    return module

@@ -26,6 +26,7 @@ class DeployOptions:
     timeout_seconds: int | None = None  # overrides chart.timeout_seconds
     set_values: Mapping[str, str] = field(default_factory=dict)
     lock_wait_seconds: int | None = None
+    skip_build: bool = False  # deploy the commit tag as it is in the registry
 
 
 @dataclass
@@ -48,6 +49,7 @@ class RunContext:
     previous_revision: int | None = None
     urls: list[str] = field(default_factory=list)
     record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
+    images: dict[str, Any] = field(default_factory=dict)  # image name -> steps.imagebuild.ImageResult
 
     @property
     def timeout_seconds(self) -> int:

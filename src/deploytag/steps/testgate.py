@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 
-from deploytag.core.errors import CommandError, DeployTagError, ExitStatus
+from deploytag.core.errors import CommandError, DeployTagError, ExitStatus, scrub
 from deploytag.steps.context import RunContext, StepResult, annotation
 
 log = logging.getLogger(__name__)
 
+TAIL_LINES = 25
+
 
 class TestsFailedError(DeployTagError):
     exit_status = ExitStatus.VERIFY
+
+
+def output_tail(stdout: str, stderr: str, lines: int = TAIL_LINES) -> str:
+    """The end of the test run's output, where test runners print the failures and the summary."""
+    text = "\n".join(part.rstrip() for part in (stdout, stderr) if part.strip())
+    return scrub("\n".join(text.splitlines()[-lines:])) or "(no output)"
 
 
 class TestGate:
@@ -22,6 +30,8 @@ class TestGate:
         if not command:
             return StepResult("skipped", "no test.command configured")
         if ctx.options.skip_tests:
+            # Recorded, so `deploytag inspect` shows this environment runs untested code.
+            ctx.record[annotation("tests")] = "skipped"
             return StepResult("skipped", "--skip-tests")
         previous = ctx.previous
         if (
@@ -35,11 +45,18 @@ class TestGate:
                 argv=command,
                 cwd=ctx.loaded.root,
                 timeout_seconds=ctx.loaded.config.test.timeout_seconds,
+                check=False,
             )
-        except CommandError as e:
+        except CommandError as e:  # timed out
             raise TestsFailedError(
                 f"tests failed: {e.message}",
                 hint="fix the failing tests, or pass --skip-tests to deploy anyway",
             ) from e
+        if result.returncode != 0:
+            raise TestsFailedError(
+                f"tests failed ({' '.join(command)} exited with status {result.returncode}); "
+                f"last lines:\n{output_tail(result.stdout, result.stderr)}",
+                hint="fix the failing tests, or pass --skip-tests to deploy anyway",
+            )
         ctx.record[annotation("tests")] = "passed"
         return StepResult("changed", f"passed in {result.seconds:.1f} s")

@@ -1,0 +1,59 @@
+"""Image ports: a builder (buildah, docker buildx, kaniko) and a registry (HTTP API v2).
+
+A builder builds to local storage first and pushes only after a successful
+build; the registry makes a tag visible only once the manifest is uploaded, so a
+failed build or push never leaves a half-written image under the final tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RegistryCredentials:
+    """Basic credentials for one registry host. Never printed, never on argv."""
+
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.password,)
+
+
+class CredentialSource(Protocol):
+    def credentials(self, *, host: str) -> RegistryCredentials | None: ...
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    context: Path
+    dockerfile: Path
+    tags: Sequence[str]  # full references: host/name:tag
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    platform: str | None = None
+    pulls: Sequence[str] = ()  # images the build reads (FROM), for registry auth and TLS settings
+
+
+class ImageBuilder(Protocol):
+    name: str
+
+    def build(self, *, request: BuildRequest) -> str:
+        """Build into local storage; returns the local image id. Nothing is pushed."""
+        ...
+
+    def push(self, *, image: str, reference: str) -> str:
+        """Push a built image under ``reference``; returns the manifest digest (sha256:...)."""
+        ...
+
+
+class Registry(Protocol):
+    def manifest_digest(self, *, repository: str, tag: str) -> str | None:
+        """HEAD the manifest: its digest, or None when the tag does not exist."""
+        ...
+
+    def tags(self, *, repository: str) -> list[str]: ...

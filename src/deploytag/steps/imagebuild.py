@@ -1,0 +1,176 @@
+"""Base and app image builds over the ImageBuilder and Registry ports.
+
+Shared by the deploy steps (steps.images) and ``deploytag build``. The base
+image is found by content (its tag is the content hash) and built only when the
+registry lacks it; the app image is built FROM it and pushed under the commit
+tag, the branch tag and, for the production branch, ``latest``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploytag.core.config import ImageConfig, LoadedConfig
+from deploytag.core.dockerfile import parse
+from deploytag.core.dockerignore import IgnoreMatcher, context_files
+from deploytag.core.errors import ConfigError
+from deploytag.core.imagehash import content_hash, read_dockerfile
+from deploytag.core.imageref import check_build_args, secret_files, split_repository
+from deploytag.core.naming import ImageRef
+from deploytag.ports.images import BuildRequest, ImageBuilder, Registry
+
+log = logging.getLogger(__name__)
+
+BASE_ARG = "BASE_IMAGE"
+
+
+@dataclass(frozen=True)
+class BasePlan:
+    repository: str
+    tag: str
+    dockerfile: Path
+    context: Path
+    build_args: Mapping[str, str]
+    pulls: Sequence[str]
+    files: int  # context files hashed
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+@dataclass
+class ImageResult:
+    """What one image's build decided; recorded on the namespace and printed by `build`."""
+
+    name: str
+    repository: str
+    tags: list[str]
+    base: str | None = None  # base reference (repo:hash)
+    base_decision: str = "none"  # none, cached, built
+    base_digest: str | None = None
+    decision: str = "skipped"  # built, unchanged, skipped
+    digest: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pinned(self) -> str:
+        ref = f"{self.repository}:{self.tags[0]}"
+        return f"{ref}@{self.digest}" if self.digest else ref
+
+
+def base_repository(image: ImageConfig) -> str:
+    return image.base_repository or f"{image.repository}-base"
+
+
+def build_args(loaded: LoadedConfig) -> dict[str, str]:
+    args = dict(loaded.config.build.args)
+    check_build_args(args)
+    return args
+
+
+def plan_base(loaded: LoadedConfig, image: ImageConfig) -> BasePlan | None:
+    """The base image's reference from its content; None when the image has no base."""
+    if image.base_dockerfile is None:
+        return None
+    context = loaded.resolve(image.context)
+    dockerfile = loaded.resolve(image.base_dockerfile)
+    args = build_args(loaded)
+    found = content_hash(context=context, dockerfile=dockerfile, build_args=args)
+    parsed = parse(read_dockerfile(dockerfile).decode(), name=dockerfile.name)
+    repository = base_repository(image)
+    split_repository(repository)  # a bad name fails here, before any build
+    return BasePlan(
+        repository=repository,
+        tag=found.tag,
+        dockerfile=dockerfile,
+        context=context,
+        build_args=found.build_args,
+        pulls=parsed.base_images(found.build_args),
+        files=len(found.files),
+    )
+
+
+def refuse_secrets_in_context(loaded: LoadedConfig, context: Path) -> None:
+    """A file the builder would send that holds credentials would end up in a layer."""
+    extra: list[str] = []
+    secrets_file = loaded.resolve(loaded.config.secrets.file)
+    if secrets_file.resolve().is_relative_to(context.resolve()):  # outside it cannot be sent
+        extra.append(secrets_file.resolve().relative_to(context.resolve()).as_posix())
+    found = secret_files(context_files(context, IgnoreMatcher.for_context(context)), extra=extra)
+    if found:
+        shown = ", ".join(found[:5]) + (" ..." if len(found) > 5 else "")
+        raise ConfigError(
+            f"the build context {context} would send secret files into the image: {shown}",
+            hint="exclude them in .dockerignore (DeployTag passes secrets at run time, never at build time)",
+        )
+
+
+def ensure_base(
+    plan: BasePlan, *, registry: Registry, builder: ImageBuilder, push: bool, result: ImageResult
+) -> None:
+    result.base = plan.reference
+    digest = registry.manifest_digest(repository=plan.repository, tag=plan.tag)
+    if digest is not None:
+        result.base_decision, result.base_digest = "cached", digest
+        return
+    image_id = builder.build(
+        request=BuildRequest(
+            context=plan.context,
+            dockerfile=plan.dockerfile,
+            tags=[plan.reference],
+            build_args=plan.build_args,
+            pulls=plan.pulls,
+        )
+    )
+    result.base_decision = "built"
+    if push:
+        result.base_digest = builder.push(image=image_id, reference=plan.reference)
+
+
+def app_tags(ref: ImageRef, *, branch: str, latest_branch: str | None) -> list[str]:
+    tags = list(dict.fromkeys(ref.tags))
+    if latest_branch is not None and branch == latest_branch:
+        tags.append("latest")
+    return tags
+
+
+def build_app(
+    loaded: LoadedConfig,
+    image: ImageConfig,
+    result: ImageResult,
+    *,
+    builder: ImageBuilder,
+    platform: str | None,
+    push: bool,
+) -> None:
+    context = loaded.resolve(image.context)
+    dockerfile = loaded.resolve(image.dockerfile)
+    read_dockerfile(dockerfile)  # a missing Dockerfile is a one-line error, not a builder dump
+    refuse_secrets_in_context(loaded, context)
+    args = build_args(loaded)
+    pulls: list[str] = []
+    if result.base is not None:
+        args[BASE_ARG] = result.base
+        pulls.append(result.base)
+    references = [f"{result.repository}:{t}" for t in result.tags]
+    image_id = builder.build(
+        request=BuildRequest(
+            context=context,
+            dockerfile=dockerfile,
+            tags=references,
+            build_args=dict(sorted(args.items())),
+            platform=platform,
+            pulls=pulls,
+        )
+    )
+    result.decision = "built"
+    if not push:
+        return
+    digests = {builder.push(image=image_id, reference=ref) for ref in references}
+    result.digest = sorted(digests)[0]
+    if len(digests) > 1:
+        log.warning("tags of %s were pushed with different digests: %s", result.repository, sorted(digests))
