@@ -82,9 +82,15 @@ subchart's own helper, so the two can never disagree), else an external host, el
 
 {{/*
 The container image; the tag must be a string (a bare number in YAML would lose zeros).
+With image.digest (DeployTag injects the digest it pushed) the image is pinned:
+repo:tag@sha256:..., so a moved tag can never change what runs.
 */}}
 {{- define "guestbook.image" -}}
 {{- $repo := required "image.repository is required" .Values.image.repository }}
 {{- $tag := required "image.tag is required" .Values.image.tag | toString }}
+{{- if .Values.image.digest }}
+{{- printf "%s:%s@%s" $repo $tag .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" $repo $tag }}
+{{- end }}
 {{- end }}
