@@ -43,6 +43,9 @@ class App:
             [str(DEPLOYTAG.parent), str(self.helm.parent), str(ROOT / ".tools/bin"), env.get("PATH", "")]
         )
         env["DEPLOYTAG_TOOLS__HELM"] = str(self.helm)
+        # These tests deploy the commit tag as it is; image builds have their own tests
+        # (tests/images, tests/e2e/test_deploy_images.py), which switch this back on.
+        env["DEPLOYTAG_BUILD__ENABLED"] = "false"
         env["HELM_CACHE_HOME"] = str(self.repo.parent / "helm-cache")
         env["HELM_CONFIG_HOME"] = str(self.repo.parent / "helm-config")
         env["HELM_DATA_HOME"] = str(self.repo.parent / "helm-data")

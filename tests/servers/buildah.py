@@ -54,10 +54,14 @@ def tiny_base(directory: Path, registry_host: str, name: str = "tiny-base:1") ->
     reference = f"{registry_host}/{name}"
     buildah = [BUILDAH, *global_args(directory)]
     subprocess.run(
-        [*buildah, "bud", "--isolation", "chroot", "-t", reference, str(context)], check=True, capture_output=True
+        [*buildah, "bud", "--isolation", "chroot", "-t", reference, str(context)],
+        check=True,
+        capture_output=True,
     )
     subprocess.run(
-        [*buildah, "push", "--tls-verify=false", reference, f"docker://{reference}"], check=True, capture_output=True
+        [*buildah, "push", "--tls-verify=false", reference, f"docker://{reference}"],
+        check=True,
+        capture_output=True,
     )
     return reference
 

@@ -48,7 +48,9 @@ class LocalRegistry:
     def __enter__(self) -> LocalRegistry:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> LocalRegistry:
@@ -67,11 +69,15 @@ class LocalRegistry:
             config.append(f"auth: {{htpasswd: {{realm: deploytag-test, path: {htpasswd}}}}}")
         (self.directory / "config.yml").write_text("\n".join(config) + "\n")
         log = (self.directory / "registry.log").open("wb")
-        self._proc = subprocess.Popen([BINARY, "serve", str(self.directory / "config.yml")], stdout=log, stderr=log)
+        self._proc = subprocess.Popen(
+            [BINARY, "serve", str(self.directory / "config.yml")], stdout=log, stderr=log
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"docker-registry exited: {(self.directory / 'registry.log').read_text()[-500:]}")
+                raise RuntimeError(
+                    f"docker-registry exited: {(self.directory / 'registry.log').read_text()[-500:]}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self
@@ -89,7 +95,9 @@ class LocalRegistry:
         request = urllib.request.Request(f"http://{self.host}/v2/{name}/tags/list")
         if self.users:
             user, password = next(iter(self.users.items()))
-            request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+            request.add_header(
+                "Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            )
         try:
             with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310  (loopback http)
                 return sorted(json.loads(resp.read()).get("tags") or [])

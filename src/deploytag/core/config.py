@@ -375,6 +375,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
 
 # DEPLOYTAG_* variables that are run inputs or CLI switches, not configuration.
 _NOT_CONFIG_ENV = {"branch", "commit", "output", "debug", "config", "repo"}
+# Registry credentials (build.registry_auth: env) are secrets, never configuration.
+_NOT_CONFIG_ENV |= {"registry_username", "registry_password"}
 
 
 def _coerce_env(key: str, raw: str) -> Any:
