@@ -76,7 +76,7 @@ def test_build_args_change_the_hash(tmp_path: Path) -> None:
 def test_missing_source_and_missing_file(tmp_path: Path) -> None:
     root = make_context(tmp_path / "ctx")
     (root / "requirements.txt").unlink()
-    with pytest.raises(DockerfileError, match="'requirements.txt' matches no file"):
+    with pytest.raises(DockerfileError, match=r"'requirements\.txt' matches no file"):
         digest(root)
     with pytest.raises(DockerfileError, match="does not exist"):
         content_hash(context=root, dockerfile=root / "nope", build_args={})
