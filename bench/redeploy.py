@@ -48,6 +48,7 @@ def main() -> None:
             "--commit",
             "0" * 40,
             "--skip-tests",
+            "--skip-build",  # compared with raw helm: no image build on either side
         ]
         subprocess.run(deploy, cwd=repo, env={**env(), **kenv}, check=True, capture_output=True)
         ours = timed(deploy, repo, runs, kenv)

@@ -34,8 +34,10 @@ step deploytag plan --branch $BRANCH
 
 WORK=$(mktemp -d)
 SANDBOX_PID=""
+REGISTRY_PID=""
 cleanup() {
   if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
+  if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -51,9 +53,45 @@ else
   echo "sandbox API server on 127.0.0.1:$PORT (kubeconfig $KUBECONFIG_FILE)"
 fi
 
+# Images. In the sandbox: a local registry (docker-registry) on loopback and buildah with storage
+# under $WORK. python:3.12-slim cannot be pulled offline, so the base is built from
+# sandbox/Dockerfile.base on a busybox-only image; the app image is the example's real Dockerfile.
+# With --kubeconfig, images are built when DEPLOYTAG_IMAGES__APP__REPOSITORY names your registry.
+BUILD_FLAG=""
+if [ -z "$KUBECONFIG_ARG" ] && command -v docker-registry >/dev/null && command -v buildah >/dev/null \
+   && [ -x /bin/busybox ]; then
+  "$ROOT/.venv/bin/python" -m tests.servers.registry --dir "$WORK/registry" >"$WORK/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 100); do [ -s "$WORK/registry/registry.json" ] && break; sleep 0.1; done
+  REGISTRY=$("$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["host"])' "$WORK/registry/registry.json")
+  if BASE_INFO=$("$ROOT/.venv/bin/python" -m tests.servers.buildah --dir "$WORK/buildah" --registry "$REGISTRY" 2>"$WORK/buildah.log"); then
+    eval "$("$ROOT/.venv/bin/python" -c '
+import json, shlex, sys
+info = json.loads(sys.argv[1])
+for k, v in info["env"].items():
+    print(f"export {k}={shlex.quote(v)}")
+print("export DEPLOYTAG_BUILD__ARGS=" + shlex.quote(json.dumps({"PYTHON_IMAGE": info["base"]})))
+' "$BASE_INFO")"
+    export DEPLOYTAG_IMAGES__APP__REPOSITORY="$REGISTRY/guestbook"
+    export DEPLOYTAG_IMAGES__APP__BASE_DOCKERFILE=sandbox/Dockerfile.base
+    echo "local registry on $REGISTRY; busybox base built with buildah (storage in $WORK/buildah)"
+    step deploytag build --branch $BRANCH
+    "$DT" --repo "$EXAMPLE" build --branch $BRANCH --commit "$COMMIT"
+    step deploytag build --branch $BRANCH "   # unchanged Dockerfile.base: found in the registry, not rebuilt"
+    "$DT" --repo "$EXAMPLE" build --branch $BRANCH --commit "$COMMIT"
+  else
+    echo "note: buildah cannot build here ($(tail -1 "$WORK/buildah.log")); deploying with --skip-build"
+    BUILD_FLAG=--skip-build
+  fi
+elif [ -z "${DEPLOYTAG_IMAGES__APP__REPOSITORY:-}" ]; then
+  echo "note: no buildah/docker-registry here (or a real cluster without DEPLOYTAG_IMAGES__APP__REPOSITORY);"
+  echo "      deploying the commit tag with --skip-build"
+  BUILD_FLAG=--skip-build
+fi
+
 run() { step deploytag "$@"; "$DT" --repo "$EXAMPLE" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
-run deploy --branch $BRANCH --commit "$COMMIT"
+run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG
 run list
-run deploy --branch $BRANCH --commit "$COMMIT"          # nothing changed: Helm is skipped
+run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG  # nothing changed: no build, Helm is skipped
 run destroy --branch $BRANCH
 run list

@@ -23,6 +23,8 @@ def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
     assert ns.startswith("guestbook-feature-login--")
     assert [s["name"] for s in report["steps"]] == [
         "test",
+        "base",
+        "image",
         "namespace",
         "quota",
         "secrets",

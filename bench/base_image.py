@@ -1,0 +1,109 @@
+"""Base-image decision and a build with the base cached vs one that builds it.
+
+1. The decision on the example: content hash of Dockerfile.base (and what it
+   COPYs) plus one HEAD on the registry, in process. Target <= 0.2 s.
+2. `deploytag build` (base + app image, real buildah, real local registry) with
+   the base already in the registry against one that has to build it. The ratio
+   is what caching the base saves; the sandbox base is tiny, so real bases
+   (apt-get, pip) save far more.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _util import ROOT, VENV_BIN, env
+
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "src"))
+
+from deploytag.adapters.registry_auth import NoCredentials
+from deploytag.adapters.registry_v2 import RegistryV2
+from deploytag.core.config import load_config
+from deploytag.steps.imagebuild import plan_base
+from servers import buildah as buildah_server
+from servers.registry import LocalRegistry
+
+TARGET_SECONDS = 0.2
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    reason = buildah_server.missing()
+    with tempfile.TemporaryDirectory() as tmp, LocalRegistry(Path(tmp) / "registry") as reg:
+        repo = Path(tmp) / "guestbook"
+        shutil.copytree(ROOT / "examples" / "guestbook", repo, ignore=shutil.ignore_patterns(".deploytag"))
+        overrides = {
+            "DEPLOYTAG_IMAGES__APP__REPOSITORY": f"{reg.host}/guestbook",
+            "DEPLOYTAG_IMAGES__APP__BASE_DOCKERFILE": "sandbox/Dockerfile.base",
+        }
+        decision(repo, reg, overrides, runs)
+        if reason:
+            print(f"build with base cached vs built: skipped ({reason})")
+            return
+        storage = Path(tmp) / "buildah"
+        base = buildah_server.tiny_base(storage, reg.host)
+        overrides |= buildah_server.storage(storage) | {
+            "DEPLOYTAG_BUILD__ARGS": json.dumps({"PYTHON_IMAGE": base})
+        }
+        pipeline(repo, reg, overrides, runs)
+
+
+def decision(repo: Path, reg: LocalRegistry, overrides: dict[str, str], runs: int) -> None:
+    loaded = load_config(repo=repo, environ=overrides)
+    image = loaded.config.images["app"]
+    registry = RegistryV2(credentials=NoCredentials(), insecure_hosts=["127.0.0.1"])
+    samples = []
+    for _ in range(runs * 4 + 1):
+        started = time.perf_counter()
+        plan = plan_base(loaded, image)
+        assert plan is not None
+        registry.manifest_digest(repository=plan.repository, tag=plan.tag)
+        samples.append(time.perf_counter() - started)
+    seconds = statistics.median(samples[1:])
+    print(
+        f"{'base-image decision (hash+HEAD)':<32} {seconds * 1000:8.1f} ms   "
+        f"target {TARGET_SECONDS * 1000:.0f} ms   ratio to target {seconds / TARGET_SECONDS:5.3f}x   "
+        f"({plan.files} files hashed)"
+    )
+
+
+def pipeline(repo: Path, reg: LocalRegistry, overrides: dict[str, str], runs: int) -> None:
+    argv = [
+        str(VENV_BIN / "deploytag"),
+        "--repo",
+        str(repo),
+        "build",
+        "--branch",
+        "feature/bench",
+        "--commit",
+        "0" * 40,
+    ]
+
+    def timed(extra: dict[str, str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(argv, env={**env(), **overrides, **extra}, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    built = []
+    for i in range(runs):  # a new base repository each time: the registry lacks the base
+        built.append(timed({"DEPLOYTAG_IMAGES__APP__BASE_REPOSITORY": f"{reg.host}/bench-base-{i}"}))
+    cached = [
+        timed({"DEPLOYTAG_IMAGES__APP__BASE_REPOSITORY": f"{reg.host}/bench-base-0"}) for _ in range(runs)
+    ]
+    ours, ref = statistics.median(cached), statistics.median(built)
+    print(
+        f"{'build, base cached vs built':<32} {ours * 1000:8.1f} ms   base built {ref * 1000:8.1f} ms   "
+        f"ratio {ours / ref:5.2f}x   target < 1x"
+    )
+
+
+if __name__ == "__main__":
+    main()
