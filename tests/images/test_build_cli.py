@@ -163,14 +163,16 @@ def test_bad_input_is_one_clear_error_and_nothing_is_pushed(
     assert reg.tags("bad") == [] and reg.tags("bad-base") == []
 
 
-def test_registry_login(tmp_path: Path, images: Images, auth_registry: LocalRegistry) -> None:
+@pytest.mark.parametrize("kind", ["auth_registry", "token_registry"])  # Basic, bearer token
+def test_registry_login(tmp_path: Path, images: Images, kind: str, request: pytest.FixtureRequest) -> None:
+    auth_registry: LocalRegistry = request.getfixturevalue(kind)
     user, password = REGISTRY_USER
     app = make_app(tmp_path / "private", f"{auth_registry.host}/private", images.base, "private")
     refused = build(
         app, images, env={"DEPLOYTAG_REGISTRY_USERNAME": user, "DEPLOYTAG_REGISTRY_PASSWORD": "nope-wrong"}
     )
     assert refused.returncode == 14
-    assert "refused access" in refused.stderr and "nope-wrong" not in refused.stderr
+    assert "refused" in refused.stderr and "nope-wrong" not in refused.stderr
     assert auth_registry.tags("private-base") == []
 
     good = {"DEPLOYTAG_REGISTRY_USERNAME": user, "DEPLOYTAG_REGISTRY_PASSWORD": password}

@@ -58,3 +58,17 @@ def test_unreachable_registry_is_retryable() -> None:
     client = RegistryV2(credentials=NoCredentials(), insecure_hosts=LOOPBACK, timeout_seconds=2)
     with pytest.raises(RetryableImageError, match="unreachable"):
         client.manifest_digest(repository=f"127.0.0.1:{free_port()}/app", tag="1")
+
+
+def test_bearer_token_flow(token_registry: LocalRegistry) -> None:
+    user, password = REGISTRY_USER
+    repo = f"{token_registry.host}/team/app"
+    good = EnvCredentials({"DEPLOYTAG_REGISTRY_USERNAME": user, "DEPLOYTAG_REGISTRY_PASSWORD": password})
+    client = RegistryV2(credentials=good, insecure_hosts=LOOPBACK)
+    assert client.manifest_digest(repository=repo, tag="1") is None
+    assert client.tags(repository=repo) == []
+    assert token_registry.token_server.issued >= 1  # the registry sent us to the token server
+
+    bad = EnvCredentials({"DEPLOYTAG_REGISTRY_USERNAME": user, "DEPLOYTAG_REGISTRY_PASSWORD": "wrong-pass"})
+    with pytest.raises(RegistryAuthError, match="token service .* refused the login"):
+        RegistryV2(credentials=bad, insecure_hosts=LOOPBACK).manifest_digest(repository=repo, tag="1")

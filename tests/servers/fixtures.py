@@ -47,6 +47,18 @@ def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalReg
 
 
 @pytest.fixture(scope="session")
+def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    """Bearer-token auth: the registry sends clients to a token server (servers.tokenauth)."""
+    if BINARY is None:
+        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+    pytest.importorskip("cryptography", reason="the token server signs JWTs with cryptography")
+    with LocalRegistry(
+        tmp_path_factory.mktemp("token-registry"), users=dict([REGISTRY_USER]), token=True
+    ) as reg:
+        yield reg
+
+
+@pytest.fixture(scope="session")
 def images(registry: LocalRegistry, tmp_path_factory: pytest.TempPathFactory) -> Images:
     reason = buildah_server.missing()
     if reason:

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 BINARY = shutil.which("docker-registry") or shutil.which("registry")
 
@@ -38,9 +39,12 @@ def htpasswd_line(user: str, password: str) -> str:
 
 
 class LocalRegistry:
-    def __init__(self, directory: Path, *, users: dict[str, str] | None = None) -> None:
+    def __init__(self, directory: Path, *, users: dict[str, str] | None = None, token: bool = False) -> None:
+        """``users``: htpasswd (Basic) auth; with ``token`` the bearer-token flow instead."""
         self.directory = directory
         self.users = users or {}
+        self.token_server: Any = None  # servers.tokenauth.TokenServer
+        self._token = token
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -63,7 +67,14 @@ class LocalRegistry:
             f"storage: {{filesystem: {{rootdirectory: {self.directory / 'data'}}}, delete: {{enabled: true}}}}",
             f"http: {{addr: '{self.host}'}}",
         ]
-        if self.users:
+        if self._token:
+            try:  # imported as servers.* by pytest, as tests.servers.* by `python -m`
+                from servers.tokenauth import TokenServer
+            except ImportError:
+                from tests.servers.tokenauth import TokenServer
+            self.token_server = TokenServer(self.directory / "token", self.users)
+            config.append(self.token_server.registry_config())
+        elif self.users:
             htpasswd = self.directory / "htpasswd"
             htpasswd.write_text("".join(htpasswd_line(u, p) + "\n" for u, p in self.users.items()))
             config.append(f"auth: {{htpasswd: {{realm: deploytag-test, path: {htpasswd}}}}}")
@@ -89,11 +100,16 @@ class LocalRegistry:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             self._proc.wait(timeout=10)
+        if self.token_server is not None:
+            self.token_server.stop()
 
     def tags(self, name: str) -> list[str]:
         """GET /v2/<name>/tags/list, as the registry itself reports it."""
         request = urllib.request.Request(f"http://{self.host}/v2/{name}/tags/list")
-        if self.users:
+        if self.token_server is not None:
+            token = self.token_server.token([f"repository:{name}:pull"])
+            request.add_header("Authorization", f"Bearer {token}")
+        elif self.users:
             user, password = next(iter(self.users.items()))
             request.add_header(
                 "Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
