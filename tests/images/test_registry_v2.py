@@ -70,5 +70,5 @@ def test_bearer_token_flow(token_registry: LocalRegistry) -> None:
     assert token_registry.token_server.issued >= 1  # the registry sent us to the token server
 
     bad = EnvCredentials({"DEPLOYTAG_REGISTRY_USERNAME": user, "DEPLOYTAG_REGISTRY_PASSWORD": "wrong-pass"})
-    with pytest.raises(RegistryAuthError, match="token service .* refused the login"):
+    with pytest.raises(RegistryAuthError, match=r"token service .* refused the login"):
         RegistryV2(credentials=bad, insecure_hosts=LOOPBACK).manifest_digest(repository=repo, tag="1")
