@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deploytag.core.dockerfile import DockerfileError, parse
-from deploytag.core.dockerignore import IgnoreMatcher, parse_patterns
+from deploytag.core.dockerignore import IgnoreMatcher, context_files, parse_patterns
 
 
 def test_continuations_comments_args_and_copy_sources() -> None:
@@ -88,3 +88,34 @@ def test_a_literal_path_ignores_itself_and_everything_below(parts: list[str]) ->
     assert m.ignored(path + "/child")
     assert matcher(path, "!" + path).ignored(path) is False  # the last match wins
     assert matcher("/" + path).ignored(path)  # a leading slash changes nothing
+
+
+_paths = st.lists(
+    st.lists(st.sampled_from(["a", "b", ".git", "src", "x.py", "k.pem"]), min_size=1, max_size=3).map(
+        "/".join
+    ),
+    min_size=1,
+    max_size=8,
+)
+_patterns = st.lists(
+    st.sampled_from(["*", "!src", "!a/x.py", "**/*.pem", ".git", "!**/b", "a/*", "!*.py", "/b", "src/**"]),
+    max_size=5,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_paths, _patterns)
+def test_context_walk_prunes_only_what_no_exception_can_reinclude(
+    tmp_path_factory: pytest.TempPathFactory, paths: list[str], patterns: list[str]
+) -> None:
+    root = tmp_path_factory.mktemp("ctx")
+    for rel in paths:
+        target = root / rel
+        if any(p.is_file() for p in [*target.parents, target] if p != root and root in p.parents):
+            continue  # a file already sits where a directory would go
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.write_text(rel)
+    m = matcher(*patterns)
+    every = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert context_files(root, m) == [f for f in every if not m.ignored(f)]

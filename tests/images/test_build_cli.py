@@ -84,6 +84,10 @@ def test_base_is_built_once_per_content(tmp_path: Path, images: Images) -> None:
     assert second["digest"] != first["digest"]
     assert reg.tags("shop-base") == [base_tag]
 
+    unchanged = image(build(app, images, "-o", "json"))  # nothing changed: nothing built or pushed
+    assert (unchanged["base_decision"], unchanged["decision"]) == ("cached", "unchanged")
+    assert unchanged["digest"] == second["digest"]
+
     (app / "requirements.txt").write_text("left-pad==2.0\n")  # COPY'd by Dockerfile.base
     third = image(build(app, images, "-o", "json"))
     assert third["base_decision"] == "built"

@@ -91,6 +91,8 @@ class BuildahBuilder:
                 argv += ["-t", tag]
             for key, value in sorted(request.build_args.items()):
                 argv += ["--build-arg", f"{key}={value}"]
+            for key, value in sorted(request.labels.items()):
+                argv += ["--label", f"{key}={value}"]
             if request.platform:
                 argv += ["--platform", request.platform]
             argv += self._tls(pulls)

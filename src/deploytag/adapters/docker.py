@@ -67,6 +67,8 @@ class DockerBuildxBuilder:
                 argv += ["-t", tag]
             for key, value in sorted(request.build_args.items()):
                 argv += ["--build-arg", f"{key}={value}"]
+            for key, value in sorted(request.labels.items()):
+                argv += ["--label", f"{key}={value}"]
             if request.platform:
                 argv += ["--platform", request.platform]
             argv.append(str(request.context))

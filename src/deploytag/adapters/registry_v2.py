@@ -68,6 +68,28 @@ class RegistryV2:
             digest = headers.get("Docker-Content-Digest", "")
         return digest or None
 
+    def labels(self, *, repository: str, tag: str) -> dict[str, str] | None:
+        """The image config's labels (first platform of an index); None when the tag does not exist."""
+        repo = split_repository(repository)
+        status, _, body = self._request("GET", repo.host, repo.name, f"manifests/{tag}")
+        if status == 404:
+            return None
+        manifest = json.loads(body)
+        if "manifests" in manifest:  # an index: every platform carries the same build inputs
+            entries = manifest["manifests"]
+            if not entries:
+                return {}
+            status, _, body = self._request("GET", repo.host, repo.name, f"manifests/{entries[0]['digest']}")
+            manifest = json.loads(body)
+        config_digest = (manifest.get("config") or {}).get("digest")
+        if not config_digest:
+            return {}
+        status, _, body = self._request("GET", repo.host, repo.name, f"blobs/{config_digest}")
+        if status == 404:
+            return None
+        labels = (json.loads(body).get("config") or {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}
+
     def tags(self, *, repository: str) -> list[str]:
         repo = split_repository(repository)
         status, _, body = self._request("GET", repo.host, repo.name, "tags/list")

@@ -47,6 +47,10 @@ class DockerfileError(ConfigError):
     """The Dockerfile cannot be read the way a builder would read it."""
 
 
+class HeredocError(DockerfileError):
+    """A heredoc: valid for builders, but its context reads cannot be hashed."""
+
+
 @dataclass(frozen=True)
 class Instruction:
     line: int  # 1-based line the instruction starts on
@@ -153,7 +157,7 @@ def _instruction(text: str, line: int, name: str) -> Instruction:
             hint="fix the Dockerfile; `buildah bud` or `docker build` shows the same error",
         )
     if _HEREDOC.search(rest) and command in ("RUN", "COPY", "ADD"):
-        raise DockerfileError(
+        raise HeredocError(
             f"{name}:{line}: heredocs (<<EOF) are not supported in files DeployTag hashes",
             hint="move the heredoc's content into a file and COPY it",
         )

@@ -98,8 +98,20 @@ class IgnoreMatcher:
         return excluded
 
     def may_reinclude_below(self, rel: str) -> bool:
-        """Whether an exception could re-include something under the ignored directory ``rel``."""
-        return any(not p.exclude for p in self.patterns)
+        """Whether an exception could re-include something under the ignored directory ``rel``.
+
+        Only then is an ignored directory walked (``*`` plus ``!src`` must not walk .git).
+        """
+        for pattern in self.patterns:
+            if pattern.exclude:
+                continue
+            body = pattern.text[1:].strip().lstrip("/")
+            literal = re.split(r"[*?\[\\]", body, maxsplit=1)[0]
+            if literal != body and "/" not in literal:
+                return True  # a wildcard in the first component could match anywhere
+            if literal.startswith(rel + "/") or (rel + "/").startswith(literal.rsplit("/", 1)[0] + "/"):
+                return True
+        return False
 
 
 def _self_and_parents(rel: str) -> list[str]:

@@ -37,6 +37,7 @@ class BuildRequest:
     build_args: Mapping[str, str] = field(default_factory=dict)
     platform: str | None = None
     pulls: Sequence[str] = ()  # images the build reads (FROM), for registry auth and TLS settings
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 class ImageBuilder(Protocol):
@@ -54,6 +55,10 @@ class ImageBuilder(Protocol):
 class Registry(Protocol):
     def manifest_digest(self, *, repository: str, tag: str) -> str | None:
         """HEAD the manifest: its digest, or None when the tag does not exist."""
+        ...
+
+    def labels(self, *, repository: str, tag: str) -> dict[str, str] | None:
+        """The image config's labels; None when the tag does not exist."""
         ...
 
     def tags(self, *, repository: str) -> list[str]: ...

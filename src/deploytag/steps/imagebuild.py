@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploytag.core.config import ImageConfig, LoadedConfig
-from deploytag.core.dockerfile import parse
+from deploytag.core.dockerfile import HeredocError, parse
 from deploytag.core.dockerignore import IgnoreMatcher, context_files
 from deploytag.core.errors import ConfigError
 from deploytag.core.imagehash import content_hash, read_dockerfile
@@ -25,6 +25,7 @@ from deploytag.ports.images import BuildRequest, ImageBuilder, Registry
 log = logging.getLogger(__name__)
 
 BASE_ARG = "BASE_IMAGE"
+INPUTS_LABEL = "dev.deploytag.inputs"  # content hash of everything the app build reads
 
 
 @dataclass(frozen=True)
@@ -144,18 +145,31 @@ def build_app(
     result: ImageResult,
     *,
     builder: ImageBuilder,
+    registry: Registry,
     platform: str | None,
     push: bool,
 ) -> None:
+    """Build and push the app image unless the registry already has these exact inputs under its tags.
+
+    The inputs hash (Dockerfile, build args including BASE_IMAGE, copied files) is stored
+    as an image label, so the check needs no state outside the registry.
+    """
     context = loaded.resolve(image.context)
     dockerfile = loaded.resolve(image.dockerfile)
-    read_dockerfile(dockerfile)  # a missing Dockerfile is a one-line error, not a builder dump
     refuse_secrets_in_context(loaded, context)
     args = build_args(loaded)
     pulls: list[str] = []
     if result.base is not None:
         args[BASE_ARG] = result.base
         pulls.append(result.base)
+    try:
+        inputs = content_hash(context=context, dockerfile=dockerfile, build_args=args).digest
+    except HeredocError:
+        inputs = ""  # cannot tell what it reads: always build
+        read_dockerfile(dockerfile)
+    if push and inputs and (digest := current_digest(registry, result, inputs)):
+        result.decision, result.digest = "unchanged", digest
+        return
     references = [f"{result.repository}:{t}" for t in result.tags]
     image_id = builder.build(
         request=BuildRequest(
@@ -165,6 +179,7 @@ def build_app(
             build_args=dict(sorted(args.items())),
             platform=platform,
             pulls=pulls,
+            labels={INPUTS_LABEL: inputs} if inputs else {},
         )
     )
     result.decision = "built"
@@ -174,3 +189,12 @@ def build_app(
     result.digest = sorted(digests)[0]
     if len(digests) > 1:
         log.warning("tags of %s were pushed with different digests: %s", result.repository, sorted(digests))
+
+
+def current_digest(registry: Registry, result: ImageResult, inputs: str) -> str | None:
+    """The digest every tag already points at, when that image was built from ``inputs``."""
+    digests = {registry.manifest_digest(repository=result.repository, tag=t) for t in result.tags}
+    if len(digests) != 1 or None in digests:
+        return None
+    labels = registry.labels(repository=result.repository, tag=result.tags[0]) or {}
+    return digests.pop() if labels.get(INPUTS_LABEL) == inputs else None

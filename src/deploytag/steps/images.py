@@ -1,14 +1,13 @@
 """Steps 3 and 4: the base image (by content hash) and the app image (pinned by digest).
 
 Both run before anything touches the cluster, so a failed build changes nothing
-there. The app image is an ensure too: when the namespace records this commit
-and base with a digest, and the registry still serves that digest under the
-commit tag, nothing is built and the no-op redeploy stays fast.
+there. The app image is an ensure too: when every tag in the registry points at an
+image labelled with the same inputs hash, nothing is built and the no-op
+redeploy stays fast.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from deploytag.steps.context import RunContext, StepResult, annotation, dumps
@@ -70,29 +69,19 @@ class AppImageStep:
         if reason:
             return StepResult("skipped", reason)
         build = ctx.loaded.config.build
-        recorded = _recorded(ctx)
         details = []
         for ref in ctx.names.images:
             image = ctx.loaded.config.images[ref.name]
             result = ctx.images[ref.name]
-            previous = recorded.get(ref.name) or {}
-            if (
-                previous.get("commit") == ctx.names.commit
-                and previous.get("base") == result.base
-                and previous.get("digest")
-                and ctx.providers.registry.manifest_digest(repository=ref.repository, tag=result.tags[0])
-                == previous["digest"]
-            ):
-                result.decision, result.digest = "unchanged", str(previous["digest"])
-            else:
-                build_app(
-                    ctx.loaded,
-                    image,
-                    result,
-                    builder=ctx.providers.image_builder,
-                    platform=build.platform,
-                    push=build.push,
-                )
+            build_app(
+                ctx.loaded,
+                image,
+                result,
+                builder=ctx.providers.image_builder,
+                registry=ctx.providers.registry,
+                platform=build.platform,
+                push=build.push,
+            )
             ctx.injected_values[image.values_key] = image_values(result)
             details.append(f"{result.pinned} {result.decision}")
         ctx.record[annotation("images")] = dumps(
@@ -111,12 +100,3 @@ def image_values(result: ImageResult) -> dict[str, Any]:
     if result.digest:
         values["digest"] = result.digest
     return values
-
-
-def _recorded(ctx: RunContext) -> dict[str, dict[str, Any]]:
-    raw = ctx.previous.get(annotation("images"))
-    try:
-        value = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
