@@ -20,6 +20,8 @@ import pytest
 import yaml
 
 from deploytag.core.config import load_config
+from deploytag.core.dockerfile import parse
+from deploytag.core.dockerignore import IgnoreMatcher, context_files
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "guestbook"
@@ -299,7 +301,10 @@ def test_dockerfiles() -> None:
     base = (EXAMPLE / "Dockerfile.base").read_text()
     app = (EXAMPLE / "Dockerfile").read_text()
     from_line = next(line for line in base.splitlines() if line.startswith("FROM "))
-    assert re.fullmatch(r"FROM python:3\.12\.\d+-slim\S*", from_line), "base image pinned by tag"
+    assert from_line == "FROM ${PYTHON_IMAGE}"  # a build arg, so a mirror or the sandbox can stand in
+    default = parse(base).arg_defaults()["PYTHON_IMAGE"]
+    assert default is not None
+    assert re.fullmatch(r"python:3\.12\.\d+-slim\S*", default), "base image pinned by tag"
     instructions = [line.split()[0] for line in app.splitlines() if line and not line.startswith("#")]
     assert instructions[:2] == ["ARG", "FROM"]
     for line in ("ARG BASE_IMAGE", "FROM ${BASE_IMAGE}", "USER 10001:10001", "EXPOSE 8080"):
@@ -307,3 +312,5 @@ def test_dockerfiles() -> None:
     ignored = (EXAMPLE / ".dockerignore").read_text().splitlines()
     assert "*" in ignored  # everything out, then an allow-list ...
     assert "!secrets.local.yaml" not in ignored  # ... that never lets the secrets file in
+    sent = context_files(EXAMPLE, IgnoreMatcher.for_context(EXAMPLE))
+    assert "secrets.local.yaml" not in sent and "guestbook/__main__.py" in sent
