@@ -77,7 +77,7 @@ print("export DEPLOYTAG_BUILD__ARGS=" + shlex.quote(json.dumps({"PYTHON_IMAGE": 
     echo "local registry on $REGISTRY; busybox base built with buildah (storage in $WORK/buildah)"
     step deploytag build --branch $BRANCH
     "$DT" --repo "$EXAMPLE" build --branch $BRANCH --commit "$COMMIT"
-    step deploytag build --branch $BRANCH "   # unchanged Dockerfile.base: found in the registry, not rebuilt"
+    step deploytag build --branch $BRANCH "   # nothing changed: both images found in the registry, nothing built"
     "$DT" --repo "$EXAMPLE" build --branch $BRANCH --commit "$COMMIT"
   else
     echo "note: buildah cannot build here ($(tail -1 "$WORK/buildah.log")); deploying with --skip-build"
