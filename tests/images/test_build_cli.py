@@ -152,6 +152,14 @@ def test_a_failing_build_shows_the_builders_last_lines_and_pushes_nothing(
             ),
             "build argument 'NPM_TOKEN' looks like a secret",
         ),
+        (
+            lambda app: (app / "deploytag.yaml").write_text(
+                "secrets: {provider: file, ids: [staging/app], file: secrets.local.yaml}\n"
+                + (app / "deploytag.yaml").read_text()
+                + "    KEY: abc\n"
+            ),
+            "build argument 'KEY' has the name of a secret in the secret store",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_error_and_nothing_is_pushed(

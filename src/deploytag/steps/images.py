@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deploytag.core.errors import ConfigError
 from deploytag.steps.context import RunContext, StepResult, annotation, dumps
 from deploytag.steps.imagebuild import (
     ImageResult,
@@ -39,6 +40,7 @@ class BaseImageStep:
         if reason:
             return StepResult("skipped", reason)
         build = ctx.loaded.config.build
+        refuse_secret_store_keys(ctx)
         details = []
         for ref in ctx.names.images:
             image = ctx.loaded.config.images[ref.name]
@@ -92,6 +94,19 @@ class AppImageStep:
         )
         built = any(r.decision == "built" for r in ctx.images.values())
         return StepResult("changed" if built else "unchanged", "; ".join(details))
+
+
+def refuse_secret_store_keys(ctx: RunContext) -> None:
+    """A build arg named like a secret from the store is that secret, baked into the image history."""
+    args, ids = ctx.loaded.config.build.args, ctx.loaded.config.secrets.ids
+    if not args or not ids:
+        return
+    clash = sorted(set(args) & set(ctx.providers.secret_store.describe_keys(ids=ids)))
+    if clash:
+        raise ConfigError(
+            f"build argument {clash[0]!r} has the name of a secret in the secret store",
+            hint="secrets reach the app at run time through the chart's Secret; remove it from build.args",
+        )
 
 
 def image_values(result: ImageResult) -> dict[str, Any]:
