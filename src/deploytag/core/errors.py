@@ -30,6 +30,7 @@ class ExitStatus(enum.IntEnum):
     VERIFY = 11  # rollout did not become ready
     LOCKED = 12  # another run holds the environment's lease
     NOT_FOUND = 13  # environment does not exist
+    DNS = 16  # DNS provider refused, timed out, or a record is someone else's
     INTERRUPTED = 130
 
 
@@ -111,6 +112,16 @@ class LockedError(DeployTagError):
 
 class NotFoundError(DeployTagError):
     exit_status = ExitStatus.NOT_FOUND
+
+
+class DnsError(DeployTagError):
+    exit_status = ExitStatus.DNS
+
+
+class RetryableDnsError(DnsError):
+    """The provider timed out, throttled or failed (5xx): trying again may succeed."""
+
+    retryable = True
 
 
 class CommandError(DeployTagError):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import Cluster
+from deploytag.ports.dns import DnsProvider
 from deploytag.ports.git import GitReader
 from deploytag.ports.helm import Helm, KubeTarget
 from deploytag.ports.runner import CommandRunner
@@ -29,6 +30,9 @@ class Providers:
     secret_store_factory: Callable[[], SecretStore]
     _cluster: Cluster | None = None
     _secrets: SecretStore | None = None
+    # Built on first use from dns.*; None when no provider is configured.
+    dns_factory: Callable[[], DnsProvider | None] = lambda: None
+    _dns: DnsProvider | None = None
 
     @property
     def cluster(self) -> Cluster:
@@ -41,3 +45,9 @@ class Providers:
         if self._secrets is None:
             self._secrets = self.secret_store_factory()
         return self._secrets
+
+    @property
+    def dns(self) -> DnsProvider | None:
+        if self._dns is None:
+            self._dns = self.dns_factory()
+        return self._dns

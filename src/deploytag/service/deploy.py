@@ -25,6 +25,8 @@ from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
+from deploytag.steps.dns import DnsStep, check_in_zone
+from deploytag.steps.expose import ExposeStep
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
 from deploytag.steps.release import ReleaseStep
@@ -63,7 +65,9 @@ class DeployReport:
 
 
 def deploy_steps() -> list[Step]:
-    return [NamespaceStep(), QuotaStep(), SecretsStep(), ReleaseStep(), VerifyStep()]
+    # DNS before verify: the load balancer exists once the release is applied, and
+    # resolvers pick the names up while the rollout is still becoming ready.
+    return [NamespaceStep(), QuotaStep(), SecretsStep(), ReleaseStep(), ExposeStep(), DnsStep(), VerifyStep()]
 
 
 def new_run_id(clock_now: float) -> str:
@@ -160,6 +164,13 @@ def preflight(ctx: RunContext) -> None:
     ctx.providers.helm.version()
     if ctx.loaded.config.secrets.ids:
         _ = ctx.providers.secret_store
+    dns = ctx.providers.dns
+    if dns is not None:
+        # Reads only: a wrong token or zone fails here, before the namespace exists.
+        for record in ctx.names.dns_records:
+            if record.fqdn:
+                check_in_zone(dns, record.fqdn)
+                dns.list_records(name=record.fqdn)
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class RunContext:
     previous_revision: int | None = None
     urls: list[str] = field(default_factory=list)
     record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
+    dns_targets: list[str] = field(default_factory=list)  # load balancer hostnames or IPs (expose step)
 
     @property
     def timeout_seconds(self) -> int:
