@@ -145,7 +145,14 @@ class CloudflareDns:
         import cloudflare
 
         where = f"{doing} DNS record {name} in {self.describe()}"
-        detail = scrub(str(e), [self._token])[:300]
+        body = getattr(e, "body", None)
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors:
+            detail = "; ".join(str(err.get("message", err)) for err in errors if isinstance(err, dict))
+            detail = f"{getattr(e, 'status_code', '')} {detail}".strip()
+        else:
+            detail = str(e)
+        detail = scrub(detail, [self._token])[:300]
         if isinstance(e, cloudflare.AuthenticationError | cloudflare.PermissionDeniedError):
             return DnsError(f"{where}: Cloudflare refused the API token ({detail})", hint=TOKEN_HINT)
         if isinstance(e, cloudflare.NotFoundError):

@@ -82,10 +82,11 @@ def cli(
     _configure_logging(debug)
 
 
-from deploytag.cli import commands_deploy, commands_inspect  # noqa: E402  (register commands)
+from deploytag.cli import commands_deploy, commands_dns, commands_inspect  # noqa: E402  (register commands)
 
 commands_inspect.register(cli)
 commands_deploy.register(cli)
+commands_dns.register(cli)
 
 
 def _configure_logging(debug: bool) -> None:
