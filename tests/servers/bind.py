@@ -57,8 +57,14 @@ class Bind:
     server: str = "127.0.0.1"
 
     def info(self) -> dict[str, object]:
-        return {"server": self.server, "port": self.port, "zone": self.zone, "key_name": self.key_name,
-                "key_algorithm": self.key_algorithm, "key_secret": self.key_secret}
+        return {
+            "server": self.server,
+            "port": self.port,
+            "zone": self.zone,
+            "key_name": self.key_name,
+            "key_algorithm": self.key_algorithm,
+            "key_secret": self.key_secret,
+        }
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -72,8 +78,9 @@ class Bind:
 
 def start_bind(directory: Path, *, zone: str = "example.test", key_name: str = "deploytag-key") -> Bind:
     directory.mkdir(parents=True, exist_ok=True)
-    key_conf = subprocess.run([TSIG_KEYGEN, "-a", "hmac-sha256", key_name], check=True, capture_output=True,
-                              text=True).stdout
+    key_conf = subprocess.run(
+        [TSIG_KEYGEN, "-a", "hmac-sha256", key_name], check=True, capture_output=True, text=True
+    ).stdout
     secret = re.search(r'secret "([^"]+)"', key_conf)
     assert secret is not None, "tsig-keygen printed no secret"
     key_file = directory / "tsig.key"
@@ -89,24 +96,30 @@ def start_bind(directory: Path, *, zone: str = "example.test", key_name: str = "
     (directory / "named.conf").write_text(
         f'include "{key_file}";\n'
         f'options {{\n  directory "{directory}";\n  pid-file "{directory}/named.pid";\n'
-        f'  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  recursion no;\n'
+        f"  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  recursion no;\n"
         f'  dnssec-validation no;\n  session-keyfile "{directory}/session.key";\n}};\n'
-        f'controls {{ }};\n'
+        f"controls {{ }};\n"
         f'zone "{zone}" {{\n  type primary;\n  file "{directory}/{zone}.zone";\n'
-        f'  update-policy {{ grant {key_name} zonesub ANY; }};\n}};\n'
+        f"  update-policy {{ grant {key_name} zonesub ANY; }};\n}};\n"
     )
     log = (directory / "named.log").open("wb")
-    process = subprocess.Popen([NAMED, "-g", "-c", str(directory / "named.conf")], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [NAMED, "-g", "-c", str(directory / "named.conf")], stdout=log, stderr=subprocess.STDOUT
+    )
     bind = Bind(directory, port, zone, key_name, "hmac-sha256", secret.group(1), process)
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"named exited with {process.returncode}: {(directory / 'named.log').read_text()[-2000:]}")
+            raise RuntimeError(
+                f"named exited with {process.returncode}: {(directory / 'named.log').read_text()[-2000:]}"
+            )
         if "running" in (directory / "named.log").read_text(errors="replace"):
             return bind
         if time.monotonic() > deadline:
             bind.stop()
-            raise RuntimeError(f"named did not start within 20 s: {(directory / 'named.log').read_text()[-2000:]}")
+            raise RuntimeError(
+                f"named did not start within 20 s: {(directory / 'named.log').read_text()[-2000:]}"
+            )
         time.sleep(0.05)
 
 

@@ -84,10 +84,22 @@ class CloudflareDouble:
     def add(self, name: str, rtype: str, content: str, **extra: Any) -> dict[str, Any]:
         """Arrange a record as if someone else had created it."""
         rid = uuid.uuid4().hex
-        record = {"id": rid, "zone_id": self.zone_id, "zone_name": self.zone, "name": name, "type": rtype,
-                  "content": content, "ttl": extra.get("ttl", 1), "proxied": extra.get("proxied", False),
-                  "proxiable": rtype in ("A", "AAAA", "CNAME"), "comment": extra.get("comment"), "tags": [],
-                  "created_on": "2026-01-01T00:00:00Z", "modified_on": "2026-01-01T00:00:00Z", "meta": {}}
+        record = {
+            "id": rid,
+            "zone_id": self.zone_id,
+            "zone_name": self.zone,
+            "name": name,
+            "type": rtype,
+            "content": content,
+            "ttl": extra.get("ttl", 1),
+            "proxied": extra.get("proxied", False),
+            "proxiable": rtype in ("A", "AAAA", "CNAME"),
+            "comment": extra.get("comment"),
+            "tags": [],
+            "created_on": "2026-01-01T00:00:00Z",
+            "modified_on": "2026-01-01T00:00:00Z",
+            "meta": {},
+        }
         self.records[rid] = record
         return record
 
@@ -139,30 +151,57 @@ class CloudflareDouble:
         per_page = min(self.max_per_page, int(query.get("per_page", 100)))
         total_pages = max(1, -(-len(found) // per_page))
         chunk = found[(page - 1) * per_page : page * per_page]
-        info = {"page": page, "per_page": per_page, "count": len(chunk), "total_count": len(found),
-                "total_pages": total_pages}
+        info = {
+            "page": page,
+            "per_page": per_page,
+            "count": len(chunk),
+            "total_count": len(found),
+            "total_pages": total_pages,
+        }
         self._send(h, 200, result=chunk, result_info=info)
 
     def _write(self, h: BaseHTTPRequestHandler, rid: str | None, body: dict[str, Any]) -> None:
         name, rtype, content = str(body.get("name", "")).lower(), body.get("type"), body.get("content")
         if not name or not rtype or content is None:
-            return self._send(h, 400, errors=[{"code": 9000, "message": "name, type and content are required"}])
+            return self._send(
+                h, 400, errors=[{"code": 9000, "message": "name, type and content are required"}]
+            )
         if not (name == self.zone or name.endswith("." + self.zone)):
             return self._send(h, 400, errors=[{"code": 9005, "message": "Content for record is invalid."}])
         same = [r for r in self.records.values() if r["name"] == name and r["id"] != rid]
-        if rtype == "CNAME" and same or any(r["type"] == "CNAME" for r in same):
-            return self._send(h, 400, errors=[{"code": 81053, "message": "A CNAME record with that host already exists."}])
-        record = self.add(name, rtype, content, ttl=body.get("ttl", 1), proxied=body.get("proxied", False),
-                          comment=body.get("comment"))
+        if (rtype == "CNAME" and same) or any(r["type"] == "CNAME" for r in same):
+            return self._send(
+                h, 400, errors=[{"code": 81053, "message": "A CNAME record with that host already exists."}]
+            )
+        record = self.add(
+            name,
+            rtype,
+            content,
+            ttl=body.get("ttl", 1),
+            proxied=body.get("proxied", False),
+            comment=body.get("comment"),
+        )
         if rid is not None:
             del self.records[record["id"]]
             record["id"] = rid
             self.records[rid] = record
-        self._send(h, 200, result=record)
+        return self._send(h, 200, result=record)
 
-    def _send(self, h: BaseHTTPRequestHandler, status: int, *, result: Any = None, errors: list[Any] | None = None,
-              result_info: Any = None) -> None:
-        payload: dict[str, Any] = {"success": status < 400, "errors": errors or [], "messages": [], "result": result}
+    def _send(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        *,
+        result: Any = None,
+        errors: list[Any] | None = None,
+        result_info: Any = None,
+    ) -> None:
+        payload: dict[str, Any] = {
+            "success": status < 400,
+            "errors": errors or [],
+            "messages": [],
+            "result": result,
+        }
         if result_info is not None:
             payload["result_info"] = result_info
         data = json.dumps(payload).encode()
@@ -180,7 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--zone", default="example.com")
     args = parser.parse_args(argv)
     double = CloudflareDouble(zone=args.zone).start(args.port)
-    info = {"base_url": double.base_url, "zone_id": double.zone_id, "zone": double.zone, "token": double.token}
+    info = {
+        "base_url": double.base_url,
+        "zone_id": double.zone_id,
+        "zone": double.zone,
+        "token": double.token,
+    }
     args.dir.mkdir(parents=True, exist_ok=True)
     path = args.dir / "cloudflare.json"
     path.touch(mode=0o600)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOKEN_KEY = "CLOUDFLARE_API_TOKEN"
+TOKEN_KEY = "CLOUDFLARE_API_TOKEN"  # noqa: S105 - the key's name, not a token
 TOKEN_HINT = (
     f"put a valid API token with Zone.DNS edit permission under {TOKEN_KEY} in the secret named by "
     f"--cloud-aws-secret-id, or in the {TOKEN_KEY} environment variable"
@@ -105,7 +105,9 @@ class CloudflareDns:
             DnsRecord(
                 name=name,
                 type=rtype,
-                values=tuple(sorted(_unquote(str(r.content)) if rtype == "TXT" else str(r.content) for r in rs)),
+                values=tuple(
+                    sorted(_unquote(str(r.content)) if rtype == "TXT" else str(r.content) for r in rs)
+                ),
                 ttl=int(rs[0].ttl),
                 proxied=None if rtype == "TXT" else bool(rs[0].proxied),
             )

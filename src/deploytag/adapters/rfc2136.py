@@ -83,7 +83,9 @@ class Rfc2136Dns:
         try:
             return dns.tsigkeyring.from_text({self.key_name: (self.key_algorithm, self._key_secret or "")})
         except Exception as e:  # a malformed base64 secret; the value is never quoted
-            raise DnsError(f"the TSIG secret for key {self.key_name!r} is not valid base64", hint=KEY_HINT) from e
+            raise DnsError(
+                f"the TSIG secret for key {self.key_name!r} is not valid base64", hint=KEY_HINT
+            ) from e
 
     def list_records(self, *, name: str) -> list[DnsRecord]:
         import dns.message
@@ -104,7 +106,9 @@ class Rfc2136Dns:
                     hint="check that the server is authoritative for the zone",
                 )
             for rrset in answer.answer:
-                if rrset.name.to_text(omit_final_dot=True).lower() != name or rrset.rdtype != dns.rdatatype.from_text(rtype):
+                if rrset.name.to_text(
+                    omit_final_dot=True
+                ).lower() != name or rrset.rdtype != dns.rdatatype.from_text(rtype):
                     continue
                 values = tuple(sorted(_value(rtype, rd) for rd in rrset))
                 records.append(DnsRecord(name=name, type=rtype, values=values, ttl=rrset.ttl))
@@ -124,13 +128,17 @@ class Rfc2136Dns:
         self._send(update, name, "deleting")
 
     def _update(self) -> Any:
+        import dns.name
         import dns.update
 
         keyring = self._keyring()
         if keyring is None:
             return dns.update.UpdateMessage(self._zone + ".")
         return dns.update.UpdateMessage(
-            self._zone + ".", keyring=keyring, keyname=self.key_name, keyalgorithm=self.key_algorithm
+            self._zone + ".",
+            keyring=keyring,
+            keyname=dns.name.from_text(self.key_name or ""),
+            keyalgorithm=self.key_algorithm,
         )
 
     def _relative(self, name: str) -> str:
@@ -151,8 +159,14 @@ class Rfc2136Dns:
         rcode = response.rcode()
         if rcode != dns.rcode.NOERROR:
             text = dns.rcode.to_text(rcode)
-            hint = KEY_HINT if rcode in (dns.rcode.NOTAUTH, dns.rcode.REFUSED) else "check the zone and the server's update policy"
-            raise DnsError(f"{doing} DNS record {name} on {self.describe()}: server answered {text}", hint=hint)
+            hint = (
+                KEY_HINT
+                if rcode in (dns.rcode.NOTAUTH, dns.rcode.REFUSED)
+                else "check the zone and the server's update policy"
+            )
+            raise DnsError(
+                f"{doing} DNS record {name} on {self.describe()}: server answered {text}", hint=hint
+            )
 
     def _wrap(self, e: Exception, name: str, doing: str) -> DnsError:
         import dns.exception
@@ -162,7 +176,9 @@ class Rfc2136Dns:
         if isinstance(e, dns.tsig.PeerError | dns.tsig.BadSignature | dns.tsig.BadTime):
             return DnsError(f"{where}: the server rejected the TSIG key ({type(e).__name__})", hint=KEY_HINT)
         if isinstance(e, dns.exception.Timeout | TimeoutError):
-            return RetryableDnsError(f"{where}: the server did not answer within {self.timeout:g} s", hint="try again shortly")
+            return RetryableDnsError(
+                f"{where}: the server did not answer within {self.timeout:g} s", hint="try again shortly"
+            )
         if isinstance(e, OSError):
             return RetryableDnsError(f"{where}: {e.strerror or e}", hint="check dns.rfc2136.server and port")
         return DnsError(f"{where}: {type(e).__name__}: {str(e)[:200]}", hint="run with --debug for details")

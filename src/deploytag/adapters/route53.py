@@ -68,7 +68,10 @@ class Route53Dns:
 
             config = Config(connect_timeout=10, read_timeout=30, retries={"mode": "standard"})
             self._client = boto3.client(
-                "route53", endpoint_url=self.endpoint_url, region_name=self.region or "us-east-1", config=config
+                "route53",
+                endpoint_url=self.endpoint_url,
+                region_name=self.region or "us-east-1",
+                config=config,
             )
         return self._client
 
@@ -105,7 +108,9 @@ class Route53Dns:
             elif rrset["Type"] == "CNAME":
                 values = [v.rstrip(".").lower() for v in values]
             records.append(
-                DnsRecord(name=name, type=rrset["Type"], values=tuple(sorted(values)), ttl=rrset.get("TTL", 0))
+                DnsRecord(
+                    name=name, type=rrset["Type"], values=tuple(sorted(values)), ttl=rrset.get("TTL", 0)
+                )
             )
         return records
 
@@ -142,14 +147,20 @@ class Route53Dns:
         if isinstance(e, ReadTimeoutError):
             return RetryableDnsError(f"{where}: Route53 timed out", hint="try again shortly")
         if isinstance(e, ConnectionError):
-            return RetryableDnsError(f"{where}: cannot reach Route53 ({scrub(str(e))[:200]})", hint="check the network")
+            return RetryableDnsError(
+                f"{where}: cannot reach Route53 ({scrub(str(e))[:200]})", hint="check the network"
+            )
         if isinstance(e, NoCredentialsError):
-            return DnsError(f"{where}: no AWS credentials", hint="set AWS_PROFILE or AWS access keys, or use a role")
+            return DnsError(
+                f"{where}: no AWS credentials", hint="set AWS_PROFILE or AWS access keys, or use a role"
+            )
         if isinstance(e, ClientError):
             code = e.response.get("Error", {}).get("Code", "")
             message = scrub(e.response.get("Error", {}).get("Message", ""))[:300]
             cls = RetryableDnsError if code in _RETRYABLE else DnsError
-            return cls(f"{where}: {code}: {message}", hint="check the record, the zone and the IAM permissions")
+            return cls(
+                f"{where}: {code}: {message}", hint="check the record, the zone and the IAM permissions"
+            )
         return DnsError(f"{where}: {scrub(str(e))[:300]}", hint="run with --debug for details")
 
 

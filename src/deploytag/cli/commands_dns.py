@@ -34,7 +34,9 @@ def register(cli: click.Group) -> None:
         metavar="HOST_OR_IP",
         help="Point the records here instead of discovering the load balancer's address.",
     )
-    @click.option("--delete", is_flag=True, help="Delete the branch's records (only those DeployTag created).")
+    @click.option(
+        "--delete", is_flag=True, help="Delete the branch's records (only those DeployTag created)."
+    )
     @pass_state
     def dns(
         state: CliState,
@@ -65,7 +67,9 @@ def register(cli: click.Group) -> None:
             "dns.target.address": target,
         }
         inv, loaded, providers = state.load({k: v for k, v in flags.items() if v is not None})
-        ref = resolve_branch(branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers)
+        ref = resolve_branch(
+            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        )
         with output.progress(enabled=True) as listener:
             report = sync_dns(loaded=loaded, providers=providers, ref=ref, progress=listener, delete=delete)
         if fmt == "json":

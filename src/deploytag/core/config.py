@@ -164,7 +164,8 @@ class DnsTargetConfig(_Model):
 
 class DnsTlsConfig(_Model):
     cluster_issuer: str | None = Field(
-        default=None, description="cert-manager ClusterIssuer: sets the cert-manager.io/cluster-issuer annotation"
+        default=None,
+        description="cert-manager ClusterIssuer: sets the cert-manager.io/cluster-issuer annotation",
     )
     secret_name: str | None = Field(
         default=None, description="existing (wildcard) TLS Secret in the namespace, used for every host"

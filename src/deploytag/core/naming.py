@@ -114,9 +114,7 @@ class NamePlan:
 _BRANCH_SPECIFIC = ("Branch", "Slug", "Namespace")
 
 
-def _record_label(
-    template: str, values: Mapping[str, str], *, changed: bool, key: str, limit: int
-) -> str:
+def _record_label(template: str, values: Mapping[str, str], *, changed: bool, key: str, limit: int) -> str:
     """The template's label within ``limit``; a long branch is shortened, never the fixed text.
 
     Cutting the end (as for namespaces) would drop the template's own suffix
@@ -128,7 +126,7 @@ def _record_label(
         return clean
     suffix = _SEP + short_hash(key)
     used = [k for k in _BRANCH_SPECIFIC if k in placeholders_in(template)]
-    fixed = _sanitize(render(template, {**values, **{k: "" for k in used}}))
+    fixed = _sanitize(render(template, {**values, **dict.fromkeys(used, "")}))
     if len(fixed) + len(suffix) + 1 > limit:
         raise PlanError(
             f"DNS template {template!r} cannot fit a {limit}-character label "

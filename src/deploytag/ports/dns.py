@@ -39,7 +39,9 @@ class DnsRecord:
 
 def address_records(name: str, targets: Sequence[str], *, ttl: int, proxied: bool | None) -> list[DnsRecord]:
     """CNAME to a hostname, A/AAAA to IP addresses (a load balancer has one or the other)."""
-    v4, v6, hosts = [], [], []
+    v4: list[str] = []
+    v6: list[str] = []
+    hosts: list[str] = []
     for target in targets:
         try:
             ip = ipaddress.ip_address(target)

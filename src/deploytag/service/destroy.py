@@ -9,10 +9,10 @@ from typing import Any
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ClusterError, DeployTagError, PlanError
+from deploytag.core.naming import NamePlan
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
-from deploytag.core.naming import NamePlan
 from deploytag.service.deploy import new_run_id
 from deploytag.service.dns import destroy_records
 from deploytag.service.resolve import target_for

@@ -58,7 +58,9 @@ def _provider(providers: Providers) -> DnsProvider:
     return provider
 
 
-def names_with_zone(loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> tuple[LoadedConfig, NamePlan]:
+def names_with_zone(
+    loaded: LoadedConfig, providers: Providers, ref: BranchRef
+) -> tuple[LoadedConfig, NamePlan]:
     """The plan's names; the zone's name asked of the provider when only its id is configured."""
     if loaded.config.dns.zone is None and loaded.config.dns.provider is not None:
         zone = _provider(providers).zone
@@ -68,7 +70,9 @@ def names_with_zone(loaded: LoadedConfig, providers: Providers, ref: BranchRef) 
         )
     target = target_for(ref, loaded)
     if target.names is None:
-        raise ConfigError(f"branch {ref.branch!r} matches no deploy rule", hint="check branches: in deploytag.yaml")
+        raise ConfigError(
+            f"branch {ref.branch!r} matches no deploy rule", hint="check branches: in deploytag.yaml"
+        )
     if not target.names.dns_records:
         raise ConfigError("no DNS records to manage", hint="pass --record TEMPLATE or set dns.records")
     return loaded, target.names
@@ -132,6 +136,10 @@ def destroy_records(
             log.warning("ignoring an unreadable %s annotation", annotation("dns"))
     changes = delete_records(provider, names=fqdns, owner=Owner(app=names.app, branch=names.branch))
     for change in changes:
-        if change.action == "deleted" and any(r.type in ADDRESS_TYPES for r in provider.list_records(name=change.name)):
-            raise DnsError(f"DNS record {change.name} is still present after deleting it", hint="run destroy again")
+        if change.action == "deleted" and any(
+            r.type in ADDRESS_TYPES for r in provider.list_records(name=change.name)
+        ):
+            raise DnsError(
+                f"DNS record {change.name} is still present after deleting it", hint="run destroy again"
+            )
     return changes

@@ -65,8 +65,8 @@ def ensure_records(
     plans = []
     for fqdn in names:
         check_in_zone(provider, fqdn)
-        found, _ = _owner_of(provider, fqdn)
         existing = [r for r in provider.list_records(name=fqdn) if r.type in ADDRESS_TYPES]
+        found, _ = _owner_of(provider, fqdn)
         if found is not None and found != owner:
             raise DnsError(
                 f"DNS record {fqdn} belongs to app {found.app!r} branch {found.branch!r}; left unchanged",
@@ -86,7 +86,9 @@ def ensure_records(
             changes.append(_change(fqdn, wanted, "unchanged"))
             continue
         if not owned:
-            provider.upsert(record=DnsRecord(name=owner_name(fqdn), type="TXT", values=(owner.text(),), ttl=ttl))
+            provider.upsert(
+                record=DnsRecord(name=owner_name(fqdn), type="TXT", values=(owner.text(),), ttl=ttl)
+            )
         wanted_types = {w.type for w in wanted}
         for stale in existing:
             if stale.type not in wanted_types:  # CNAME <-> A: a CNAME may not share its name
@@ -101,8 +103,8 @@ def delete_records(provider: DnsProvider, *, names: Sequence[str], owner: Owner)
     """Delete the names that are ``owner``'s; others are reported ``not-ours`` and left alone."""
     changes = []
     for fqdn in names:
-        found, txt = _owner_of(provider, fqdn)
         existing = [r for r in provider.list_records(name=fqdn) if r.type in ADDRESS_TYPES]
+        found, txt = _owner_of(provider, fqdn)
         if found != owner:
             action = "absent" if txt is None and not existing else "not-ours"
             if action == "not-ours":
@@ -118,7 +120,9 @@ def delete_records(provider: DnsProvider, *, names: Sequence[str], owner: Owner)
 
 
 def _change(fqdn: str, wanted: list[DnsRecord], action: str) -> RecordChange:
-    return RecordChange(fqdn, "+".join(w.type for w in wanted), tuple(v for w in wanted for v in w.values), action)
+    return RecordChange(
+        fqdn, "+".join(w.type for w in wanted), tuple(v for w in wanted for v in w.values), action
+    )
 
 
 def urls(names: Sequence[str], *, tls: bool) -> list[str]:
@@ -144,7 +148,9 @@ class DnsStep:
             proxied=proxied,
         )
         ctx.urls.extend(urls(names, tls=bool(cfg.tls.cluster_issuer or cfg.tls.secret_name)))
-        ctx.record[annotation("dns")] = dumps({"provider": provider.name, "zone": provider.zone, "names": names})
+        ctx.record[annotation("dns")] = dumps(
+            {"provider": provider.name, "zone": provider.zone, "names": names}
+        )
         changed = [c for c in changes if c.action != "unchanged"]
         detail = ", ".join(f"{c.name} {c.action}" for c in changed) or f"{len(changes)} records in place"
         return StepResult("changed" if changed else "unchanged", detail)

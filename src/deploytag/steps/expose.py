@@ -34,6 +34,7 @@ def discover_address(
     if source == "auto":
         own = [s for s in cluster.list_services(namespace=namespace) if s.type == "LoadBalancer"]
         source = "service" if own else "ingress-controller"
+    name: str | None
     if source == "ingress-controller":
         ns, name = target.namespace, target.service or DEFAULT_CONTROLLER
     else:
