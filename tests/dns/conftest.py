@@ -53,7 +53,9 @@ def route53_zone(moto: str) -> tuple[str, str]:
 
 
 def make_cloudflare(cloudflare: CloudflareDouble) -> DnsUnderTest:
-    provider = CloudflareDns(zone="", zone_id=cloudflare.zone_id, token=cloudflare.token, base_url=cloudflare.base_url)
+    provider = CloudflareDns(
+        zone="", zone_id=cloudflare.zone_id, token=cloudflare.token, base_url=cloudflare.base_url
+    )
     return DnsUnderTest(provider, cloudflare.zone, f"t{next(_unique)}-")
 
 
@@ -66,7 +68,9 @@ def make_rfc2136(bind: bind_server.Bind) -> DnsUnderTest:
 
 def make_route53(route53_zone: tuple[str, str]) -> DnsUnderTest:
     endpoint, _ = route53_zone
-    return DnsUnderTest(Route53Dns(zone="example.org", endpoint_url=endpoint), "example.org", f"t{next(_unique)}-")
+    return DnsUnderTest(
+        Route53Dns(zone="example.org", endpoint_url=endpoint), "example.org", f"t{next(_unique)}-"
+    )
 
 
 @pytest.fixture(params=["cloudflare", "route53", "rfc2136"])

@@ -41,13 +41,17 @@ def test_txt_values_keep_commas_slashes_and_equals(dns: DnsUnderTest) -> None:
 
 def test_ensure_creates_cname_and_owner_then_does_nothing(dns: DnsUnderTest) -> None:
     names = [dns.name("frontend"), dns.name("server")]
-    first = ensure_records(dns.provider, names=names, targets=["lb-1.elb.example.net"], owner=OURS, ttl=300, proxied=None)
+    first = ensure_records(
+        dns.provider, names=names, targets=["lb-1.elb.example.net"], owner=OURS, ttl=300, proxied=None
+    )
     assert [c.action for c in first] == ["created", "created"]
     for name in names:
         assert addresses(dns, name) == {"CNAME": ("lb-1.elb.example.net",)}
         [txt] = dns.provider.list_records(name=owner_name(name))
         assert txt.values == (OURS.text(),)
-    again = ensure_records(dns.provider, names=names, targets=["lb-1.elb.example.net"], owner=OURS, ttl=300, proxied=None)
+    again = ensure_records(
+        dns.provider, names=names, targets=["lb-1.elb.example.net"], owner=OURS, ttl=300, proxied=None
+    )
     assert [c.action for c in again] == ["unchanged", "unchanged"]
 
 
@@ -65,7 +69,9 @@ def test_a_record_not_ours_is_left_alone_and_named(dns: DnsUnderTest) -> None:
     mine, theirs = dns.name("mine"), dns.name("theirs")
     dns.provider.upsert(record=DnsRecord(name=theirs, type="A", values=("198.51.100.1",), ttl=60))
     with pytest.raises(DnsError, match=f"{theirs} exists and was not created by DeployTag"):
-        ensure_records(dns.provider, names=[mine, theirs], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
+        ensure_records(
+            dns.provider, names=[mine, theirs], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None
+        )
     assert addresses(dns, theirs) == {"A": ("198.51.100.1",)}
     assert dns.provider.list_records(name=mine) == []  # checked before anything was written
     [change] = delete_records(dns.provider, names=[theirs], owner=OURS)
@@ -75,9 +81,13 @@ def test_a_record_not_ours_is_left_alone_and_named(dns: DnsUnderTest) -> None:
 
 def test_record_of_another_branch_is_neither_changed_nor_deleted(dns: DnsUnderTest) -> None:
     name = dns.name("web")
-    ensure_records(dns.provider, names=[name], targets=["other.example.net"], owner=OTHER_BRANCH, ttl=300, proxied=None)
+    ensure_records(
+        dns.provider, names=[name], targets=["other.example.net"], owner=OTHER_BRANCH, ttl=300, proxied=None
+    )
     with pytest.raises(DnsError, match=f"{name} belongs to app 'guestbook' branch 'feature/other'"):
-        ensure_records(dns.provider, names=[name], targets=["mine.example.net"], owner=OURS, ttl=300, proxied=None)
+        ensure_records(
+            dns.provider, names=[name], targets=["mine.example.net"], owner=OURS, ttl=300, proxied=None
+        )
     assert [c.action for c in delete_records(dns.provider, names=[name], owner=OURS)] == ["not-ours"]
     assert addresses(dns, name) == {"CNAME": ("other.example.net",)}
 
@@ -94,5 +104,12 @@ def test_delete_removes_ours_with_the_owner_record(dns: DnsUnderTest) -> None:
 def test_name_outside_the_zone_is_refused_before_any_write(dns: DnsUnderTest) -> None:
     inside, outside = dns.name("web"), "web.not-our-zone.net"
     with pytest.raises(DnsError, match="web.not-our-zone.net is not in zone"):
-        ensure_records(dns.provider, names=[inside, outside], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
+        ensure_records(
+            dns.provider,
+            names=[inside, outside],
+            targets=["lb.example.net"],
+            owner=OURS,
+            ttl=300,
+            proxied=None,
+        )
     assert dns.provider.list_records(name=inside) == []

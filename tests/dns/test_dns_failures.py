@@ -28,12 +28,18 @@ WRONG_SECRET = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktMDA="
 def query(bind: Bind, name: str, rtype: str) -> list[str]:
     """Read back with plain dnspython, independent of the adapter."""
     answer = dns.query.udp(dns.message.make_query(name, rtype), bind.server, port=bind.port, timeout=5)
-    return [rd.to_text() for rrset in answer.answer if rrset.rdtype == dns.rdatatype.from_text(rtype) for rd in rrset]
+    return [
+        rd.to_text()
+        for rrset in answer.answer
+        if rrset.rdtype == dns.rdatatype.from_text(rtype)
+        for rd in rrset
+    ]
 
 
 def test_bind_holds_what_the_adapter_wrote(bind: Bind) -> None:
-    provider = Rfc2136Dns(zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name,
-                          key_secret=bind.key_secret)
+    provider = Rfc2136Dns(
+        zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name, key_secret=bind.key_secret
+    )
     name = f"readback.{bind.zone}"
     ensure_records(provider, names=[name], targets=["192.0.2.44"], owner=OURS, ttl=300, proxied=None)
     assert query(bind, name, "A") == ["192.0.2.44"]
@@ -41,8 +47,9 @@ def test_bind_holds_what_the_adapter_wrote(bind: Bind) -> None:
 
 
 def test_bind_zone_file_record_is_not_ours(bind: Bind) -> None:
-    provider = Rfc2136Dns(zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name,
-                          key_secret=bind.key_secret)
+    provider = Rfc2136Dns(
+        zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name, key_secret=bind.key_secret
+    )
     name = f"taken.{bind.zone}"
     with pytest.raises(DnsError, match=f"DNS record {name} exists and was not created by DeployTag"):
         ensure_records(provider, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
@@ -50,8 +57,9 @@ def test_bind_zone_file_record_is_not_ours(bind: Bind) -> None:
 
 
 def test_wrong_tsig_key_names_the_record_and_changes_nothing(bind: Bind) -> None:
-    provider = Rfc2136Dns(zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name,
-                          key_secret=WRONG_SECRET)
+    provider = Rfc2136Dns(
+        zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name, key_secret=WRONG_SECRET
+    )
     name = f"wrongkey.{bind.zone}"
     with pytest.raises(DnsError, match=f"writing DNS record dt-{name} .*rejected the TSIG key") as info:
         ensure_records(provider, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
@@ -87,16 +95,22 @@ def silent_server() -> Iterator[int]:
 
 def test_rfc2136_timeout_is_retryable_and_names_the_record(silent_server: int) -> None:
     provider = Rfc2136Dns(zone="example.test", server="127.0.0.1", port=silent_server, timeout=0.5)
-    with pytest.raises(RetryableDnsError, match="querying DNS record web.example.test .*did not answer within 0.5 s"):
+    with pytest.raises(
+        RetryableDnsError, match="querying DNS record web.example.test .*did not answer within 0.5 s"
+    ):
         provider.list_records(name="web.example.test")
 
 
 def test_cloudflare_wrong_token_names_the_record_and_hides_the_token(cloudflare: CloudflareDouble) -> None:
     cloudflare.add("web.example.com", "A", "198.51.100.5")
     bad = "wrong-token-0123456789abcdef"
-    provider = CloudflareDns(zone="example.com", zone_id=cloudflare.zone_id, token=bad, base_url=cloudflare.base_url)
+    provider = CloudflareDns(
+        zone="example.com", zone_id=cloudflare.zone_id, token=bad, base_url=cloudflare.base_url
+    )
     with pytest.raises(DnsError, match="DNS record web.example.com .*refused the API token") as info:
-        ensure_records(provider, names=["web.example.com"], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
+        ensure_records(
+            provider, names=["web.example.com"], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None
+        )
     assert bad not in str(info.value) and "CLOUDFLARE_API_TOKEN" in str(info.value)
     assert [r["content"] for r in cloudflare.records.values()] == ["198.51.100.5"]
 
@@ -105,31 +119,40 @@ def test_cloudflare_lists_every_page(cloudflare: CloudflareDouble) -> None:
     for i in range(5):
         cloudflare.add("multi.example.com", "A", f"192.0.2.{i}")
     cloudflare.max_per_page = 2
-    provider = CloudflareDns(zone="example.com", zone_id=cloudflare.zone_id, token=cloudflare.token,
-                             base_url=cloudflare.base_url)
+    provider = CloudflareDns(
+        zone="example.com", zone_id=cloudflare.zone_id, token=cloudflare.token, base_url=cloudflare.base_url
+    )
     [record] = provider.list_records(name="multi.example.com")
     assert record.values == tuple(f"192.0.2.{i}" for i in range(5))
     assert sum(r.endswith("/dns_records") and r.startswith("GET") for r in cloudflare.requests) >= 3
 
 
 def test_cloudflare_proxied_records(cloudflare: CloudflareDouble) -> None:
-    provider = CloudflareDns(zone="example.com", zone_id=cloudflare.zone_id, token=cloudflare.token,
-                             base_url=cloudflare.base_url)
+    provider = CloudflareDns(
+        zone="example.com", zone_id=cloudflare.zone_id, token=cloudflare.token, base_url=cloudflare.base_url
+    )
     names = ["proxied.example.com"]
     ensure_records(provider, names=names, targets=["lb.example.net"], owner=OURS, ttl=1, proxied=True)
     [cname] = [r for r in cloudflare.records.values() if r["type"] == "CNAME"]
     assert cname["proxied"] is True
     again = ensure_records(provider, names=names, targets=["lb.example.net"], owner=OURS, ttl=1, proxied=True)
     assert [c.action for c in again] == ["unchanged"]
-    [change] = ensure_records(provider, names=names, targets=["lb.example.net"], owner=OURS, ttl=1, proxied=False)
+    [change] = ensure_records(
+        provider, names=names, targets=["lb.example.net"], owner=OURS, ttl=1, proxied=False
+    )
     assert change.action == "updated" and cname["id"] in cloudflare.records
     assert cloudflare.records[cname["id"]]["proxied"] is False
 
 
 def test_cloudflare_timeout_is_retryable(cloudflare: CloudflareDouble) -> None:
     cloudflare.delay = 1.5
-    provider = CloudflareDns(zone="example.com", zone_id=cloudflare.zone_id, token=cloudflare.token,
-                             base_url=cloudflare.base_url, timeout=0.3)
+    provider = CloudflareDns(
+        zone="example.com",
+        zone_id=cloudflare.zone_id,
+        token=cloudflare.token,
+        base_url=cloudflare.base_url,
+        timeout=0.3,
+    )
     with pytest.raises(RetryableDnsError, match="listing DNS record web.example.com .*timed out"):
         provider.list_records(name="web.example.com")
 
