@@ -10,13 +10,13 @@ import itertools
 from collections.abc import Callable, Iterator
 
 import pytest
-from servers import bind as bind_server
 from dnsunder import DnsUnderTest
-from servers.cloudflare import CloudflareDouble
 
 from deploytag.adapters.cloudflare import CloudflareDns
 from deploytag.adapters.rfc2136 import Rfc2136Dns
 from deploytag.adapters.route53 import Route53Dns
+from servers import bind as bind_server
+from servers.cloudflare import CloudflareDouble
 
 _unique = itertools.count(1)
 

@@ -68,7 +68,7 @@ def test_ensure_switches_cname_to_a_records(dns: DnsUnderTest) -> None:
 def test_a_record_not_ours_is_left_alone_and_named(dns: DnsUnderTest) -> None:
     mine, theirs = dns.name("mine"), dns.name("theirs")
     dns.provider.upsert(record=DnsRecord(name=theirs, type="A", values=("198.51.100.1",), ttl=60))
-    with pytest.raises(DnsError, match=f"{theirs} exists and was not created by DeployTag"):
+    with pytest.raises(DnsError, match=rf"{theirs} exists and was not created by DeployTag"):
         ensure_records(
             dns.provider, names=[mine, theirs], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None
         )
@@ -84,7 +84,7 @@ def test_record_of_another_branch_is_neither_changed_nor_deleted(dns: DnsUnderTe
     ensure_records(
         dns.provider, names=[name], targets=["other.example.net"], owner=OTHER_BRANCH, ttl=300, proxied=None
     )
-    with pytest.raises(DnsError, match=f"{name} belongs to app 'guestbook' branch 'feature/other'"):
+    with pytest.raises(DnsError, match=rf"{name} belongs to app 'guestbook' branch 'feature/other'"):
         ensure_records(
             dns.provider, names=[name], targets=["mine.example.net"], owner=OURS, ttl=300, proxied=None
         )
@@ -103,7 +103,7 @@ def test_delete_removes_ours_with_the_owner_record(dns: DnsUnderTest) -> None:
 
 def test_name_outside_the_zone_is_refused_before_any_write(dns: DnsUnderTest) -> None:
     inside, outside = dns.name("web"), "web.not-our-zone.net"
-    with pytest.raises(DnsError, match="web.not-our-zone.net is not in zone"):
+    with pytest.raises(DnsError, match=r"web.not-our-zone.net is not in zone"):
         ensure_records(
             dns.provider,
             names=[inside, outside],

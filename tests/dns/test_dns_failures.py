@@ -10,8 +10,6 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
-from servers.bind import Bind
-from servers.cloudflare import CloudflareDouble
 
 from deploytag.adapters.cloudflare import CloudflareDns
 from deploytag.adapters.rfc2136 import Rfc2136Dns
@@ -20,6 +18,8 @@ from deploytag.core.dnsowner import Owner
 from deploytag.core.errors import DnsError, RetryableDnsError
 from deploytag.ports.dns import DnsRecord
 from deploytag.steps.dns import ensure_records
+from servers.bind import Bind
+from servers.cloudflare import CloudflareDouble
 
 OURS = Owner(app="guestbook", branch="feature/login")
 WRONG_SECRET = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktMDA="
@@ -51,7 +51,7 @@ def test_bind_zone_file_record_is_not_ours(bind: Bind) -> None:
         zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name, key_secret=bind.key_secret
     )
     name = f"taken.{bind.zone}"
-    with pytest.raises(DnsError, match=f"DNS record {name} exists and was not created by DeployTag"):
+    with pytest.raises(DnsError, match=rf"DNS record {name} exists and was not created by DeployTag"):
         ensure_records(provider, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
     assert query(bind, name, "CNAME") == ["elsewhere.example.net."]
 
@@ -61,7 +61,7 @@ def test_wrong_tsig_key_names_the_record_and_changes_nothing(bind: Bind) -> None
         zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name, key_secret=WRONG_SECRET
     )
     name = f"wrongkey.{bind.zone}"
-    with pytest.raises(DnsError, match=f"writing DNS record dt-{name} .*rejected the TSIG key") as info:
+    with pytest.raises(DnsError, match=rf"writing DNS record dt-{name} .*rejected the TSIG key") as info:
         ensure_records(provider, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
     assert WRONG_SECRET not in str(info.value) and bind.key_secret not in str(info.value)
     assert query(bind, name, "CNAME") == [] and query(bind, f"dt-{name}", "TXT") == []
@@ -96,7 +96,7 @@ def silent_server() -> Iterator[int]:
 def test_rfc2136_timeout_is_retryable_and_names_the_record(silent_server: int) -> None:
     provider = Rfc2136Dns(zone="example.test", server="127.0.0.1", port=silent_server, timeout=0.5)
     with pytest.raises(
-        RetryableDnsError, match="querying DNS record web.example.test .*did not answer within 0.5 s"
+        RetryableDnsError, match=r"querying DNS record web.example.test .*did not answer within 0.5 s"
     ):
         provider.list_records(name="web.example.test")
 
@@ -107,7 +107,7 @@ def test_cloudflare_wrong_token_names_the_record_and_hides_the_token(cloudflare:
     provider = CloudflareDns(
         zone="example.com", zone_id=cloudflare.zone_id, token=bad, base_url=cloudflare.base_url
     )
-    with pytest.raises(DnsError, match="DNS record web.example.com .*refused the API token") as info:
+    with pytest.raises(DnsError, match=r"DNS record web.example.com .*refused the API token") as info:
         ensure_records(
             provider, names=["web.example.com"], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None
         )
@@ -153,17 +153,17 @@ def test_cloudflare_timeout_is_retryable(cloudflare: CloudflareDouble) -> None:
         base_url=cloudflare.base_url,
         timeout=0.3,
     )
-    with pytest.raises(RetryableDnsError, match="listing DNS record web.example.com .*timed out"):
+    with pytest.raises(RetryableDnsError, match=r"listing DNS record web.example.com .*timed out"):
         provider.list_records(name="web.example.com")
 
 
 def test_cloudflare_unknown_zone_id(cloudflare: CloudflareDouble) -> None:
     provider = CloudflareDns(zone="", zone_id="0" * 32, token=cloudflare.token, base_url=cloudflare.base_url)
-    with pytest.raises(DnsError, match="not found.*zone"):
+    with pytest.raises(DnsError, match=r"not found.*zone"):
         _ = provider.zone
 
 
 def test_route53_zone_that_does_not_exist(moto: str) -> None:
     provider = Route53Dns(zone="nowhere.example", endpoint_url=moto)
-    with pytest.raises(DnsError, match="no Route53 hosted zone named nowhere.example .*web.nowhere.example"):
+    with pytest.raises(DnsError, match=r"no Route53 hosted zone named nowhere.example .*web.nowhere.example"):
         provider.upsert(record=DnsRecord(name="web.nowhere.example", type="A", values=("192.0.2.1",)))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from e2ehelpers import App, copy_example
-from servers.cloudflare import CloudflareDouble
 
 from fakekube import FailureRule, FakeKube
 from fakekube.plugin import fakekube  # noqa: F401
+from servers.cloudflare import CloudflareDouble
 
 
 @pytest.fixture(scope="session")

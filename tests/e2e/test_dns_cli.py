@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from e2ehelpers import COMMIT, App, Result
+
 from servers.cloudflare import CloudflareDouble
 
 if TYPE_CHECKING:
