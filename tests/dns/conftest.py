@@ -13,9 +13,11 @@ import pytest
 from dnsunder import DnsUnderTest
 
 from deploytag.adapters.cloudflare import CloudflareDns
+from deploytag.adapters.powerdns import PowerDnsDns
 from deploytag.adapters.rfc2136 import Rfc2136Dns
 from deploytag.adapters.route53 import Route53Dns
 from servers import bind as bind_server
+from servers import powerdns as powerdns_server
 from servers.cloudflare import CloudflareDouble
 
 _unique = itertools.count(1)
@@ -39,6 +41,15 @@ def bind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bind_server.Bind]
     if not bind_server.available():
         pytest.skip(f"named / tsig-keygen not found: {bind_server.INSTALL_HINT}")
     server = bind_server.start_bind(tmp_path_factory.mktemp("bind"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def powerdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[powerdns_server.PowerDns]:
+    if not powerdns_server.available():
+        pytest.skip(f"pdns_server / sqlite3 schema not found: {powerdns_server.INSTALL_HINT}")
+    server = powerdns_server.start_powerdns(tmp_path_factory.mktemp("pdns"))
     yield server
     server.stop()
 
@@ -73,12 +84,20 @@ def make_route53(route53_zone: tuple[str, str]) -> DnsUnderTest:
     )
 
 
-@pytest.fixture(params=["cloudflare", "route53", "rfc2136"])
+def make_powerdns(server: powerdns_server.PowerDns) -> DnsUnderTest:
+    provider = PowerDnsDns(
+        zone=server.zone, url=server.url, api_key=server.api_key, server_id=server.server_id
+    )
+    return DnsUnderTest(provider, server.zone, f"t{next(_unique)}-")
+
+
+@pytest.fixture(params=["cloudflare", "route53", "rfc2136", "powerdns"])
 def dns(request: pytest.FixtureRequest) -> DnsUnderTest:
     """Each provider in turn; the contract suite runs against all of them."""
     makers: dict[str, Callable[[], DnsUnderTest]] = {
         "cloudflare": lambda: make_cloudflare(request.getfixturevalue("cloudflare")),
         "route53": lambda: make_route53(request.getfixturevalue("route53_zone")),
         "rfc2136": lambda: make_rfc2136(request.getfixturevalue("bind")),
+        "powerdns": lambda: make_powerdns(request.getfixturevalue("powerdns")),
     }
     return makers[request.param]()

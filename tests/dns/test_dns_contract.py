@@ -1,5 +1,8 @@
 """One contract for every DnsProvider: Cloudflare (double, via the official SDK), Route53 (moto_server),
-RFC 2136 (a real BIND 9). Records are read back through the provider and, for BIND, with a plain query."""
+RFC 2136 (a real BIND 9), PowerDNS (a real pdns_server with its HTTP API).
+
+Records are read back through the provider; test_dns_failures.py also queries BIND and
+PowerDNS over DNS with plain dnspython."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import dns.rdatatype
 import pytest
 
 from deploytag.adapters.cloudflare import CloudflareDns
+from deploytag.adapters.powerdns import PowerDnsDns
 from deploytag.adapters.rfc2136 import Rfc2136Dns
 from deploytag.adapters.route53 import Route53Dns
 from deploytag.core.dnsowner import Owner
@@ -20,6 +21,7 @@ from deploytag.ports.dns import DnsRecord
 from deploytag.steps.dns import ensure_records
 from servers.bind import Bind
 from servers.cloudflare import CloudflareDouble
+from servers.powerdns import PowerDns
 
 OURS = Owner(app="guestbook", branch="feature/login")
 WRONG_SECRET = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktMDA="
@@ -167,3 +169,16 @@ def test_route53_zone_that_does_not_exist(moto: str) -> None:
     provider = Route53Dns(zone="nowhere.example", endpoint_url=moto)
     with pytest.raises(DnsError, match=r"no Route53 hosted zone named nowhere.example .*web.nowhere.example"):
         provider.upsert(record=DnsRecord(name="web.nowhere.example", type="A", values=("192.0.2.1",)))
+
+
+def test_powerdns_wrong_api_key_and_name_served_over_dns(powerdns: PowerDns) -> None:
+    bad = PowerDnsDns(zone=powerdns.zone, url=powerdns.url, api_key="not-the-key-0123456789")
+    name = f"pdns-web.{powerdns.zone}"
+    with pytest.raises(DnsError, match=rf"DNS record {name} .*refused the API key") as info:
+        ensure_records(bad, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
+    assert "not-the-key-0123456789" not in str(info.value)
+    good = PowerDnsDns(zone=powerdns.zone, url=powerdns.url, api_key=powerdns.api_key)
+    ensure_records(good, names=[name], targets=["192.0.2.80"], owner=OURS, ttl=300, proxied=None)
+    # Served by the server's own DNS listener, not only stored behind the API.
+    answer = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=powerdns.dns_port, timeout=5)
+    assert [rd.to_text() for rrset in answer.answer for rd in rrset] == ["192.0.2.80"]

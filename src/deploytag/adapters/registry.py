@@ -26,6 +26,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "cloudflare": "deploytag.adapters.cloudflare:CloudflareDns",
         "route53": "deploytag.adapters.route53:Route53Dns",
         "rfc2136": "deploytag.adapters.rfc2136:Rfc2136Dns",
+        "powerdns": "deploytag.adapters.powerdns:PowerDnsDns",
     },
 }
 

@@ -21,7 +21,9 @@ def register(cli: click.Group) -> None:
         help="Record name template, e.g. '{.Branch}-guest-server-frontend-aws'. Repeatable; "
         "replaces dns.records.",
     )
-    @click.option("--provider", help="DNS provider: cloudflare, route53, rfc2136 (default: dns.provider).")
+    @click.option(
+        "--provider", help="DNS provider: cloudflare, route53, rfc2136, powerdns (default: dns.provider)."
+    )
     @click.option("--zone", help="Zone the records are in, e.g. example.com (default: dns.zone).")
     @click.option(
         "--cloudflare-zone-id",

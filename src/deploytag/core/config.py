@@ -191,10 +191,16 @@ class CloudflareConfig(_Model):
     timeout_seconds: float = Field(default=30, gt=0, description="seconds per API call")
 
 
+class PowerDnsConfig(_Model):
+    url: str = Field(default="http://127.0.0.1:8081", description="PowerDNS API URL; the key is PDNS_API_KEY")
+    server_id: str = Field(default="localhost", description="PowerDNS server id")
+    timeout_seconds: float = Field(default=10, gt=0, description="seconds per API call")
+
+
 class DnsConfig(_Model):
     provider: str | None = Field(
         default=None,
-        description="DNS provider: cloudflare, route53 or rfc2136; none (or 'none'): no DNS step",
+        description="DNS provider: cloudflare, route53, rfc2136 or powerdns; none (or 'none'): no DNS step",
     )
     zone: str | None = Field(default=None, description="zone the records are created in, e.g. example.com")
     zone_id: str | None = Field(default=None, description="provider's zone id (Cloudflare zone id)")
@@ -209,6 +215,7 @@ class DnsConfig(_Model):
     rfc2136: Rfc2136Config = Field(default_factory=Rfc2136Config)
     route53: Route53Config = Field(default_factory=Route53Config)
     cloudflare: CloudflareConfig = Field(default_factory=CloudflareConfig)
+    powerdns: PowerDnsConfig = Field(default_factory=PowerDnsConfig)
 
     @field_validator("provider", mode="before")
     @classmethod
