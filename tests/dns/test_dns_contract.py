@@ -116,3 +116,15 @@ def test_name_outside_the_zone_is_refused_before_any_write(dns: DnsUnderTest) ->
             proxied=None,
         )
     assert dns.provider.list_records(name=inside) == []
+
+
+def test_foreign_txt_at_the_ownership_name_is_not_overwritten(dns: DnsUnderTest) -> None:
+    name = dns.name("web")
+    dns.provider.upsert(record=DnsRecord(name=owner_name(name), type="TXT", values=("v=spf1 -all",), ttl=300))
+    with pytest.raises(DnsError, match=r"ownership record .* was not created by DeployTag"):
+        ensure_records(
+            dns.provider, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None
+        )
+    [txt] = dns.provider.list_records(name=owner_name(name))
+    assert txt.values == ("v=spf1 -all",)
+    assert dns.provider.list_records(name=name) == []

@@ -66,7 +66,13 @@ def ensure_records(
     for fqdn in names:
         check_in_zone(provider, fqdn)
         existing = [r for r in provider.list_records(name=fqdn) if r.type in ADDRESS_TYPES]
-        found, _ = _owner_of(provider, fqdn)
+        found, txt = _owner_of(provider, fqdn)
+        if found is None and txt is not None:
+            raise DnsError(
+                f"DNS record {owner_name(fqdn)} (the ownership record for {fqdn}) exists and was not "
+                "created by DeployTag; left unchanged",
+                hint="delete it by hand if it is really unused, or pick another record template",
+            )
         if found is not None and found != owner:
             raise DnsError(
                 f"DNS record {fqdn} belongs to app {found.app!r} branch {found.branch!r}; left unchanged",
