@@ -128,3 +128,23 @@ def test_foreign_txt_at_the_ownership_name_is_not_overwritten(dns: DnsUnderTest)
     [txt] = dns.provider.list_records(name=owner_name(name))
     assert txt.values == ("v=spf1 -all",)
     assert dns.provider.list_records(name=name) == []
+
+
+def test_dry_run_checks_and_reports_without_writing(dns: DnsUnderTest) -> None:
+    name = dns.name("web")
+    [change] = ensure_records(
+        dns.provider,
+        names=[name],
+        targets=["lb.example.net"],
+        owner=OURS,
+        ttl=300,
+        proxied=None,
+        dry_run=True,
+    )
+    assert change.action == "would-create"
+    assert dns.provider.list_records(name=name) == []
+    assert dns.provider.list_records(name=owner_name(name)) == []
+    ensure_records(dns.provider, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)
+    [gone] = delete_records(dns.provider, names=[name], owner=OURS, dry_run=True)
+    assert gone.action == "would-delete"
+    assert addresses(dns, name) == {"CNAME": ("lb.example.net",)}

@@ -96,6 +96,8 @@ def test_the_guides_dns_command_as_written(
     assert by_type(cloudflare, "A")[taken_name] == "198.51.100.9"
 
     app.extra_env = {**other_env, "DEPLOYTAG_BRANCH": "feature/login"}
+    would = guide_command(app, zone_id, "--delete", "--dry-run", "-o", "json").json()
+    assert would["outcome"] == "dry-run" and len(by_type(cloudflare, "CNAME")) == 2
     deleted = guide_command(app, zone_id, "--delete", "-o", "json")
     assert [r["action"] for r in deleted.json()["records"]] == ["deleted", "deleted"]
     assert by_type(cloudflare, "CNAME") == {} and by_type(cloudflare, "TXT") == {}

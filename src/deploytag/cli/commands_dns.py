@@ -39,6 +39,9 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--delete", is_flag=True, help="Delete the branch's records (only those DeployTag created)."
     )
+    @click.option(
+        "--dry-run", is_flag=True, help="Check zone and ownership and show what would change; write nothing."
+    )
     @pass_state
     def dns(
         state: CliState,
@@ -51,6 +54,7 @@ def register(cli: click.Group) -> None:
         zone_id: str | None,
         target: str | None,
         delete: bool,
+        dry_run: bool,
     ) -> None:
         """Create or update this branch's DNS records, owned by DeployTag (a TXT record beside each).
 
@@ -73,7 +77,9 @@ def register(cli: click.Group) -> None:
             branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
         )
         with output.progress(enabled=True) as listener:
-            report = sync_dns(loaded=loaded, providers=providers, ref=ref, progress=listener, delete=delete)
+            report = sync_dns(
+                loaded=loaded, providers=providers, ref=ref, progress=listener, delete=delete, dry_run=dry_run
+            )
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:

@@ -33,7 +33,7 @@ DNS_SCHEMA = "deploytag.dns/v1"
 @dataclass
 class DnsReport:
     schema: str
-    outcome: str  # changed, unchanged, deleted, failed, skipped
+    outcome: str  # changed, unchanged, deleted, failed, skipped, dry-run
     branch: str
     provider: str | None = None
     zone: str | None = None
@@ -85,6 +85,7 @@ def sync_dns(
     ref: BranchRef,
     progress: ProgressListener,
     delete: bool = False,
+    dry_run: bool = False,
 ) -> DnsReport:
     report = DnsReport(schema=DNS_SCHEMA, outcome="skipped", branch=ref.branch)
     try:
@@ -94,7 +95,7 @@ def sync_dns(
         fqdns = [r.fqdn for r in names.dns_records if r.fqdn]
         owner = Owner(app=names.app, branch=names.branch)
         if delete:
-            changes = delete_records(provider, names=fqdns, owner=owner)
+            changes = delete_records(provider, names=fqdns, owner=owner, dry_run=dry_run)
         else:
             cfg = loaded.config.dns
             report.targets = discover_address(
@@ -112,10 +113,13 @@ def sync_dns(
                 owner=owner,
                 ttl=1 if proxied else cfg.ttl,
                 proxied=proxied,
+                dry_run=dry_run,
             )
         report.records = [c.to_dict() for c in changes]
         acted = [c for c in changes if c.action in ("created", "updated", "deleted")]
         report.outcome = ("deleted" if delete else "changed") if acted else "unchanged"
+        if any(c.action.startswith("would-") for c in changes):
+            report.outcome = "dry-run"
     except DeployTagError as e:
         report.outcome, report.error, report.exception = "failed", str(e), e
     return report

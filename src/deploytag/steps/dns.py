@@ -60,8 +60,12 @@ def ensure_records(
     owner: Owner,
     ttl: int,
     proxied: bool | None,
+    dry_run: bool = False,
 ) -> list[RecordChange]:
-    """Point every name at ``targets``; DnsError naming the first record that is not ours, before any write."""
+    """Point every name at ``targets``; DnsError naming the first record that is not ours, before any write.
+
+    ``dry_run`` does every check and reports ``would-create``/``would-update`` without writing.
+    """
     plans = []
     for fqdn in names:
         check_in_zone(provider, fqdn)
@@ -91,6 +95,9 @@ def ensure_records(
         if owned and in_place:
             changes.append(_change(fqdn, wanted, "unchanged"))
             continue
+        if dry_run:
+            changes.append(_change(fqdn, wanted, "would-update" if existing else "would-create"))
+            continue
         if not owned:
             provider.upsert(
                 record=DnsRecord(name=owner_name(fqdn), type="TXT", values=(owner.text(),), ttl=ttl)
@@ -105,7 +112,9 @@ def ensure_records(
     return changes
 
 
-def delete_records(provider: DnsProvider, *, names: Sequence[str], owner: Owner) -> list[RecordChange]:
+def delete_records(
+    provider: DnsProvider, *, names: Sequence[str], owner: Owner, dry_run: bool = False
+) -> list[RecordChange]:
     """Delete the names that are ``owner``'s; others are reported ``not-ours`` and left alone."""
     changes = []
     for fqdn in names:
@@ -117,10 +126,13 @@ def delete_records(provider: DnsProvider, *, names: Sequence[str], owner: Owner)
                 log.warning("DNS record %s is not this environment's; left in place", fqdn)
             changes.append(RecordChange(fqdn, "+".join(r.type for r in existing), (), action))
             continue
+        values = tuple(v for r in existing for v in r.values)
+        if dry_run:
+            changes.append(RecordChange(fqdn, "+".join(r.type for r in existing), values, "would-delete"))
+            continue
         for record in existing:
             provider.delete(name=fqdn, type=record.type)
         provider.delete(name=owner_name(fqdn), type="TXT")
-        values = tuple(v for r in existing for v in r.values)
         changes.append(RecordChange(fqdn, "+".join(r.type for r in existing), values, "deleted"))
     return changes
 
