@@ -35,9 +35,11 @@ step deploytag plan --branch $BRANCH
 WORK=$(mktemp -d)
 SANDBOX_PID=""
 REGISTRY_PID=""
+DNS_PID=""
 cleanup() {
   if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
   if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
+  if [ -n "$DNS_PID" ]; then kill "$DNS_PID" 2>/dev/null || true; wait "$DNS_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -89,9 +91,29 @@ elif [ -z "${DEPLOYTAG_IMAGES__APP__REPOSITORY:-}" ]; then
   BUILD_FLAG=--skip-build
 fi
 
+# DNS: the example's records go to Cloudflare. Without a zone id of your own, a local double of
+# Cloudflare's v4 API (tests/servers/cloudflare.py) takes them, driven through the official SDK.
+if [ -z "${DEPLOYTAG_DNS__ZONE_ID:-}" ]; then
+  if [ -n "$KUBECONFIG_ARG" ]; then
+    export DEPLOYTAG_DNS__PROVIDER=none
+    echo "DNS off (set DEPLOYTAG_DNS__ZONE_ID and CLOUDFLARE_API_TOKEN to create records)"
+  else
+    "$ROOT/.venv/bin/python" -m tests.servers.cloudflare --dir "$WORK/dns" >"$WORK/dns.log" 2>&1 &
+    DNS_PID=$!
+    for _ in $(seq 50); do [ -s "$WORK/dns/cloudflare.json" ] && break; sleep 0.1; done
+    cf() { "$ROOT/.venv/bin/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$WORK/dns/cloudflare.json" "$1"; }
+    export DEPLOYTAG_DNS__ZONE_ID DEPLOYTAG_DNS__CLOUDFLARE__BASE_URL CLOUDFLARE_API_TOKEN
+    DEPLOYTAG_DNS__ZONE_ID=$(cf zone_id)
+    DEPLOYTAG_DNS__CLOUDFLARE__BASE_URL=$(cf base_url)
+    CLOUDFLARE_API_TOKEN=$(cf token)
+    echo "Cloudflare API double on $DEPLOYTAG_DNS__CLOUDFLARE__BASE_URL (zone $(cf zone))"
+  fi
+fi
+
 run() { step deploytag "$@"; "$DT" --repo "$EXAMPLE" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG
 run list
 run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG  # nothing changed: no build, Helm is skipped
+run dns --branch $BRANCH --commit "$COMMIT"             # the records alone: already in place
 run destroy --branch $BRANCH
 run list

@@ -204,6 +204,12 @@ branches:
         ("app: guestbook\nchart: {path: missing}\n", "feature/x", 6, "no Helm chart at"),
         ("app: guestbook\ndns: {records: ['{.Nope}-web']}\n", "feature/x", 4, "unknown placeholder {.Nope}"),
         (COLLIDING, "feature-a", 4, "belongs to the permanent environment"),
+        (
+            "app: guestbook\ndns: {zone: example.com, records: ['{.Branch}-" + "x" * 55 + "']}\n",
+            "feature/x",
+            4,
+            "cannot fit a 60-character label",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line_and_a_distinct_status(

@@ -163,3 +163,44 @@ def test_two_templates_giving_one_record_are_refused() -> None:
 def test_empty_branch_is_refused() -> None:
     with pytest.raises(PlanError, match="empty"):
         plan_for("")
+
+
+def dns_plan(branch: str, templates: list[str], zone: str = "example.com") -> NamePlan:
+    return derive(
+        app="guestbook",
+        branch=branch,
+        commit="0" * 40,
+        kind="preview",
+        environment="preview",
+        dns_templates=templates,
+        dns_zone=zone,
+        dns_owner_prefix="dt-",
+    )
+
+
+@settings(max_examples=200)
+@given(st.one_of(branches, realistic))
+def test_dns_labels_leave_room_for_the_ownership_prefix_and_keep_the_template_text(branch: str) -> None:
+    p = dns_plan(branch, TEMPLATES[:2])
+    for record, suffix in zip(
+        p.dns_records, ("-guest-server-frontend-aws", "-guest-server-server-aws"), strict=True
+    ):
+        assert is_dns_label("dt-" + record.label)
+        # a long branch is shortened; the template's own text is kept
+        assert suffix.lstrip("-") in record.label
+
+
+def test_dns_template_whose_fixed_text_cannot_fit_is_a_plan_error() -> None:
+    with pytest.raises(PlanError, match="cannot fit a 60-character label"):
+        dns_plan("feature/x", ["{.Branch}-" + "x" * 55])
+
+
+def test_dns_name_longer_than_253_with_the_prefix_is_a_plan_error() -> None:
+    zone = ".".join(["z" * 60] * 3) + ".example.com"  # 195 characters
+    with pytest.raises(PlanError, match="longer than 253 characters"):
+        dns_plan("feature/" + "a" * 80, ["{.Branch}-web"], zone=zone)
+
+
+def test_invalid_dns_zone_is_a_plan_error() -> None:
+    with pytest.raises(PlanError, match="is not a valid domain name"):
+        dns_plan("main", ["{.Branch}-web"], zone="Not A Zone")

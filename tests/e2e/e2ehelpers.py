@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class App:
     repo: Path
     kube: FakeKube
     helm: Path
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. the DNS provider's settings
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -51,6 +52,7 @@ class App:
         env["HELM_DATA_HOME"] = str(self.repo.parent / "helm-data")
         for ci in ("GITHUB_ACTIONS", "GITLAB_CI", "CIRCLECI"):
             env.pop(ci, None)
+        env.update(self.extra_env)
         return env
 
     def run(self, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> Result:

@@ -29,6 +29,8 @@ def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
         "quota",
         "secrets",
         "release",
+        "expose",
+        "dns",
         "verify",
     ]
     assert report["revision"] == 1
@@ -119,7 +121,7 @@ def test_destroy_removes_everything_and_is_idempotent(app: App) -> None:
     report = result.json()
     assert report["outcome"] == "removed"
     assert all(r["verified_gone"] for r in report["removed"])
-    assert {r["what"] for r in report["removed"]} == {"helm release", "namespace", "lease"}
+    assert {r["what"] for r in report["removed"]} == {"dns record", "helm release", "namespace", "lease"}
     assert app.kube.store.get("namespaces", None, ns) is None
     assert app.kube.store.list("leases", "default") == [] or all(
         not lease["metadata"]["name"].endswith(ns) for lease in app.kube.store.list("leases", "default")

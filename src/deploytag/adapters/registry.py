@@ -26,12 +26,19 @@ BUILTINS: dict[str, dict[str, str]] = {
         "buildah": "deploytag.adapters.buildah:BuildahBuilder",
         "docker": "deploytag.adapters.docker:DockerBuildxBuilder",
     },
+    "deploytag.dns": {
+        "cloudflare": "deploytag.adapters.cloudflare:CloudflareDns",
+        "route53": "deploytag.adapters.route53:Route53Dns",
+        "rfc2136": "deploytag.adapters.rfc2136:Rfc2136Dns",
+        "powerdns": "deploytag.adapters.powerdns:PowerDnsDns",
+    },
 }
 
 _CONFIG_KEYS = {
     "deploytag.secret_stores": "secrets.provider",
     "deploytag.clusters": "cluster.provider",
     "deploytag.builders": "build.builder",
+    "deploytag.dns": "dns.provider",
 }
 
 
@@ -64,7 +71,9 @@ def load_provider(group: str, name: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        extra = "aws" if "boto" in str(e) else "kubernetes" if "kubernetes" in str(e) else "all"
+        extra = {"boto": "aws", "kubernetes": "kubernetes", "cloudflare": "dns", "dns": "dns"}.get(
+            str(e.name or "").split(".")[0].rstrip("3"), "all"
+        )
         raise ConfigError(
             f"provider {name!r} needs a package that is not installed ({e.name})",
             hint=f"pip install 'deploytag[{extra}]'",

@@ -82,11 +82,12 @@ def cli(
     _configure_logging(debug)
 
 
-from deploytag.cli import commands_build, commands_deploy, commands_inspect  # noqa: E402  (register commands)
+from deploytag.cli import commands_build, commands_deploy, commands_dns, commands_inspect  # noqa: E402
 
 commands_inspect.register(cli)
 commands_deploy.register(cli)
 commands_build.register(cli)
+commands_dns.register(cli)
 
 
 def _configure_logging(debug: bool) -> None:

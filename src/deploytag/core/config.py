@@ -191,14 +191,86 @@ class DatabaseConfig(_Model):
     migrate: list[str] | None = Field(default=None, description="migration command (argument list)")
 
 
+class DnsTargetConfig(_Model):
+    source: Literal["auto", "ingress-controller", "service"] = Field(
+        default="auto",
+        description="where the address comes from: 'service' a LoadBalancer Service in the environment's "
+        "namespace, 'ingress-controller' the shared controller's Service, 'auto' the first if there is one",
+    )
+    namespace: str = Field(default="ingress-nginx", description="ingress-controller: its namespace")
+    service: str | None = Field(
+        default=None,
+        description="the Service to read; default ingress-nginx-controller (ingress-controller) or the "
+        "environment's first LoadBalancer Service (service)",
+    )
+    address: str | None = Field(
+        default=None, description="a fixed hostname or IP instead of discovery (e.g. an existing ALB)"
+    )
+    wait_seconds: int = Field(
+        default=300, ge=0, description="how long to wait for the load balancer to get an address"
+    )
+
+
+class DnsTlsConfig(_Model):
+    cluster_issuer: str | None = Field(
+        default=None,
+        description="cert-manager ClusterIssuer: sets the cert-manager.io/cluster-issuer annotation",
+    )
+    secret_name: str | None = Field(
+        default=None, description="existing (wildcard) TLS Secret in the namespace, used for every host"
+    )
+
+
+class Rfc2136Config(_Model):
+    server: str = Field(default="127.0.0.1", description="primary name server taking dynamic updates")
+    port: int = Field(default=53, ge=1, le=65535, description="its port")
+    key_name: str | None = Field(default=None, description="TSIG key name; its secret is DNS_TSIG_SECRET")
+    key_algorithm: str = Field(default="hmac-sha256", description="TSIG algorithm")
+    timeout_seconds: float = Field(default=10, gt=0, description="seconds per query or update")
+
+
+class Route53Config(_Model):
+    hosted_zone_id: str | None = Field(default=None, description="hosted zone id; default: looked up by zone")
+    endpoint_url: str | None = Field(default=None, description="endpoint override (tests: moto_server)")
+    region: str | None = Field(default=None, description="region; default from AWS config")
+
+
+class CloudflareConfig(_Model):
+    base_url: str | None = Field(default=None, description="API base URL override (tests: a local double)")
+    timeout_seconds: float = Field(default=30, gt=0, description="seconds per API call")
+
+
+class PowerDnsConfig(_Model):
+    url: str = Field(default="http://127.0.0.1:8081", description="PowerDNS API URL; the key is PDNS_API_KEY")
+    server_id: str = Field(default="localhost", description="PowerDNS server id")
+    timeout_seconds: float = Field(default=10, gt=0, description="seconds per API call")
+
+
 class DnsConfig(_Model):
-    provider: str | None = Field(default=None, description="DNS provider: cloudflare, route53, rfc2136, ...")
+    provider: str | None = Field(
+        default=None,
+        description="DNS provider: cloudflare, route53, rfc2136 or powerdns; none (or 'none'): no DNS step",
+    )
     zone: str | None = Field(default=None, description="zone the records are created in, e.g. example.com")
     zone_id: str | None = Field(default=None, description="provider's zone id (Cloudflare zone id)")
     records: list[str] = Field(
         default_factory=list,
         description="record name templates, e.g. '{.Branch}-guest-server-frontend-aws'",
     )
+    ttl: int = Field(default=300, ge=1, description="record TTL in seconds (Cloudflare: 1 means automatic)")
+    proxied: bool = Field(default=False, description="cloudflare: route traffic through Cloudflare's proxy")
+    target: DnsTargetConfig = Field(default_factory=DnsTargetConfig)
+    tls: DnsTlsConfig = Field(default_factory=DnsTlsConfig)
+    rfc2136: Rfc2136Config = Field(default_factory=Rfc2136Config)
+    route53: Route53Config = Field(default_factory=Route53Config)
+    cloudflare: CloudflareConfig = Field(default_factory=CloudflareConfig)
+    powerdns: PowerDnsConfig = Field(default_factory=PowerDnsConfig)
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _none_turns_dns_off(cls, v: Any) -> Any:
+        # DEPLOYTAG_DNS__PROVIDER=none switches DNS off for a run (e.g. a cluster without a DNS zone).
+        return None if v in ("", "none") else v
 
 
 class QuotaConfig(_Model):

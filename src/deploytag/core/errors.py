@@ -31,6 +31,7 @@ class ExitStatus(enum.IntEnum):
     LOCKED = 12  # another run holds the environment's lease
     NOT_FOUND = 13  # environment does not exist
     IMAGE = 14  # image build or push failed, or the registry refused
+    DNS = 16  # DNS provider refused, timed out, or a record is someone else's
     INTERRUPTED = 130
 
 
@@ -121,6 +122,16 @@ class ImageError(DeployTagError):
 
 
 class RetryableImageError(ImageError):
+    retryable = True
+
+
+class DnsError(DeployTagError):
+    exit_status = ExitStatus.DNS
+
+
+class RetryableDnsError(DnsError):
+    """The provider timed out, throttled or failed (5xx): trying again may succeed."""
+
     retryable = True
 
 

@@ -24,6 +24,7 @@ from deploytag.core.errors import PlanError
 from deploytag.core.templates import placeholders_in, render
 
 DNS_LABEL_MAX = 63
+DNS_NAME_MAX = 253
 HELM_RELEASE_MAX = 53
 POSTGRES_IDENT_MAX = 63
 IMAGE_TAG_MAX = 128
@@ -113,6 +114,34 @@ class NamePlan:
 _BRANCH_SPECIFIC = ("Branch", "Slug", "Namespace")
 
 
+def _record_label(template: str, values: Mapping[str, str], *, changed: bool, key: str, limit: int) -> str:
+    """The template's label within ``limit``; a long branch is shortened, never the fixed text.
+
+    Cutting the end (as for namespaces) would drop the template's own suffix
+    (``-guest-server-frontend-aws``) and leave names nobody recognises.
+    """
+    rendered = render(template, values)
+    clean = _sanitize(rendered)
+    if not (changed or clean != rendered) and clean and len(clean) <= limit and _SEP not in clean:
+        return clean
+    suffix = _SEP + short_hash(key)
+    used = [k for k in _BRANCH_SPECIFIC if k in placeholders_in(template)]
+    fixed = _sanitize(render(template, {**values, **dict.fromkeys(used, "")}))
+    if len(fixed) + len(suffix) + 1 > limit:
+        raise PlanError(
+            f"DNS template {template!r} cannot fit a {limit}-character label "
+            f"(its fixed text alone is {len(fixed)} characters)",
+            hint=f"shorten the template: at most {limit - len(suffix) - 1} characters besides the branch",
+        )
+    n = max(len(values[k]) for k in used)
+    while True:
+        shortened = {**values, **{k: values[k][:n].rstrip("-") for k in used}}
+        candidate = _sanitize(render(template, shortened))
+        if len(candidate) + len(suffix) <= limit:
+            return candidate + suffix
+        n -= 1
+
+
 def _dns_records(
     templates: Sequence[str],
     *,
@@ -121,10 +150,22 @@ def _dns_records(
     identity: str,
     zone: str | None,
     branch: str,
+    owner_prefix: str = "",
 ) -> list[DnsRecordPlan]:
-    """Record labels: ``{.Branch}`` is the sanitised branch here, hashed if that changed it."""
+    """Record labels: ``{.Branch}`` is the sanitised branch here, hashed if that changed it.
+
+    ``owner_prefix`` is put before the label of the ownership (TXT) record, so
+    the label must leave room for it (item 6: checked here, not by the API).
+    """
     records: list[DnsRecordPlan] = []
     seen: dict[str, str] = {}
+    if zone is not None:
+        zone_name = zone.rstrip(".")
+        if not zone_name or not all(is_dns_label(part) for part in zone_name.split(".")):
+            raise PlanError(
+                f"DNS zone {zone!r} is not a valid domain name",
+                hint="set dns.zone to e.g. example.com (lowercase labels of at most 63 characters)",
+            )
     for template in templates:
         used = placeholders_in(template)
         if not any(name in used for name in _BRANCH_SPECIFIC):
@@ -133,13 +174,12 @@ def _dns_records(
                 "would share one record",
                 hint="include {.Branch} or {.Slug} in each dns.records template",
             )
-        rendered = render(template, values)
-        clean = _sanitize(rendered)
-        record_label = _fit(
-            clean,
-            changed=changed or clean != rendered,
-            limit=DNS_LABEL_MAX,
+        record_label = _record_label(
+            template,
+            values,
+            changed=changed,
             key=f"{identity}\0{template}",
+            limit=DNS_LABEL_MAX - len(owner_prefix),
         )
         if record_label in seen:
             raise PlanError(
@@ -149,9 +189,9 @@ def _dns_records(
             )
         seen[record_label] = template
         fqdn = f"{record_label}.{zone.rstrip('.')}" if zone else None
-        if fqdn is not None and len(fqdn) > 253:
+        if fqdn is not None and len(owner_prefix + fqdn) > DNS_NAME_MAX:
             raise PlanError(
-                f"DNS name {fqdn!r} is longer than 253 characters",
+                f"DNS name {owner_prefix + fqdn!r} is longer than {DNS_NAME_MAX} characters",
                 hint="shorten the record template or the zone",
             )
         records.append(DnsRecordPlan(template=template, label=record_label, fqdn=fqdn))
@@ -174,6 +214,7 @@ def derive(
     images: Mapping[str, str] | None = None,
     dns_templates: Sequence[str] = (),
     dns_zone: str | None = None,
+    dns_owner_prefix: str = "",
 ) -> NamePlan:
     """Derive every name for one branch; raise PlanError when one cannot be valid."""
     if not branch:
@@ -232,6 +273,7 @@ def derive(
         identity=identity,
         zone=dns_zone,
         branch=branch,
+        owner_prefix=dns_owner_prefix,
     )
     return NamePlan(
         app=app,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import Cluster
+from deploytag.ports.dns import DnsProvider
 from deploytag.ports.git import GitReader
 from deploytag.ports.helm import Helm, KubeTarget
 from deploytag.ports.images import ImageBuilder, Registry
@@ -35,6 +36,9 @@ class Providers:
     registry_factory: Callable[[], Registry] | None = None
     _builder: ImageBuilder | None = None
     _registry: Registry | None = None
+    # Built on first use from dns.*; None when no provider is configured.
+    dns_factory: Callable[[], DnsProvider | None] = lambda: None
+    _dns: DnsProvider | None = None
 
     @property
     def cluster(self) -> Cluster:
@@ -63,3 +67,8 @@ class Providers:
                 raise RuntimeError("no registry client wired")
             self._registry = self.registry_factory()
         return self._registry
+
+    def dns(self) -> DnsProvider | None:
+        if self._dns is None:
+            self._dns = self.dns_factory()
+        return self._dns

@@ -25,6 +25,8 @@ from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
+from deploytag.steps.dns import DnsStep, check_in_zone
+from deploytag.steps.expose import ExposeStep
 from deploytag.steps.imagebuild import build_args, plan_base
 from deploytag.steps.images import AppImageStep, BaseImageStep
 from deploytag.steps.lock import LeaseKeeper, SupersededError
@@ -66,7 +68,9 @@ class DeployReport:
 
 
 def deploy_steps() -> list[Step]:
-    # Images first: a failed build must leave the cluster untouched.
+    # Images first: a failed build must leave the cluster untouched. DNS before verify: the load
+    # balancer exists once the release is applied, and resolvers pick the names up while the
+    # rollout is still becoming ready.
     return [
         BaseImageStep(),
         AppImageStep(),
@@ -74,6 +78,8 @@ def deploy_steps() -> list[Step]:
         QuotaStep(),
         SecretsStep(),
         ReleaseStep(),
+        ExposeStep(),
+        DnsStep(),
         VerifyStep(),
     ]
 
@@ -178,6 +184,13 @@ def preflight(ctx: RunContext) -> None:
         for ref in ctx.names.images:
             plan_base(ctx.loaded, ctx.loaded.config.images[ref.name])  # Dockerfile.base exists and parses
         _ = ctx.providers.image_builder  # installed, or a hint saying what to install
+    dns = ctx.providers.dns
+    if dns is not None:
+        # Reads only: a wrong token or zone fails here, before the namespace exists.
+        for record in ctx.names.dns_records:
+            if record.fqdn:
+                check_in_zone(dns, record.fqdn)
+                dns.list_records(name=record.fqdn)
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:

@@ -9,10 +9,12 @@ from typing import Any
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ClusterError, DeployTagError, PlanError
+from deploytag.core.naming import NamePlan
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
+from deploytag.service.dns import destroy_records
 from deploytag.service.resolve import target_for
 from deploytag.steps.context import annotation
 from deploytag.steps.lock import LeaseKeeper
@@ -73,6 +75,7 @@ def destroy(
                 hint="pass --allow-permanent if you really mean to remove it",
             )
         existing = cluster.get_namespace(name=names.namespace)
+        recorded_dns = existing.annotations.get(annotation("dns")) if existing is not None else None
         if existing is not None:
             if existing.labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
                 raise PlanError(
@@ -96,6 +99,8 @@ def destroy(
         # Destroy always wins: a deploy still running for a deleted branch is pointless.
         keeper.acquire(wait_seconds=0, supersede=True, progress=progress)
         try:
+            # DNS first: names stop pointing at a load balancer that is about to go.
+            _remove_dns(report, loaded, providers, names, recorded_dns, progress)
             _remove(report, names.release, names.namespace, providers, progress, timeout_seconds)
         finally:
             keeper.release()
@@ -113,6 +118,31 @@ def destroy(
         report.outcome, report.error, report.exception = "failed", str(e), e
     report.seconds = round(clock.monotonic() - started, 3)
     return report
+
+
+def _remove_dns(
+    report: DestroyReport,
+    loaded: LoadedConfig,
+    providers: Providers,
+    names: NamePlan,
+    recorded: str | None,
+    progress: ProgressListener,
+) -> None:
+    if providers.dns is None:
+        return
+    progress.step_started(step="dns")
+    t0 = providers.clock.monotonic()
+    changes = destroy_records(loaded=loaded, providers=providers, names=names, recorded=recorded)
+    for c in changes:
+        what = "dns record" if c.action != "not-ours" else "dns record (not ours, kept)"
+        report.removed.append(Removed(what, c.name, c.action == "deleted", True))
+    deleted = [c.name for c in changes if c.action == "deleted"]
+    progress.step_finished(
+        step="dns",
+        outcome="changed" if deleted else "unchanged",
+        seconds=providers.clock.monotonic() - t0,
+        detail=f"deleted {', '.join(deleted)}" if deleted else "no records of ours",
+    )
 
 
 def _remove(

@@ -9,6 +9,7 @@ from typing import Any
 
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
+from deploytag.core.dnsowner import owner_name
 from deploytag.core.lint import Finding, lint_manifests
 from deploytag.ports.helm import RenderedChart
 from deploytag.ports.providers import Providers
@@ -181,7 +182,13 @@ def _fill_names(result: PlanResult, target: Target, loaded: LoadedConfig) -> Non
     if cfg.database.engine:
         result.database = {"engine": cfg.database.engine, "name": names.database, "role": names.database_role}
     result.dns_records = [
-        {"template": r.template, "name": r.label, "fqdn": r.fqdn} for r in names.dns_records
+        {
+            "template": r.template,
+            "name": r.label,
+            "fqdn": r.fqdn,
+            "owner": owner_name(r.fqdn) if r.fqdn else None,
+        }
+        for r in names.dns_records
     ]
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from deploytag.core.branch import BranchRef, EnvironmentMatch, from_ci, match_environment
 from deploytag.core.config import LoadedConfig
+from deploytag.core.dnsowner import OWNER_PREFIX
 from deploytag.core.errors import PlanError
 from deploytag.core.naming import NamePlan, derive
 from deploytag.ports.providers import Providers
@@ -61,6 +62,7 @@ def target_for(ref: BranchRef, loaded: LoadedConfig) -> Target:
         images={name: image.repository for name, image in cfg.images.items()},
         dns_templates=cfg.dns.records,
         dns_zone=cfg.dns.zone,
+        dns_owner_prefix=OWNER_PREFIX,
     )
     _check_collisions(names, loaded)
     return Target(ref=ref, match=match, names=names)

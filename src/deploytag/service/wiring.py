@@ -14,6 +14,7 @@ from deploytag.adapters.registry import load_provider
 from deploytag.core.config import LoadedConfig, load_config
 from deploytag.ports.clock import Clock, SystemClock
 from deploytag.ports.cluster import Cluster
+from deploytag.ports.dns import DnsProvider
 from deploytag.ports.helm import KubeTarget
 from deploytag.ports.providers import Providers
 from deploytag.ports.runner import CommandRunner
@@ -50,6 +51,7 @@ def build_providers(
     clock: Clock | None = None,
     cluster: Cluster | None = None,
     secret_store: SecretStore | None = None,
+    dns: DnsProvider | None = None,
 ) -> Providers:
     runner = runner or SubprocessRunner(extra_path=tool_path())
     cfg = loaded.config
@@ -67,7 +69,22 @@ def build_providers(
         cls = load_provider("deploytag.secret_stores", cfg.secrets.provider)
         return cast(SecretStore, cls.from_config(config=cfg.secrets, root=loaded.root))
 
-    return Providers(
+    def make_dns() -> DnsProvider | None:
+        if dns is not None or cfg.dns.provider is None:
+            return dns
+        cls = load_provider("deploytag.dns", cfg.dns.provider)
+        keys: tuple[str, ...] = getattr(cls, "credential_keys", ())
+        return cast(DnsProvider, cls.from_config(config=cfg.dns, credentials=dns_credentials(keys)))
+
+    def dns_credentials(keys: tuple[str, ...]) -> dict[str, str]:
+        """Provider credentials: the secret store (ids from --cloud-aws-secret-id) first, then the environment."""
+        found = {k: inv.environ[k] for k in keys if inv.environ.get(k)}
+        if keys and cfg.secrets.ids:
+            values = providers.secret_store.fetch(ids=cfg.secrets.ids).values
+            found.update({k: values[k] for k in keys if values.get(k)})
+        return found
+
+    providers = Providers(
         runner=runner,
         clock=clock or SystemClock(),
         git=GitCli(runner=runner),
@@ -77,7 +94,9 @@ def build_providers(
         secret_store_factory=make_store,
         image_builder_factory=lambda: imagewiring().make_builder(cfg.build, runner, inv.environ),
         registry_factory=lambda: imagewiring().make_registry(cfg.build, inv.environ),
+        dns_factory=make_dns,
     )
+    return providers
 
 
 def imagewiring() -> Any:

@@ -58,11 +58,36 @@ def injected_values(names: NamePlan, match: EnvironmentMatch, loaded: LoadedConf
             "hosts": [r.fqdn for r in names.dns_records if r.fqdn],
         }
     }
+    ingress = ingress_values(names, loaded)
+    if ingress:
+        values["ingress"] = ingress
     for ref in names.images:
         key = loaded.config.images[ref.name].values_key
         values[key] = {"repository": ref.repository, "tag": ref.tags[0]}
     if loaded.config.secrets.ids:
         values[loaded.config.secrets.values_key] = names.secret_name
+    return values
+
+
+def ingress_values(names: NamePlan, loaded: LoadedConfig) -> dict[str, Any]:
+    """Ingress rules route by the environment's DNS names; TLS by cert-manager or an existing Secret.
+
+    ``enabled`` only when a shared ingress controller is the DNS target: with a
+    LoadBalancer Service per environment no Ingress is needed.
+    """
+    dns = loaded.config.dns
+    hosts = [r.fqdn for r in names.dns_records if r.fqdn]
+    if dns.provider is None or not hosts:
+        return {}
+    values: dict[str, Any] = {"hosts": hosts}
+    if dns.target.source == "ingress-controller" and not dns.target.address:
+        values["enabled"] = True
+    if dns.tls.cluster_issuer:
+        values["annotations"] = {"cert-manager.io/cluster-issuer": dns.tls.cluster_issuer}
+    if dns.tls.cluster_issuer or dns.tls.secret_name:
+        # cert-manager writes the certificate into this Secret; a wildcard one already holds it.
+        secret = dns.tls.secret_name or f"{names.release}-tls"
+        values["tls"] = [{"hosts": hosts, "secretName": secret}]
     return values
 
 

@@ -50,6 +50,7 @@ class RunContext:
     urls: list[str] = field(default_factory=list)
     record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
     images: dict[str, Any] = field(default_factory=dict)  # image name -> steps.imagebuild.ImageResult
+    dns_targets: list[str] = field(default_factory=list)  # load balancer hostnames or IPs (expose step)
 
     @property
     def timeout_seconds(self) -> int:

@@ -76,7 +76,7 @@ def _fatal_pods(pods: Sequence[PodState]) -> list[PodState]:
 
 
 def _record_urls(ctx: RunContext) -> None:
-    urls: list[str] = []
+    urls: list[str] = list(ctx.urls)  # the dns step's names first: they are what people open
     for service in ctx.providers.cluster.list_services(namespace=ctx.names.namespace):
         if service.type != "LoadBalancer":
             continue

@@ -1,0 +1,174 @@
+"""The dns step: the environment's names point at its load balancer, and say they are ours.
+
+Every name is checked before anything is written (in the zone, not someone
+else's), so a bad name leaves every record as it was. Ownership is a TXT record
+beside each name (core/dnsowner.py); the TXT is written before the address and
+deleted after it, so a run killed in between leaves a record DeployTag still
+recognises as its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from deploytag.core.dnsowner import Owner, owner_name, parse_owner
+from deploytag.core.errors import DnsError
+from deploytag.ports.dns import ADDRESS_TYPES, DnsProvider, DnsRecord, address_records
+from deploytag.steps.context import RunContext, StepResult, annotation, dumps
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    name: str
+    type: str  # CNAME, A, A+AAAA, ...
+    values: tuple[str, ...]
+    action: str  # created, updated, unchanged, deleted, absent, not-ours
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _owner_of(provider: DnsProvider, fqdn: str) -> tuple[Owner | None, DnsRecord | None]:
+    for record in provider.list_records(name=owner_name(fqdn)):
+        if record.type == "TXT":
+            for value in record.values:
+                owner = parse_owner(value)
+                if owner is not None:
+                    return owner, record
+            return None, record
+    return None, None
+
+
+def check_in_zone(provider: DnsProvider, fqdn: str) -> None:
+    zone = provider.zone
+    if fqdn != zone and not fqdn.endswith("." + zone):
+        raise DnsError(
+            f"DNS record {fqdn} is not in zone {zone} ({provider.describe()})",
+            hint="fix dns.zone / --zone, or the zone id",
+        )
+
+
+def ensure_records(
+    provider: DnsProvider,
+    *,
+    names: Sequence[str],
+    targets: Sequence[str],
+    owner: Owner,
+    ttl: int,
+    proxied: bool | None,
+    dry_run: bool = False,
+) -> list[RecordChange]:
+    """Point every name at ``targets``; DnsError naming the first record that is not ours, before any write.
+
+    ``dry_run`` does every check and reports ``would-create``/``would-update`` without writing.
+    """
+    plans = []
+    for fqdn in names:
+        check_in_zone(provider, fqdn)
+        existing = [r for r in provider.list_records(name=fqdn) if r.type in ADDRESS_TYPES]
+        found, txt = _owner_of(provider, fqdn)
+        if found is None and txt is not None:
+            raise DnsError(
+                f"DNS record {owner_name(fqdn)} (the ownership record for {fqdn}) exists and was not "
+                "created by DeployTag; left unchanged",
+                hint="delete it by hand if it is really unused, or pick another record template",
+            )
+        if found is not None and found != owner:
+            raise DnsError(
+                f"DNS record {fqdn} belongs to app {found.app!r} branch {found.branch!r}; left unchanged",
+                hint="pick another record template, or destroy that environment first",
+            )
+        if found is None and existing:
+            raise DnsError(
+                f"DNS record {fqdn} exists and was not created by DeployTag; left unchanged",
+                hint="delete it by hand if it is really unused, or pick another record template",
+            )
+        plans.append((fqdn, found is not None, existing))
+    changes = []
+    for fqdn, owned, existing in plans:
+        wanted = address_records(fqdn, targets, ttl=ttl, proxied=proxied)
+        in_place = all(any(w.same_as(e) for e in existing) for w in wanted) and len(existing) == len(wanted)
+        if owned and in_place:
+            changes.append(_change(fqdn, wanted, "unchanged"))
+            continue
+        if dry_run:
+            changes.append(_change(fqdn, wanted, "would-update" if existing else "would-create"))
+            continue
+        if not owned:
+            provider.upsert(
+                record=DnsRecord(name=owner_name(fqdn), type="TXT", values=(owner.text(),), ttl=ttl)
+            )
+        wanted_types = {w.type for w in wanted}
+        for stale in existing:
+            if stale.type not in wanted_types:  # CNAME <-> A: a CNAME may not share its name
+                provider.delete(name=fqdn, type=stale.type)
+        for record in wanted:
+            provider.upsert(record=record)
+        changes.append(_change(fqdn, wanted, "updated" if existing else "created"))
+    return changes
+
+
+def delete_records(
+    provider: DnsProvider, *, names: Sequence[str], owner: Owner, dry_run: bool = False
+) -> list[RecordChange]:
+    """Delete the names that are ``owner``'s; others are reported ``not-ours`` and left alone."""
+    changes = []
+    for fqdn in names:
+        existing = [r for r in provider.list_records(name=fqdn) if r.type in ADDRESS_TYPES]
+        found, txt = _owner_of(provider, fqdn)
+        if found != owner:
+            action = "absent" if txt is None and not existing else "not-ours"
+            if action == "not-ours":
+                log.warning("DNS record %s is not this environment's; left in place", fqdn)
+            changes.append(RecordChange(fqdn, "+".join(r.type for r in existing), (), action))
+            continue
+        values = tuple(v for r in existing for v in r.values)
+        if dry_run:
+            changes.append(RecordChange(fqdn, "+".join(r.type for r in existing), values, "would-delete"))
+            continue
+        for record in existing:
+            provider.delete(name=fqdn, type=record.type)
+        provider.delete(name=owner_name(fqdn), type="TXT")
+        changes.append(RecordChange(fqdn, "+".join(r.type for r in existing), values, "deleted"))
+    return changes
+
+
+def _change(fqdn: str, wanted: list[DnsRecord], action: str) -> RecordChange:
+    return RecordChange(
+        fqdn, "+".join(w.type for w in wanted), tuple(v for w in wanted for v in w.values), action
+    )
+
+
+def urls(names: Sequence[str], *, tls: bool) -> list[str]:
+    return [f"{'https' if tls else 'http'}://{n}/" for n in names]
+
+
+class DnsStep:
+    name = "dns"
+
+    def run(self, ctx: RunContext) -> StepResult:
+        cfg = ctx.loaded.config.dns
+        provider = ctx.providers.dns
+        names = [r.fqdn for r in ctx.names.dns_records if r.fqdn]
+        if provider is None or not names:
+            return StepResult("skipped", "no dns.provider / dns.records")
+        proxied = cfg.proxied if provider.name == "cloudflare" else None
+        changes = ensure_records(
+            provider,
+            names=names,
+            targets=ctx.dns_targets,
+            owner=Owner(app=ctx.names.app, branch=ctx.names.branch),
+            ttl=1 if proxied else cfg.ttl,  # Cloudflare keeps proxied records at 1 (automatic)
+            proxied=proxied,
+        )
+        ctx.urls.extend(urls(names, tls=bool(cfg.tls.cluster_issuer or cfg.tls.secret_name)))
+        ctx.record[annotation("dns")] = dumps(
+            {"provider": provider.name, "zone": provider.zone, "names": names}
+        )
+        changed = [c for c in changes if c.action != "unchanged"]
+        detail = ", ".join(f"{c.name} {c.action}" for c in changed) or f"{len(changes)} records in place"
+        return StepResult("changed" if changed else "unchanged", detail)
