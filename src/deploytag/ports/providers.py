@@ -68,6 +68,7 @@ class Providers:
             self._registry = self.registry_factory()
         return self._registry
 
+    @property
     def dns(self) -> DnsProvider | None:
         if self._dns is None:
             self._dns = self.dns_factory()
