@@ -190,6 +190,12 @@ class MemoryCluster:
                 return None
             return sorted(objects.secrets[name])
 
+    def read_secret_values(self, *, namespace: str, name: str, keys: Sequence[str]) -> dict[str, str] | None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            found = objects.secrets.get(name) if objects else None
+            return {k: found[k] for k in keys if k in found} if found is not None else None
+
     def get_secret_data(self, *, namespace: str, name: str) -> dict[str, str] | None:
         """For tests: the stored values (the port itself never returns them)."""
         with self._lock:

@@ -18,13 +18,21 @@ BUILTINS: dict[str, dict[str, str]] = {
         "file": "deploytag.adapters.filesecrets:FileSecretStore",
         "aws": "deploytag.adapters.aws:AwsSecretsManagerStore",
     },
+    "deploytag.databases": {
+        "postgres": "deploytag.adapters.postgres:PostgresDatabase",
+        "mysql": "deploytag.adapters.mysql:MySqlDatabase",
+    },
     "deploytag.clusters": {
         "kubernetes": "deploytag.adapters.kubernetes:KubernetesCluster",
         "memory": "deploytag.adapters.memory:MemoryCluster",
     },
 }
 
-_CONFIG_KEYS = {"deploytag.secret_stores": "secrets.provider", "deploytag.clusters": "cluster.provider"}
+_CONFIG_KEYS = {
+    "deploytag.secret_stores": "secrets.provider",
+    "deploytag.clusters": "cluster.provider",
+    "deploytag.databases": "database.engine",
+}
 
 
 def available(group: str) -> dict[str, str]:
@@ -56,7 +64,8 @@ def load_provider(group: str, name: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        extra = "aws" if "boto" in str(e) else "kubernetes" if "kubernetes" in str(e) else "all"
+        extras = {"boto": "aws", "kubernetes": "kubernetes", "psycopg": "postgres", "pymysql": "mysql"}
+        extra = next((v for k, v in extras.items() if k in str(e)), "all")
         raise ConfigError(
             f"provider {name!r} needs a package that is not installed ({e.name})",
             hint=f"pip install 'deploytag[{extra}]'",

@@ -35,6 +35,11 @@ def register(cli: click.Group) -> None:
     @click.option("--skip-tests", is_flag=True, help="Do not run test.command before deploying.")
     @click.option("--adopt", is_flag=True, help="Take over an existing namespace not created by DeployTag.")
     @click.option("--force", is_flag=True, help="Run helm even when nothing changed.")
+    @click.option(
+        "--rotate-database-password",
+        is_flag=True,
+        help="Give the branch database's role a new generated password (kept across deploys otherwise).",
+    )
     @pass_state
     def deploy(
         state: CliState,
@@ -49,6 +54,7 @@ def register(cli: click.Group) -> None:
         skip_tests: bool,
         adopt: bool,
         force: bool,
+        rotate_database_password: bool,
     ) -> None:
         """Deploy this branch into its own namespace: secrets, Helm release, verified rollout.
 
@@ -68,6 +74,7 @@ def register(cli: click.Group) -> None:
             timeout_seconds=timeout,
             set_values=parse_set(set_values),
             lock_wait_seconds=lock_wait,
+            rotate_database_password=rotate_database_password,
         )
         with output.progress(enabled=True) as listener:
             report = run_deploy(

@@ -30,6 +30,8 @@ class ExitStatus(enum.IntEnum):
     VERIFY = 11  # rollout did not become ready
     LOCKED = 12  # another run holds the environment's lease
     NOT_FOUND = 13  # environment does not exist
+    DATABASE = 14  # database server unreachable, admin login refused, or not ours
+    MIGRATION = 15  # the migration (or seed) command failed; the release was not changed
     INTERRUPTED = 130
 
 
@@ -111,6 +113,20 @@ class LockedError(DeployTagError):
 
 class NotFoundError(DeployTagError):
     exit_status = ExitStatus.NOT_FOUND
+
+
+class DatabaseError(DeployTagError):
+    exit_status = ExitStatus.DATABASE
+
+
+class RetryableDatabaseError(DatabaseError):
+    """The server was unreachable or shutting down: trying again may succeed."""
+
+    retryable = True
+
+
+class MigrationError(DeployTagError):
+    exit_status = ExitStatus.MIGRATION
 
 
 class CommandError(DeployTagError):

@@ -26,6 +26,9 @@ from deploytag.core.templates import placeholders_in, render
 DNS_LABEL_MAX = 63
 HELM_RELEASE_MAX = 53
 POSTGRES_IDENT_MAX = 63
+MYSQL_DATABASE_MAX = 64
+# MySQL 5.7+ allows 32 characters in a user name, MariaDB 80: 32 fits both.
+MYSQL_USER_MAX = 32
 IMAGE_TAG_MAX = 128
 HASH_LEN = 8
 _SEP = "--"
@@ -174,6 +177,7 @@ def derive(
     images: Mapping[str, str] | None = None,
     dns_templates: Sequence[str] = (),
     dns_zone: str | None = None,
+    database_engine: str | None = None,
 ) -> NamePlan:
     """Derive every name for one branch; raise PlanError when one cannot be valid."""
     if not branch:
@@ -207,6 +211,12 @@ def derive(
     # quoting in psql, migrations or URLs. 3 bytes are kept for the role's "_rw".
     database = fit(f"{app}-", POSTGRES_IDENT_MAX - 3).replace("-", "_")
     role = database + "_rw"
+    if database_engine == "mysql" and len(role) > MYSQL_USER_MAX:
+        # '-' -> '_' is a bijection on sanitised names, so the hash rule keeps roles injective.
+        role = (
+            _fit(f"{app}-{clean}", changed=True, limit=MYSQL_USER_MAX - 3, key=identity).replace("-", "_")
+            + "_rw"
+        )
     short = commit[:8] if commit else "nocommit"
     values = {
         "Branch": branch,

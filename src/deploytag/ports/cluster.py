@@ -160,6 +160,13 @@ class Secrets(Protocol):
         """Key names only (never values); None when the Secret does not exist."""
         ...
 
+    def read_secret_values(self, *, namespace: str, name: str, keys: Sequence[str]) -> dict[str, str] | None:
+        """The values of ``keys`` only (those present); None when the Secret does not exist.
+
+        For values DeployTag itself generated and must keep (the database password).
+        """
+        ...
+
 
 class Quotas(Protocol):
     def apply_resource_quota(

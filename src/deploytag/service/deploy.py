@@ -25,6 +25,8 @@ from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
+from deploytag.steps.database import DatabaseStep, MigrateStep
+from deploytag.steps.database import enabled as database_enabled
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
 from deploytag.steps.release import ReleaseStep
@@ -63,7 +65,15 @@ class DeployReport:
 
 
 def deploy_steps() -> list[Step]:
-    return [NamespaceStep(), QuotaStep(), SecretsStep(), ReleaseStep(), VerifyStep()]
+    return [
+        NamespaceStep(),
+        QuotaStep(),
+        DatabaseStep(),
+        SecretsStep(),
+        MigrateStep(),
+        ReleaseStep(),
+        VerifyStep(),
+    ]
 
 
 def new_run_id(clock_now: float) -> str:
@@ -160,6 +170,10 @@ def preflight(ctx: RunContext) -> None:
     ctx.providers.helm.version()
     if ctx.loaded.config.secrets.ids:
         _ = ctx.providers.secret_store
+    if database_enabled(ctx.loaded, ctx.names):
+        # Admin URL present and parseable, the server answers: fail before the namespace exists.
+        db = ctx.providers.database
+        db.role_state(role=ctx.names.database_role)
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:

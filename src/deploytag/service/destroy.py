@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
+from deploytag.service.destroy_database import remove_database
 from deploytag.service.resolve import target_for
 from deploytag.steps.context import annotation
 from deploytag.steps.lock import LeaseKeeper
@@ -96,7 +98,15 @@ def destroy(
         # Destroy always wins: a deploy still running for a deleted branch is pointless.
         keeper.acquire(wait_seconds=0, supersede=True, progress=progress)
         try:
-            _remove(report, names.release, names.namespace, providers, progress, timeout_seconds)
+            _remove(
+                report,
+                names.release,
+                names.namespace,
+                providers,
+                progress,
+                timeout_seconds,
+                before_namespace=lambda: remove_database(report, names, existing, providers, progress),
+            )
         finally:
             keeper.release()
         lease_left = cluster.get_lease(namespace=loaded.config.cluster.lock_namespace, name=names.lease_name)
@@ -122,6 +132,7 @@ def _remove(
     providers: Providers,
     progress: ProgressListener,
     timeout_seconds: int,
+    before_namespace: Callable[[], None] = lambda: None,
 ) -> None:
     clock = providers.clock
     helm, kube, cluster = providers.helm, providers.kube_target, providers.cluster
@@ -140,6 +151,7 @@ def _remove(
         seconds=clock.monotonic() - t0,
         detail="uninstalled" if existed else "no release",
     )
+    before_namespace()  # the database record lives on the namespace: drop the database first
     progress.step_started(step="namespace")
     t0 = clock.monotonic()
     gone = cluster.delete_namespace(name=namespace, wait=True, timeout_seconds=timeout_seconds)

@@ -61,6 +61,7 @@ def target_for(ref: BranchRef, loaded: LoadedConfig) -> Target:
         images={name: image.repository for name, image in cfg.images.items()},
         dns_templates=cfg.dns.records,
         dns_zone=cfg.dns.zone,
+        database_engine=cfg.database.engine,
     )
     _check_collisions(names, loaded)
     return Target(ref=ref, match=match, names=names)

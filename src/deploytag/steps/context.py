@@ -26,6 +26,7 @@ class DeployOptions:
     timeout_seconds: int | None = None  # overrides chart.timeout_seconds
     set_values: Mapping[str, str] = field(default_factory=dict)
     lock_wait_seconds: int | None = None
+    rotate_database_password: bool = False
 
 
 @dataclass
@@ -48,6 +49,9 @@ class RunContext:
     previous_revision: int | None = None
     urls: list[str] = field(default_factory=list)
     record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
+    # Connection variables the database step adds to the environment's Secret (never logged).
+    extra_secret_data: dict[str, str] = field(default_factory=dict, repr=False)
+    database_created: bool = False  # this run created the database: migrate even if the commit ran before
 
     @property
     def timeout_seconds(self) -> int:

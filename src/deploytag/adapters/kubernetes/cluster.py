@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from deploytag.adapters.kubernetes.connection import DEFAULT_TIMEOUT, Connection
@@ -153,6 +153,15 @@ class KubernetesCluster(LeaseOps, WorkloadOps):
         except ApiNotFound:
             return None
         return sorted(secret.get("data") or {})
+
+    def read_secret_values(self, *, namespace: str, name: str, keys: Sequence[str]) -> dict[str, str] | None:
+        op = Op(verb="get", resource="secrets", name=name, namespace=namespace)
+        try:
+            secret = self._conn.json(op, "core.read_namespaced_secret", name, namespace)
+        except ApiNotFound:
+            return None
+        data = secret.get("data") or {}
+        return {k: base64.b64decode(data[k]).decode() for k in keys if k in data}
 
     # ---------------------------------------------------------------------- quotas
 
