@@ -10,12 +10,20 @@ from e2ehelpers import App, copy_example
 
 from fakekube import FailureRule, FakeKube
 from fakekube.plugin import fakekube  # noqa: F401
+from servers.postgres import PostgresServer
 
 
 @pytest.fixture
-def app(tmp_path: Path, fakekube: FakeKube, helm_bin: Path) -> Iterator[App]:  # noqa: F811
+def app(
+    tmp_path: Path,
+    fakekube: FakeKube,  # noqa: F811
+    helm_bin: Path,
+    postgres_server: PostgresServer,
+) -> Iterator[App]:
     fakekube.failure_rules.insert(
         0, FailureRule("crashloop", "crashloop", log="booting\nKeyError: 'SECRET_KEY'\n")
     )
     fakekube.failure_rules.insert(0, FailureRule("doesnotexist", "imagepull"))
-    return App(repo=copy_example(tmp_path), kube=fakekube, helm=helm_bin)
+    return App(
+        repo=copy_example(tmp_path), kube=fakekube, helm=helm_bin, database_admin_url=postgres_server.admin_url
+    )

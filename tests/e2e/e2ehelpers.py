@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,12 @@ class App:
     repo: Path
     kube: FakeKube
     helm: Path
+    database_admin_url: str = field(default="", repr=False)  # the session PostgreSQL
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        if self.database_admin_url:
+            env["DEPLOYTAG_DATABASE_ADMIN_URL"] = self.database_admin_url
         # The venv first: the example's test.command runs `python`, as it would in the app's own CI.
         env["PATH"] = os.pathsep.join(
             [str(DEPLOYTAG.parent), str(self.helm.parent), str(ROOT / ".tools/bin"), env.get("PATH", "")]

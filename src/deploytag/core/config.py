@@ -377,7 +377,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 # DEPLOYTAG_* variables that are run inputs or CLI switches, not configuration.
-_NOT_CONFIG_ENV = {"branch", "commit", "output", "debug", "config", "repo"}
+_NOT_CONFIG_ENV = {"branch", "commit", "output", "debug", "config", "repo", "database_admin_url"}
 
 
 def _coerce_env(key: str, raw: str) -> Any:
