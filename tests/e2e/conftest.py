@@ -24,6 +24,11 @@ def app(
         0, FailureRule("crashloop", "crashloop", log="booting\nKeyError: 'SECRET_KEY'\n")
     )
     fakekube.failure_rules.insert(0, FailureRule("doesnotexist", "imagepull"))
+    repo = copy_example(tmp_path)
+    fakekube.run_jobs_in = repo  # the migration Job runs the example's migrate.py for real
     return App(
-        repo=copy_example(tmp_path), kube=fakekube, helm=helm_bin, database_admin_url=postgres_server.admin_url
+        repo=repo,
+        kube=fakekube,
+        helm=helm_bin,
+        database_admin_url=postgres_server.admin_url,
     )

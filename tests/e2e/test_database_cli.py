@@ -44,7 +44,9 @@ def steps(report: dict[str, Any]) -> dict[str, str]:
     return {s["name"]: s["outcome"] for s in report["steps"]}
 
 
-def test_database_is_created_migrated_kept_rotated_and_dropped(app: App, postgres_server: PostgresServer) -> None:
+def test_database_is_created_migrated_kept_rotated_and_dropped(
+    app: App, postgres_server: PostgresServer
+) -> None:
     plan = app.run("plan", "--branch", "feature/db", "--commit", COMMIT, "--no-render", "-o", "json")
     assert plan.returncode == 0, plan.stderr
     planned = plan.json()["database"]
@@ -114,7 +116,9 @@ def test_hostile_branch_names_get_a_database_and_lose_it(
     assert exists(postgres_server, "database", "postgres")
 
 
-def test_failed_migration_stops_the_deploy_before_the_release(app: App, postgres_server: PostgresServer) -> None:
+def test_failed_migration_stops_the_deploy_before_the_release(
+    app: App, postgres_server: PostgresServer
+) -> None:
     first = app.deploy("feature/mig")
     assert first.returncode == 0, first.stderr
     ns, release = first.json()["namespace"], first.json()["release"]
@@ -140,7 +144,9 @@ def test_failed_migration_stops_the_deploy_before_the_release(app: App, postgres
 
 
 def test_a_database_that_is_not_ours_is_refused(app: App, postgres_server: PostgresServer) -> None:
-    plan = app.run("plan", "--branch", "feature/taken", "--commit", COMMIT, "--no-render", "-o", "json").json()
+    plan = app.run(
+        "plan", "--branch", "feature/taken", "--commit", COMMIT, "--no-render", "-o", "json"
+    ).json()
     name, role = plan["database"]["name"], plan["database"]["role"]
     with admin(postgres_server) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -14,7 +14,14 @@ from e2ehelpers import COMMIT, SECRET_SENTINEL, App, Result
 MANAGED = "app.kubernetes.io/managed-by"
 
 # The branch database's connection variables, merged into the environment's Secret.
-DB_KEYS = ["DATABASE_HOST", "DATABASE_NAME", "DATABASE_PASSWORD", "DATABASE_PORT", "DATABASE_URL", "DATABASE_USER"]
+DB_KEYS = [
+    "DATABASE_HOST",
+    "DATABASE_NAME",
+    "DATABASE_PASSWORD",
+    "DATABASE_PORT",
+    "DATABASE_URL",
+    "DATABASE_USER",
+]
 
 
 def test_deploy_creates_the_environment_and_records_it(app: App) -> None:

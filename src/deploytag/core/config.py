@@ -184,10 +184,14 @@ class DatabaseConfig(_Model):
         description="command run locally once, right after the database is created (argument list)",
     )
     migrate: list[str] | None = Field(default=None, description="migration command (argument list)")
-    migrate_mode: Literal["local"] = Field(
-        default="local",
-        description="'local': run here (CI, the app repository as working directory) with the "
-        "connection variables set, before the release is upgraded",
+    migrate_mode: Literal["job", "local"] = Field(
+        default="job",
+        description="'job': a Kubernetes Job in the environment's namespace with the new image and the "
+        "environment's Secret; 'local': run here (CI, the app repository as working directory) with the "
+        "connection variables set. Either way before the release is upgraded",
+    )
+    migrate_image: str | None = Field(
+        default=None, description="job mode: which images: entry runs the migration; default the first"
     )
     migrate_timeout_seconds: int = Field(
         default=600, gt=0, description="seconds a migration may take before the deploy stops"

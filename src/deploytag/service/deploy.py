@@ -25,7 +25,7 @@ from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
-from deploytag.steps.database import DatabaseStep, MigrateStep
+from deploytag.steps.database import DatabaseStep, MigrateStep, job_image
 from deploytag.steps.database import enabled as database_enabled
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
@@ -174,6 +174,8 @@ def preflight(ctx: RunContext) -> None:
         # Admin URL present and parseable, the server answers: fail before the namespace exists.
         db = ctx.providers.database
         db.role_state(role=ctx.names.database_role)
+        if ctx.loaded.config.database.migrate and ctx.loaded.config.database.migrate_mode == "job":
+            job_image(ctx)
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:
