@@ -13,13 +13,13 @@ IMAGE = "busybox:1.36"  # real clusters pull it; the fakes only read the command
 OURS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
 
 
-def spec(namespace: str, script: str, *, secret: str | None = "app-env") -> JobSpec:
+def spec(namespace: str, script: str) -> JobSpec:
     return JobSpec(
         namespace=namespace,
         name="app-migrate",
         image=IMAGE,
         command=["sh", "-c", script],
-        env_secret=secret,
+        env_secret="app-env",
         labels={**OURS, "deploytag.dev/job": "migrate"},
     )
 
