@@ -222,7 +222,9 @@ SEED_OK = (
 
 
 def test_seed_runs_once_and_a_failed_seed_leaves_nothing(app: App, postgres_server: PostgresServer) -> None:
-    failing = {"DEPLOYTAG_DATABASE__SEED": '["python", "-c", "import sys; print(\'seed broke\'); sys.exit(2)"]'}
+    failing = {
+        "DEPLOYTAG_DATABASE__SEED": '["python", "-c", "import sys; print(\'seed broke\'); sys.exit(2)"]'
+    }
     failed = app.deploy("feature/seed", env=failing)
     assert failed.returncode == 15, failed.stderr
     assert "seed broke" in failed.stderr

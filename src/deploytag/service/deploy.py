@@ -25,9 +25,10 @@ from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
-from deploytag.steps.database import DatabaseStep, MigrateStep, job_image
+from deploytag.steps.database import DatabaseStep
 from deploytag.steps.database import enabled as database_enabled
 from deploytag.steps.lock import LeaseKeeper, SupersededError
+from deploytag.steps.migrate import MigrateStep, job_image
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
 from deploytag.steps.release import ReleaseStep
 from deploytag.steps.secrets import SecretsStep
