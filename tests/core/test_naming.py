@@ -196,5 +196,6 @@ def test_mysql_role_of_a_short_branch_is_readable() -> None:
     assert short.database_role == short.database + "_rw"
     assert mysql_plan("main").database_role == "guestbook_main_rw"
     long = mysql_plan("feature/a-rather-long-branch-name")
-    assert long.database == "guestbook_feature_a_rather_long_branch_name__" + long.database[-8:]
+    assert long.database == "guestbook_feature_a_ra__" + long.database[-8:]
+    assert len(long.database) == MYSQL_DATABASE_MAX
     assert long.database_role.endswith("_rw") and len(long.database_role) == MYSQL_USER_MAX

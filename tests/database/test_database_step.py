@@ -97,3 +97,53 @@ def test_a_strangers_role_is_refused_and_nothing_is_created(tmp_path: Path, post
         assert ns is not None and annotation("database") not in ns.annotations
     finally:
         cleanup(postgres_server, ctx)
+
+
+def test_mysql_branch_database_from_ensure_to_destroy(tmp_path: Path, mariadb_server: Any) -> None:
+    """The MySQL path end to end below the CLI: ensure, log in as the branch user, destroy's drop."""
+    import pymysql
+
+    from deploytag.service.destroy import DestroyReport
+    from deploytag.service.destroy_database import remove_database
+
+    (tmp_path / "deploytag.yaml").write_text(CONFIG.replace("postgres", "mysql"))
+    inv = Invocation(repo=tmp_path, environ={"DEPLOYTAG_DATABASE_ADMIN_URL": mariadb_server.admin_url})
+    loaded = load(inv)
+    branch = "feature/My-SQL_it's; a `trap` with a very long name indeed"
+    match = match_environment(branch, loaded.config.branches)
+    assert match is not None
+    names = derive(
+        app="shop", branch=branch, commit="c", kind="preview", environment="preview", database_engine="mysql"
+    )
+    cluster = MemoryCluster()
+    cluster.ensure_namespace(name=names.namespace, labels={}, annotations={})
+    providers = build_providers(inv, loaded, cluster=cluster)
+    ctx = RunContext(
+        loaded=loaded,
+        names=names,
+        match=match,
+        providers=providers,
+        options=DeployOptions(),
+        progress=SilentProgress(),
+        run_id="t",
+    )
+    assert DatabaseStep().run(ctx).outcome == "changed"
+    v = ctx.extra_secret_data
+    assert v["DATABASE_URL"].startswith("mysql://") and len(v["DATABASE_USER"]) <= 32
+    conn = pymysql.connect(
+        host=v["DATABASE_HOST"],
+        port=int(v["DATABASE_PORT"]),
+        user=v["DATABASE_USER"],
+        password=v["DATABASE_PASSWORD"],
+        database=v["DATABASE_NAME"],
+    )
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE t (id int)")
+    conn.close()
+    ns = cluster.get_namespace(name=names.namespace)
+    report = DestroyReport(schema="t", outcome="", branch=branch)
+    remove_database(report, names, ns, providers, SilentProgress())
+    assert [(r.what, r.existed, r.verified_gone) for r in report.removed] == [
+        ("database", True, True),
+        ("database role", True, True),
+    ]
