@@ -104,7 +104,7 @@ def register(cli: click.Group) -> None:
     def destroy(
         state: CliState, branch: str | None, commit: str | None, fmt: str, allow_permanent: bool, timeout: int
     ) -> None:
-        """Remove this branch's environment: release, namespace, lease; report what is verified gone."""
+        """Remove this branch's environment: release, database, namespace, lease; report what is verified gone."""
         from deploytag.service.destroy import destroy as run_destroy
 
         loaded, providers, ref = state.for_branch(branch=branch, commit=commit)

@@ -126,7 +126,7 @@ class DatabaseStep:
                 raise DatabaseError(
                     f"{kind} {name} already exists on {db.describe()} and was not created by DeployTag for "
                     f"{names.namespace}; refusing to adopt it",
-                    hint=f"drop or rename that {kind} on the server, or use another database.engine server",
+                    hint=f"drop or rename that {kind} on the server, or point the admin URL at another server",
                 )
             if state_exists:  # ours by its marker: make sure destroy knows it too
                 record["created"] = sorted({*record["created"], kind})
