@@ -29,27 +29,46 @@ COMMIT=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo 000000000000000000000
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
-step deploytag plan --branch $BRANCH
-"$DT" --repo "$EXAMPLE" plan --branch $BRANCH --commit "$COMMIT"
-
 WORK=$(mktemp -d)
 SANDBOX_PID=""
 REGISTRY_PID=""
 DNS_PID=""
+PG_PID=""
 cleanup() {
-  if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
-  if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
-  if [ -n "$DNS_PID" ]; then kill "$DNS_PID" 2>/dev/null || true; wait "$DNS_PID" 2>/dev/null || true; fi
+  for pid in $SANDBOX_PID $REGISTRY_PID $DNS_PID $PG_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The example has a database per branch. Unless an admin URL is given, a throwaway PostgreSQL
+# (tests/servers/postgres.py) runs on loopback; the URL reaches DeployTag by environment only.
+if [ -z "${DEPLOYTAG_DATABASE_ADMIN_URL:-}" ]; then
+  if "$ROOT/.venv/bin/python" -c 'import sys; from tests.servers.postgres import bin_dir; sys.exit(bin_dir() is None)'; then
+    "$ROOT/.venv/bin/python" -m tests.servers.postgres --dir "$WORK/pg" --info "$WORK/pg.json" >"$WORK/pg.log" 2>&1 &
+    PG_PID=$!
+    for _ in $(seq 300); do [ -s "$WORK/pg.json" ] && break; sleep 0.1; done
+    DEPLOYTAG_DATABASE_ADMIN_URL=$("$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["admin_url"])' "$WORK/pg.json")
+    export DEPLOYTAG_DATABASE_ADMIN_URL
+    echo "throwaway PostgreSQL on 127.0.0.1:$("$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$WORK/pg.json")"
+    # A real cluster's pods cannot reach this loopback server: migrate from here instead.
+    if [ -n "$KUBECONFIG_ARG" ]; then export DEPLOYTAG_DATABASE__MIGRATE_MODE=local; fi
+  else
+    echo "PostgreSQL is not installed (apt-get install postgresql-15): the example runs without its database"
+    export DEPLOYTAG_DATABASE__ENVIRONMENTS='[]'
+  fi
+fi
+
+step deploytag plan --branch $BRANCH
+"$DT" --repo "$EXAMPLE" plan --branch $BRANCH --commit "$COMMIT"
 
 if [ -n "$KUBECONFIG_ARG" ]; then
   KUBECONFIG_FILE=$KUBECONFIG_ARG
 else
   KUBECONFIG_FILE=$WORK/kubeconfig
   PORT=$("$ROOT/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$ROOT/.venv/bin/python" -m tests.fakekube --port "$PORT" --kubeconfig "$KUBECONFIG_FILE" >"$WORK/sandbox.log" 2>&1 &
+  # --run-jobs-in: the migration Job runs the example's migrate.py for real against the database.
+  "$ROOT/.venv/bin/python" -m tests.fakekube --port "$PORT" --kubeconfig "$KUBECONFIG_FILE" \
+    --run-jobs-in "$EXAMPLE" >"$WORK/sandbox.log" 2>&1 &
   SANDBOX_PID=$!
   for _ in $(seq 50); do [ -s "$KUBECONFIG_FILE" ] && break; sleep 0.1; done
   echo "sandbox API server on 127.0.0.1:$PORT (kubeconfig $KUBECONFIG_FILE)"
@@ -113,7 +132,7 @@ fi
 run() { step deploytag "$@"; "$DT" --repo "$EXAMPLE" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG
 run list
-run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG  # nothing changed: no build, Helm is skipped
+run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG  # nothing changed: no build, Helm skipped, database kept
 run dns --branch $BRANCH --commit "$COMMIT"             # the records alone: already in place
 run destroy --branch $BRANCH
 run list

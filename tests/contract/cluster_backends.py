@@ -21,6 +21,7 @@ from deploytag.adapters.memory import MemoryCluster
 from deploytag.ports.cluster import (
     ContainerState,
     EventRecord,
+    JobSpec,
     PodState,
     ServiceAddress,
     WorkloadState,
@@ -93,9 +94,21 @@ class Backend:
 # ---------------------------------------------------------------------------------- memory
 
 
+def play_job_script(spec: JobSpec) -> tuple[bool | None, str]:
+    """The memory cluster's Jobs play their ``sh -c`` script as fakekube does (echo/exit)."""
+    from fakekube.controllers import run_script
+
+    outcome = run_script({"command": list(spec.command)})
+    if outcome is None:
+        return True, ""
+    finished = None if outcome.exit_code is None else outcome.exit_code == 0
+    return finished, outcome.log or ""
+
+
 class MemoryBackend(Backend):
     def __init__(self) -> None:
         cluster = MemoryCluster()
+        cluster.job_runner = play_job_script
         super().__init__(
             id="memory", cluster=cluster, seed=MemorySeeder(cluster), describe_contains="in-memory"
         )

@@ -12,6 +12,8 @@ from deploytag.core.errors import PlanError
 from deploytag.core.naming import (
     DNS_LABEL_MAX,
     HELM_RELEASE_MAX,
+    MYSQL_DATABASE_MAX,
+    MYSQL_USER_MAX,
     POSTGRES_IDENT_MAX,
     NamePlan,
     derive,
@@ -204,3 +206,37 @@ def test_dns_name_longer_than_253_with_the_prefix_is_a_plan_error() -> None:
 def test_invalid_dns_zone_is_a_plan_error() -> None:
     with pytest.raises(PlanError, match="is not a valid domain name"):
         dns_plan("main", ["{.Branch}-web"], zone="Not A Zone")
+
+
+def mysql_plan(branch: str) -> NamePlan:
+    return derive(
+        app="guestbook", branch=branch, commit="0123456789abcdef", kind="preview", environment="preview",
+        database_engine="mysql",
+    )  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(st.one_of(branches, realistic))
+def test_mysql_names_fit_mysql_and_mariadb(branch: str) -> None:
+    p = mysql_plan(branch)
+    assert PG_IDENT.match(p.database) and len(p.database) <= MYSQL_DATABASE_MAX
+    assert PG_IDENT.match(p.database_role) and len(p.database_role) <= MYSQL_USER_MAX
+
+
+@settings(max_examples=300)
+@given(st.one_of(branches, realistic), st.one_of(branches, realistic))
+def test_mysql_roles_never_shared(a: str, b: str) -> None:
+    assume(a != b)
+    pa, pb = mysql_plan(a), mysql_plan(b)
+    assert pa.database != pb.database
+    assert pa.database_role != pb.database_role
+
+
+def test_mysql_role_of_a_short_branch_is_readable() -> None:
+    short = mysql_plan("feature/x")
+    assert short.database_role == short.database + "_rw"
+    assert mysql_plan("main").database_role == "guestbook_main_rw"
+    long = mysql_plan("feature/a-rather-long-branch-name")
+    assert long.database == "guestbook_feature_a_ra__" + long.database[-8:]
+    assert len(long.database) == MYSQL_DATABASE_MAX
+    assert long.database_role.endswith("_rw") and len(long.database_role) == MYSQL_USER_MAX

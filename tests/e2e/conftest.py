@@ -11,6 +11,7 @@ from e2ehelpers import App, copy_example
 from fakekube import FailureRule, FakeKube
 from fakekube.plugin import fakekube  # noqa: F401
 from servers.cloudflare import CloudflareDouble
+from servers.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +42,18 @@ def app(
     fakekube: FakeKube,  # noqa: F811
     helm_bin: Path,
     cloudflare: CloudflareDouble,
+    postgres_server: PostgresServer,
 ) -> Iterator[App]:
     fakekube.failure_rules.insert(
         0, FailureRule("crashloop", "crashloop", log="booting\nKeyError: 'SECRET_KEY'\n")
     )
     fakekube.failure_rules.insert(0, FailureRule("doesnotexist", "imagepull"))
-    return App(repo=copy_example(tmp_path), kube=fakekube, helm=helm_bin, extra_env=dns_env(cloudflare))
+    repo = copy_example(tmp_path)
+    fakekube.run_jobs_in = repo  # the migration Job runs the example's migrate.py for real
+    return App(
+        repo=repo,
+        kube=fakekube,
+        helm=helm_bin,
+        database_admin_url=postgres_server.admin_url,
+        extra_env=dns_env(cloudflare),
+    )

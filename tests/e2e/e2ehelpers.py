@@ -36,9 +36,12 @@ class App:
     kube: FakeKube
     helm: Path
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. the DNS provider's settings
+    database_admin_url: str = field(default="", repr=False)  # the session PostgreSQL
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        if self.database_admin_url:
+            env["DEPLOYTAG_DATABASE_ADMIN_URL"] = self.database_admin_url
         # The venv first: the example's test.command runs `python`, as it would in the app's own CI.
         env["PATH"] = os.pathsep.join(
             [str(DEPLOYTAG.parent), str(self.helm.parent), str(ROOT / ".tools/bin"), env.get("PATH", "")]

@@ -13,6 +13,16 @@ from e2ehelpers import COMMIT, SECRET_SENTINEL, App, Result
 
 MANAGED = "app.kubernetes.io/managed-by"
 
+# The branch database's connection variables, merged into the environment's Secret.
+DB_KEYS = [
+    "DATABASE_HOST",
+    "DATABASE_NAME",
+    "DATABASE_PASSWORD",
+    "DATABASE_PORT",
+    "DATABASE_URL",
+    "DATABASE_USER",
+]
+
 
 def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
     result = app.deploy()
@@ -27,7 +37,9 @@ def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
         "image",
         "namespace",
         "quota",
+        "database",
         "secrets",
+        "migrate",
         "release",
         "expose",
         "dns",
@@ -46,7 +58,7 @@ def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
 
     secret = app.kube.store.get("secrets", ns, "guestbook-env")
     data = secret.get("data") or {}
-    assert sorted(data) == ["DATABASE_PASSWORD", "SECRET_KEY"]
+    assert sorted(data) == [*DB_KEYS, "SECRET_KEY"]
     assert base64.b64decode(data["SECRET_KEY"]).decode() == SECRET_SENTINEL
     deployment = app.kube.store.get("deployments", ns, report["release"])
     container = deployment["spec"]["template"]["spec"]["containers"][0]
@@ -121,7 +133,14 @@ def test_destroy_removes_everything_and_is_idempotent(app: App) -> None:
     report = result.json()
     assert report["outcome"] == "removed"
     assert all(r["verified_gone"] for r in report["removed"])
-    assert {r["what"] for r in report["removed"]} == {"dns record", "helm release", "namespace", "lease"}
+    assert {r["what"] for r in report["removed"]} == {
+        "dns record",
+        "helm release",
+        "database",
+        "database role",
+        "namespace",
+        "lease",
+    }
     assert app.kube.store.get("namespaces", None, ns) is None
     assert app.kube.store.list("leases", "default") == [] or all(
         not lease["metadata"]["name"].endswith(ns) for lease in app.kube.store.list("leases", "default")
@@ -247,7 +266,7 @@ def test_secrets_from_aws_secrets_manager(app: App, moto: str, sm: Any) -> None:
     assert result.returncode == 0, result.stderr
     report = result.json()
     secret = app.kube.store.get("secrets", report["namespace"], "guestbook-env")
-    assert sorted(secret["data"]) == ["API_KEY", "EXTRA", "MODE"]
+    assert sorted(secret["data"]) == sorted(["API_KEY", "EXTRA", "MODE", *DB_KEYS])
     notes = app.kube.store.get("namespaces", None, report["namespace"])["metadata"]["annotations"]
     versions = json.loads(notes["deploytag.dev/secret-versions"])
     assert versions["staging/app"] == first["VersionId"]

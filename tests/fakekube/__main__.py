@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from .server import FakeKube
 
@@ -16,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubeconfig", required=True, help="where to write the kubeconfig")
     parser.add_argument("--namespace-deletion-delay", type=float, default=0.3)
     parser.add_argument("--ready-delay", type=float, default=0.0)
+    parser.add_argument("--run-jobs-in", help="run Jobs' commands as local processes in this directory")
     parser.add_argument("--no-auth", action="store_true", help="accept requests without the token")
     parser.add_argument("--log-requests", action="store_true", help="print each request to stderr")
     parser.add_argument("--verbose", action="store_true", help="with --log-requests: headers too")
@@ -28,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         ready_delay=args.ready_delay,
         token=None if args.no_auth else "fakekube-token",
     )
+    if args.run_jobs_in:
+        kube.run_jobs_in = Path(args.run_jobs_in)
     kube.start()
     print(f"fakekube listening on {kube.url}; kubeconfig: {kube.kubeconfig}", flush=True)
     done = threading.Event()

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError
+from .jobprocess import JobProcesses, owned_by_job
 from .resources import ResourceType, lookup
 from .selectors import match_label_selector
 from .store import Obj, Store, StoreKey, now_micro, now_rfc3339, random_suffix
@@ -85,6 +86,7 @@ class Outcome:
     log: str | None = None  # None: FakeKube's default log line
     restart_count: int = 4
     message: str = ""
+    running: bool = False  # a Job's local process that has not exited yet
 
 
 _SHELLS = {"sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"}
@@ -271,6 +273,7 @@ class Controllers:
         self.ready_delay = 0.0
         self.node_allocatable: dict[str, str] = {"cpu": "64", "memory": "256Gi", "pods": "110"}
         self.default_log = "fakekube: {container} ({image}) started in pod {pod}\nlistening\n"
+        self.job_processes: JobProcesses | None = None  # set: Jobs run their command locally
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._ran: set[str] = set()  # pod uids the kubelet has started
@@ -750,8 +753,13 @@ class Controllers:
                 return rule
         return None
 
-    def outcome(self, container: Obj) -> Outcome:
-        """What running this container does: the failure rules first, then its ``sh -c`` script."""
+    def outcome(self, container: Obj, pod: Obj | None = None) -> Outcome:
+        """What running this container does: the failure rules first, then its ``sh -c`` script.
+
+        With ``job_processes`` set, a Job's container really runs (see jobprocess).
+        """
+        if self.job_processes is not None and pod is not None and owned_by_job(pod):
+            return self._job_process_outcome(pod, container)
         image = str(container.get("image", ""))
         rule = self._rule_for(image)
         if rule is not None and rule.mode == "imagepull":
@@ -770,6 +778,30 @@ class Controllers:
                 exit_code=rule.exit_code, log=log, restart_count=rule.restart_count, message=rule.message
             )
         return Outcome(log=script.log if script is not None and script.log else None)
+
+    def _job_process_outcome(self, pod: Obj, container: Obj) -> Outcome:
+        assert self.job_processes is not None
+        meta = pod["metadata"]
+        ns, name, uid = meta["namespace"], meta["name"], meta["uid"]
+
+        def finished() -> None:
+            def update() -> None:
+                current = self.store.raw(("", "pods"), ns, name)
+                if current is not None and current["metadata"]["uid"] == uid:
+                    self._set_pod_status(current, starting=False)
+
+            self.after(0, update)
+
+        result = self.job_processes.result(
+            pod,
+            container,
+            read_secret=lambda namespace, secret: self.store.raw(("", "secrets"), namespace, secret),
+            done=finished,
+        )
+        if result is None:
+            return Outcome(log="", running=True)
+        code, log = result
+        return Outcome(exit_code=code, log=log, restart_count=0)
 
     def _unschedulable(self, pod: Obj) -> str | None:
         short: list[str] = []
@@ -883,7 +915,7 @@ class Controllers:
                 "started": False,
             }
             container_id = f"containerd://{hashlib.sha256((meta['uid'] + cname).encode()).hexdigest()}"
-            outcome = self.outcome(container)
+            outcome = self.outcome(container, pod)
             if starting:
                 cstatus["state"] = {"waiting": {"reason": "ContainerCreating"}}
                 succeeded = False
@@ -946,7 +978,7 @@ class Controllers:
                 cstatus["imageID"] = _image_id(image)
                 cstatus["containerID"] = container_id
                 cstatus["started"] = True
-                if restart_policy != "Always":
+                if restart_policy != "Always" and not outcome.running:
                     cstatus["state"] = {
                         "terminated": {
                             "exitCode": 0,
@@ -960,6 +992,7 @@ class Controllers:
                 else:
                     cstatus["ready"] = True
                     cstatus["state"] = {"running": {"startedAt": started}}
+                    succeeded = succeeded and not outcome.running
                 events += [
                     ("Normal", "Pulled", f'Container image "{image}" already present on machine'),
                     ("Normal", "Created", f"Created container: {cname}"),
@@ -1033,7 +1066,7 @@ class Controllers:
         )
         waiting = ((cstatus or {}).get("state") or {}).get("waiting") or {}
         image = str(spec_c.get("image", ""))
-        outcome = self.outcome(spec_c)
+        outcome = self.outcome(spec_c, pod)
         if cstatus is None or waiting.get("reason") in (
             "ContainerCreating",
             "ImagePullBackOff",

@@ -22,6 +22,7 @@ import yaml
 from . import openapi, protobuf, resources
 from .controllers import NODE_IP, NODE_NAME, Controllers, FailureRule
 from .errors import ApiError
+from .jobprocess import JobProcesses
 from .resources import ResourceType
 from .selectors import parse_field_selector, parse_label_selector
 from .store import Obj, Store, WatchEvent, now_rfc3339
@@ -736,6 +737,16 @@ class FakeKube:
     @failure_rules.setter
     def failure_rules(self, rules: list[FailureRule]) -> None:
         self.controllers.failure_rules = rules
+
+    @property
+    def run_jobs_in(self) -> Path | None:
+        """Set to a directory: Jobs' containers run their command there as local processes."""
+        jobs = self.controllers.job_processes
+        return jobs.workdir if jobs is not None else None
+
+    @run_jobs_in.setter
+    def run_jobs_in(self, directory: Path | None) -> None:
+        self.controllers.job_processes = JobProcesses(directory) if directory is not None else None
 
     @property
     def namespace_deletion_delay(self) -> float:

@@ -1,0 +1,1 @@
+"""Real servers started by hand for tests and tools/example.sh (never systemd)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,8 @@ from deploytag.ports.cluster import (
     Cluster,
     Diagnostics,
     EventRecord,
+    JobResult,
+    JobSpec,
     LeaseInfo,
     NamespaceInfo,
     PodState,
@@ -90,6 +92,10 @@ class MemoryCluster:
         self._lock = threading.RLock()
         self._namespaces: dict[str, _Namespace] = {}
         self._objects: dict[str, _Objects] = {}
+        self.jobs: list[JobSpec] = []  # every Job run, for tests
+        # Decides a Job's (succeeded, log), succeeded None for one that never ends; the
+        # default is a Job that succeeds silently.
+        self.job_runner: Callable[[JobSpec], tuple[bool | None, str]] = lambda _spec: (True, "")
         for name in _BUILTIN_NAMESPACES:
             self._namespaces[name] = _Namespace(name, {}, {}, rfc3339(time.time()))
             self._objects[name] = _Objects()
@@ -189,6 +195,12 @@ class MemoryCluster:
             if objects is None or name not in objects.secrets:
                 return None
             return sorted(objects.secrets[name])
+
+    def read_secret_values(self, *, namespace: str, name: str, keys: Sequence[str]) -> dict[str, str] | None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            found = objects.secrets.get(name) if objects else None
+            return {k: found[k] for k in keys if k in found} if found is not None else None
 
     def get_secret_data(self, *, namespace: str, name: str) -> dict[str, str] | None:
         """For tests: the stored values (the port itself never returns them)."""
@@ -396,6 +408,21 @@ class MemoryCluster:
     def _remove(self, name: str) -> None:
         self._namespaces.pop(name, None)
         self._objects.pop(name, None)
+
+    # ------------------------------------------------------------------------ jobs
+
+    def run_job(self, *, spec: JobSpec, timeout_seconds: float, log_lines: int) -> JobResult:
+        with self._lock:
+            self._writable(spec.namespace, "jobs", spec.name)
+            if spec.env_secret and spec.env_secret not in self._objects[spec.namespace].secrets:
+                # A real pod would wait in CreateContainerConfigError until the deadline.
+                return JobResult(spec.name, False, "Timeout", f'secret "{spec.env_secret}" not found')
+            self.jobs.append(spec)
+        ok, log = self.job_runner(spec)
+        tail = "".join(log.splitlines(keepends=True)[-max(log_lines, 1) :])
+        if ok is None:  # never finishes: the deadline ends it
+            return JobResult(spec.name, False, "Timeout", tail)
+        return JobResult(spec.name, ok, "Complete" if ok else "BackoffLimitExceeded", tail)
 
     def _writable(self, namespace: str, resource: str, name: str) -> _Objects:
         ns = self._namespaces.get(namespace)

@@ -18,6 +18,10 @@ BUILTINS: dict[str, dict[str, str]] = {
         "file": "deploytag.adapters.filesecrets:FileSecretStore",
         "aws": "deploytag.adapters.aws:AwsSecretsManagerStore",
     },
+    "deploytag.databases": {
+        "postgres": "deploytag.adapters.postgres:PostgresDatabase",
+        "mysql": "deploytag.adapters.mysql:MySqlDatabase",
+    },
     "deploytag.clusters": {
         "kubernetes": "deploytag.adapters.kubernetes:KubernetesCluster",
         "memory": "deploytag.adapters.memory:MemoryCluster",
@@ -39,6 +43,7 @@ _CONFIG_KEYS = {
     "deploytag.clusters": "cluster.provider",
     "deploytag.builders": "build.builder",
     "deploytag.dns": "dns.provider",
+    "deploytag.databases": "database.engine",
 }
 
 
@@ -71,9 +76,15 @@ def load_provider(group: str, name: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        extra = {"boto": "aws", "kubernetes": "kubernetes", "cloudflare": "dns", "dns": "dns"}.get(
-            str(e.name or "").split(".")[0].rstrip("3"), "all"
-        )
+        extras = {
+            "boto": "aws",
+            "kubernetes": "kubernetes",
+            "psycopg": "postgres",
+            "pymysql": "mysql",
+            "cloudflare": "dns",
+            "dns": "dns",
+        }
+        extra = next((v for k, v in extras.items() if str(e.name or "").startswith(k)), "all")
         raise ConfigError(
             f"provider {name!r} needs a package that is not installed ({e.name})",
             hint=f"pip install 'deploytag[{extra}]'",

@@ -40,6 +40,11 @@ def register(cli: click.Group) -> None:
         is_flag=True,
         help="Do not build images; deploy the commit tag already in the registry.",
     )
+    @click.option(
+        "--rotate-database-password",
+        is_flag=True,
+        help="Give the branch database's role a new generated password (kept across deploys otherwise).",
+    )
     @pass_state
     def deploy(
         state: CliState,
@@ -55,6 +60,7 @@ def register(cli: click.Group) -> None:
         adopt: bool,
         force: bool,
         skip_build: bool,
+        rotate_database_password: bool,
     ) -> None:
         """Deploy this branch into its own namespace: secrets, Helm release, verified rollout.
 
@@ -75,6 +81,7 @@ def register(cli: click.Group) -> None:
             set_values=parse_set(set_values),
             lock_wait_seconds=lock_wait,
             skip_build=skip_build,
+            rotate_database_password=rotate_database_password,
         )
         with output.progress(enabled=True) as listener:
             report = run_deploy(
@@ -104,7 +111,7 @@ def register(cli: click.Group) -> None:
     def destroy(
         state: CliState, branch: str | None, commit: str | None, fmt: str, allow_permanent: bool, timeout: int
     ) -> None:
-        """Remove this branch's environment: release, namespace, lease; report what is verified gone."""
+        """Remove this branch's environment: release, database, namespace, lease; report what is verified gone."""
         from deploytag.service.destroy import destroy as run_destroy
 
         loaded, providers, ref = state.for_branch(branch=branch, commit=commit)

@@ -63,6 +63,10 @@ def plan_text(p: Mapping[str, Any]) -> None:
     if p["database"]:
         db = p["database"]
         rows.append(("database", f"{db['engine']} {db['name']} (role {db['role']})"))
+        if "database_exists" in db:
+            rows.append(("", f"database exists: {db['database_exists']}, role exists: {db['role_exists']}"))
+        elif "exists" in db:
+            rows.append(("", db["exists"]))
     rows += [("dns", f"{r['fqdn'] or r['name']}  ← {r['template']}") for r in p["dns_records"]]
     rows.append(("chart", p["chart"] or ""))
     rows += [("values", layer) for layer in p["values_layers"]]
@@ -157,7 +161,7 @@ def environments_text(rows: Sequence[Any]) -> None:
         return
     _table(
         None,
-        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "url"),
+        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "url", "database"),
         [
             (
                 r.namespace,
@@ -168,6 +172,7 @@ def environments_text(rows: Sequence[Any]) -> None:
                 r.revision,
                 r.updated_at,
                 " ".join(r.urls),
+                r.database,
             )
             for r in rows
         ],

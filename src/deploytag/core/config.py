@@ -184,11 +184,68 @@ class SecretsConfig(_Model):
     )
 
 
+class DatabaseVariables(_Model):
+    url: str = Field(default="DATABASE_URL", description="variable holding the full connection URL")
+    host: str = Field(default="DATABASE_HOST", description="variable holding the host")
+    port: str = Field(default="DATABASE_PORT", description="variable holding the port")
+    name: str = Field(default="DATABASE_NAME", description="variable holding the database name")
+    user: str = Field(default="DATABASE_USER", description="variable holding the user (role)")
+    password: str = Field(default="DATABASE_PASSWORD", description="variable holding the password")
+
+
 class DatabaseConfig(_Model):
     engine: Literal["postgres", "mysql"] | None = Field(
         default=None, description="branch database engine; none means the app has no database"
     )
+    environments: list[str] = Field(
+        default_factory=lambda: ["preview"],
+        description="environments that get a database: 'preview' for every preview, or a permanent "
+        "environment's name (permanent environments opt in)",
+    )
+    admin_url_env: str = Field(
+        default="DEPLOYTAG_DATABASE_ADMIN_URL",
+        description="environment variable holding the admin connection URL "
+        "(postgresql://user:pw@host:5432/postgres or mysql://user:pw@host:3306/); never a flag",
+    )
+    admin_secret_id: str | None = Field(
+        default=None,
+        description="instead of admin_url_env: a secret store id whose key admin_secret_key holds the admin URL",
+    )
+    admin_secret_key: str = Field(
+        default="DATABASE_ADMIN_URL", description="key of the admin URL in that secret"
+    )
+    app_host: str | None = Field(
+        default=None, description="host the app connects to when it differs from the admin URL's host"
+    )
+    app_port: int | None = Field(
+        default=None, description="port the app connects to; default the admin URL's"
+    )
+    variables: DatabaseVariables = Field(
+        default_factory=DatabaseVariables,
+        description="names of the variables put into the environment's Secret",
+    )
+    template: str | None = Field(
+        default=None,
+        description="postgres: create the database from this template database (first time only)",
+    )
+    seed: list[str] | None = Field(
+        default=None,
+        description="command run locally once, right after the database is created (argument list)",
+    )
     migrate: list[str] | None = Field(default=None, description="migration command (argument list)")
+    migrate_mode: Literal["job", "local"] = Field(
+        default="job",
+        description="'job': a Kubernetes Job in the environment's namespace with the new image and the "
+        "environment's Secret; 'local': run here (CI, the app repository as working directory) with the "
+        "connection variables set. Either way before the release is upgraded",
+    )
+    migrate_image: str | None = Field(
+        default=None, description="job mode: which images: entry runs the migration; default the first"
+    )
+    migrate_timeout_seconds: int = Field(
+        default=600, gt=0, description="seconds a migration may take before the deploy stops"
+    )
+    password_length: int = Field(default=32, ge=16, le=64, description="characters in generated passwords")
 
 
 class DnsTargetConfig(_Model):
@@ -446,7 +503,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 # DEPLOYTAG_* variables that are run inputs or CLI switches, not configuration.
-_NOT_CONFIG_ENV = {"branch", "commit", "output", "debug", "config", "repo"}
+_NOT_CONFIG_ENV = {"branch", "commit", "output", "debug", "config", "repo", "database_admin_url"}
 # Registry credentials (build.registry_auth: env) are secrets, never configuration.
 _NOT_CONFIG_ENV |= {"registry_username", "registry_password"}
 

@@ -31,7 +31,9 @@ class ExitStatus(enum.IntEnum):
     LOCKED = 12  # another run holds the environment's lease
     NOT_FOUND = 13  # environment does not exist
     IMAGE = 14  # image build or push failed, or the registry refused
+    DATABASE = 15  # database server unreachable, admin login refused, or not ours
     DNS = 16  # DNS provider refused, timed out, or a record is someone else's
+    MIGRATION = 17  # the migration (or seed) command failed; the release was not changed
     INTERRUPTED = 130
 
 
@@ -133,6 +135,20 @@ class RetryableDnsError(DnsError):
     """The provider timed out, throttled or failed (5xx): trying again may succeed."""
 
     retryable = True
+
+
+class DatabaseError(DeployTagError):
+    exit_status = ExitStatus.DATABASE
+
+
+class RetryableDatabaseError(DatabaseError):
+    """The server was unreachable or shutting down: trying again may succeed."""
+
+    retryable = True
+
+
+class MigrationError(DeployTagError):
+    exit_status = ExitStatus.MIGRATION
 
 
 class CommandError(DeployTagError):

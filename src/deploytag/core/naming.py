@@ -27,6 +27,11 @@ DNS_LABEL_MAX = 63
 DNS_NAME_MAX = 253
 HELM_RELEASE_MAX = 53
 POSTGRES_IDENT_MAX = 63
+# MySQL allows 64, but a GRANT names the database with '_' escaped as '\_' and the server
+# checks the escaped length: 32 keeps even an all-underscore name grantable.
+MYSQL_DATABASE_MAX = 32
+# MySQL 5.7+ allows 32 characters in a user name, MariaDB 80: 32 fits both.
+MYSQL_USER_MAX = 32
 IMAGE_TAG_MAX = 128
 HASH_LEN = 8
 _SEP = "--"
@@ -215,6 +220,7 @@ def derive(
     dns_templates: Sequence[str] = (),
     dns_zone: str | None = None,
     dns_owner_prefix: str = "",
+    database_engine: str | None = None,
 ) -> NamePlan:
     """Derive every name for one branch; raise PlanError when one cannot be valid."""
     if not branch:
@@ -246,8 +252,15 @@ def derive(
     release = fit(f"{app}-", HELM_RELEASE_MAX)
     # PostgreSQL folds unquoted identifiers to lower case; [a-z0-9_] needs no
     # quoting in psql, migrations or URLs. 3 bytes are kept for the role's "_rw".
-    database = fit(f"{app}-", POSTGRES_IDENT_MAX - 3).replace("-", "_")
+    database_max = MYSQL_DATABASE_MAX if database_engine == "mysql" else POSTGRES_IDENT_MAX - 3
+    database = fit(f"{app}-", database_max).replace("-", "_")
     role = database + "_rw"
+    if database_engine == "mysql" and len(role) > MYSQL_USER_MAX:
+        # '-' -> '_' is a bijection on sanitised names, so the hash rule keeps roles injective.
+        role = (
+            _fit(f"{app}-{clean}", changed=True, limit=MYSQL_USER_MAX - 3, key=identity).replace("-", "_")
+            + "_rw"
+        )
     short = commit[:8] if commit else "nocommit"
     values = {
         "Branch": branch,

@@ -118,6 +118,26 @@ class ServiceAddress:
     ports: Sequence[int] = ()
 
 
+@dataclass(frozen=True)
+class JobSpec:
+    """One run-to-completion container: a migration with the new image and the environment's Secret."""
+
+    namespace: str
+    name: str
+    image: str
+    command: Sequence[str]
+    env_secret: str | None = None  # all keys of this Secret become environment variables
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    name: str
+    succeeded: bool
+    reason: str = ""  # Complete, BackoffLimitExceeded, DeadlineExceeded, Timeout, ...
+    logs: str = ""  # the last lines of the Job's pod
+
+
 class Namespaces(Protocol):
     def get_namespace(self, *, name: str) -> NamespaceInfo | None: ...
 
@@ -158,6 +178,13 @@ class Secrets(Protocol):
 
     def get_secret_keys(self, *, namespace: str, name: str) -> list[str] | None:
         """Key names only (never values); None when the Secret does not exist."""
+        ...
+
+    def read_secret_values(self, *, namespace: str, name: str, keys: Sequence[str]) -> dict[str, str] | None:
+        """The values of ``keys`` only (those present); None when the Secret does not exist.
+
+        For values DeployTag itself generated and must keep (the database password).
+        """
         ...
 
 
@@ -224,7 +251,17 @@ class Workloads(Protocol):
     def collect_diagnostics(self, *, namespace: str, log_lines: int) -> Diagnostics: ...
 
 
-class Cluster(Namespaces, Secrets, Quotas, Leases, Workloads, Protocol):
+class Jobs(Protocol):
+    def run_job(self, *, spec: JobSpec, timeout_seconds: float, log_lines: int) -> JobResult:
+        """Replace any Job of that name, run it once (no retries) and wait until it finishes.
+
+        A Job still running at the timeout is deleted and reported failed with
+        reason ``Timeout``; the pod's last ``log_lines`` lines come back either way.
+        """
+        ...
+
+
+class Cluster(Namespaces, Secrets, Quotas, Leases, Workloads, Jobs, Protocol):
     """All the capabilities above, as one real cluster provides them."""
 
     def describe(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import Cluster
+from deploytag.ports.database import Database
 from deploytag.ports.dns import DnsProvider
 from deploytag.ports.git import GitReader
 from deploytag.ports.helm import Helm, KubeTarget
@@ -29,6 +30,8 @@ class Providers:
     # Built on first use: plan needs neither, and importing an SDK costs start-up time.
     cluster_factory: Callable[[], Cluster]
     secret_store_factory: Callable[[], SecretStore]
+    # Raises ConfigError when no admin connection is configured (plan reports that as unknown).
+    database_factory: Callable[[], Database] | None = None
     _cluster: Cluster | None = None
     _secrets: SecretStore | None = None
     # Images: the builder is looked for only when a build is needed.
@@ -39,6 +42,7 @@ class Providers:
     # Built on first use from dns.*; None when no provider is configured.
     dns_factory: Callable[[], DnsProvider | None] = lambda: None
     _dns: DnsProvider | None = None
+    _database: Database | None = None
 
     @property
     def cluster(self) -> Cluster:
@@ -73,3 +77,15 @@ class Providers:
         if self._dns is None:
             self._dns = self.dns_factory()
         return self._dns
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            if self.database_factory is None:
+                from deploytag.core.errors import ConfigError
+
+                raise ConfigError(
+                    "no database server is configured", hint="set database.engine in deploytag.yaml"
+                )
+            self._database = self.database_factory()
+        return self._database

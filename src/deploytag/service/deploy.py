@@ -25,11 +25,14 @@ from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
+from deploytag.steps.database import DatabaseStep
+from deploytag.steps.database import enabled as database_enabled
 from deploytag.steps.dns import DnsStep, check_in_zone
 from deploytag.steps.expose import ExposeStep
 from deploytag.steps.imagebuild import build_args, plan_base
 from deploytag.steps.images import AppImageStep, BaseImageStep
 from deploytag.steps.lock import LeaseKeeper, SupersededError
+from deploytag.steps.migrate import MigrateStep, job_image
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
 from deploytag.steps.release import ReleaseStep
 from deploytag.steps.secrets import SecretsStep
@@ -68,15 +71,18 @@ class DeployReport:
 
 
 def deploy_steps() -> list[Step]:
-    # Images first: a failed build must leave the cluster untouched. DNS before verify: the load
-    # balancer exists once the release is applied, and resolvers pick the names up while the
-    # rollout is still becoming ready.
+    # Images first: a failed build must leave the cluster untouched. The database is ensured
+    # before the Secret that carries its connection, and migrated before the release. DNS
+    # before verify: the load balancer exists once the release is applied, and resolvers pick
+    # the names up while the rollout is still becoming ready.
     return [
         BaseImageStep(),
         AppImageStep(),
         NamespaceStep(),
         QuotaStep(),
+        DatabaseStep(),
         SecretsStep(),
+        MigrateStep(),
         ReleaseStep(),
         ExposeStep(),
         DnsStep(),
@@ -191,6 +197,12 @@ def preflight(ctx: RunContext) -> None:
             if record.fqdn:
                 check_in_zone(dns, record.fqdn)
                 dns.list_records(name=record.fqdn)
+    if database_enabled(ctx.loaded, ctx.names):
+        # Admin URL present and parseable, the server answers: fail before the namespace exists.
+        db = ctx.providers.database
+        db.role_state(role=ctx.names.database_role)
+        if ctx.loaded.config.database.migrate and ctx.loaded.config.database.migrate_mode == "job":
+            job_image(ctx)
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
+from deploytag.service.destroy_database import remove_database
 from deploytag.service.dns import destroy_records
 from deploytag.service.resolve import target_for
 from deploytag.steps.context import annotation
@@ -101,7 +103,15 @@ def destroy(
         try:
             # DNS first: names stop pointing at a load balancer that is about to go.
             _remove_dns(report, loaded, providers, names, recorded_dns, progress)
-            _remove(report, names.release, names.namespace, providers, progress, timeout_seconds)
+            _remove(
+                report,
+                names.release,
+                names.namespace,
+                providers,
+                progress,
+                timeout_seconds,
+                before_namespace=lambda: remove_database(report, names, existing, providers, progress),
+            )
         finally:
             keeper.release()
         lease_left = cluster.get_lease(namespace=loaded.config.cluster.lock_namespace, name=names.lease_name)
@@ -152,6 +162,7 @@ def _remove(
     providers: Providers,
     progress: ProgressListener,
     timeout_seconds: int,
+    before_namespace: Callable[[], None] = lambda: None,
 ) -> None:
     clock = providers.clock
     helm, kube, cluster = providers.helm, providers.kube_target, providers.cluster
@@ -170,6 +181,7 @@ def _remove(
         seconds=clock.monotonic() - t0,
         detail="uninstalled" if existed else "no release",
     )
+    before_namespace()  # the database record lives on the namespace: drop the database first
     progress.step_started(step="namespace")
     t0 = clock.monotonic()
     gone = cluster.delete_namespace(name=namespace, wait=True, timeout_seconds=timeout_seconds)

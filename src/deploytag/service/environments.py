@@ -27,6 +27,7 @@ class EnvironmentRow:
     updated_at: str
     urls: list[str] = field(default_factory=list)
     phase: str = "Active"
+    database: str = ""  # recorded on the namespace by the database step
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,4 +62,15 @@ def _row(ns: NamespaceInfo) -> EnvironmentRow:
         updated_at=a.get(annotation("updated-at"), ""),
         urls=urls if isinstance(urls, list) else [],
         phase=ns.phase,
+        database=_database(a),
     )
+
+
+def _database(annotations: Any) -> str:
+    try:
+        record = json.loads(annotations.get(annotation("database"), "{}"))
+    except ValueError:
+        return ""
+    if not isinstance(record, dict) or not record.get("database"):
+        return ""
+    return f"{record.get('engine', '')}:{record['database']}"

@@ -10,7 +10,9 @@ from typing import Any
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import owner_name
+from deploytag.core.errors import ConfigError, DeployTagError
 from deploytag.core.lint import Finding, lint_manifests
+from deploytag.core.naming import NamePlan
 from deploytag.ports.helm import RenderedChart
 from deploytag.ports.providers import Providers
 from deploytag.service.resolve import Target, target_for
@@ -21,6 +23,8 @@ from deploytag.steps.chartvalues import (
     set_overrides,
     values_files,
 )
+from deploytag.steps.database import enabled as database_enabled
+from deploytag.steps.database import marker_for
 from deploytag.steps.render import render_values
 
 log = logging.getLogger(__name__)
@@ -85,6 +89,8 @@ def plan(
         return result
     _fill_names(result, target, loaded)
     result.secret_keys = _secret_keys(loaded, providers, read_secrets)
+    if result.database is not None and "exists" not in result.database:
+        result.database.update(_database_exists(target.names, providers))
     chart = chart_dir(loaded)
     files = values_files(loaded, target.match.environment)
     result.chart = _shown(chart, loaded.root)
@@ -181,6 +187,8 @@ def _fill_names(result: PlanResult, target: Target, loaded: LoadedConfig) -> Non
     result.secret_name = names.secret_name if cfg.secrets.ids else None
     if cfg.database.engine:
         result.database = {"engine": cfg.database.engine, "name": names.database, "role": names.database_role}
+        if not database_enabled(loaded, names):
+            result.database["exists"] = f"not used: {names.environment} is not in database.environments"
     result.dns_records = [
         {
             "template": r.template,
@@ -190,6 +198,27 @@ def _fill_names(result: PlanResult, target: Target, loaded: LoadedConfig) -> Non
         }
         for r in names.dns_records
     ]
+
+
+def _database_exists(names: NamePlan, providers: Providers) -> dict[str, str]:
+    """Whether the database and role exist; plan never fails for want of an admin connection."""
+    try:
+        db = providers.database
+        database = db.database_state(database=names.database)
+        role = db.role_state(role=names.database_role)
+    except ConfigError:
+        return {"exists": "unknown: no admin connection"}
+    except DeployTagError as e:
+        return {"exists": f"unknown: {e.message}"}
+
+    def word(exists: bool, marker: str | None) -> str:
+        return ("yes (ours)" if marker == marker_for(names) else "yes") if exists else "no"
+
+    return {
+        "database_exists": word(database.exists, database.marker),
+        "role_exists": word(role.exists, role.marker),
+        "server": db.describe(),
+    }
 
 
 def _secret_keys(loaded: LoadedConfig, providers: Providers, read_secrets: bool) -> list[str] | None:

@@ -63,6 +63,7 @@ def target_for(ref: BranchRef, loaded: LoadedConfig) -> Target:
         dns_templates=cfg.dns.records,
         dns_zone=cfg.dns.zone,
         dns_owner_prefix=OWNER_PREFIX,
+        database_engine=cfg.database.engine,
     )
     _check_collisions(names, loaded)
     return Target(ref=ref, match=match, names=names)

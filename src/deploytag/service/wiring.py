@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from deploytag.adapters.dburl import parse_admin_url
 from deploytag.adapters.git import GitCli
 from deploytag.adapters.helm import HelmBinary
 from deploytag.adapters.process import SubprocessRunner
 from deploytag.adapters.registry import load_provider
 from deploytag.core.config import LoadedConfig, load_config
+from deploytag.core.errors import ConfigError
 from deploytag.ports.clock import Clock, SystemClock
 from deploytag.ports.cluster import Cluster
+from deploytag.ports.database import Database
 from deploytag.ports.dns import DnsProvider
 from deploytag.ports.helm import KubeTarget
 from deploytag.ports.providers import Providers
@@ -52,6 +56,7 @@ def build_providers(
     cluster: Cluster | None = None,
     secret_store: SecretStore | None = None,
     dns: DnsProvider | None = None,
+    database: Database | None = None,
 ) -> Providers:
     runner = runner or SubprocessRunner(extra_path=tool_path())
     cfg = loaded.config
@@ -84,6 +89,24 @@ def build_providers(
             found.update({k: values[k] for k in keys if values.get(k)})
         return found
 
+    def make_database() -> Database:
+        if database is not None:
+            return database
+        engine = cfg.database.engine
+        if engine is None:
+            raise ConfigError(
+                "no database engine is configured", hint="set database.engine in deploytag.yaml"
+            )
+        url, source = admin_url(inv, loaded, make_store)
+        connection = parse_admin_url(url, source=source)
+        if connection.engine != engine:
+            raise ConfigError(
+                f"the admin URL from {source} is for {connection.engine}, but database.engine is {engine}",
+                hint="point the admin URL at the configured engine's server",
+            )
+        cls = load_provider("deploytag.databases", engine)
+        return cast(Database, cls.from_connection(connection=connection))
+
     providers = Providers(
         runner=runner,
         clock=clock or SystemClock(),
@@ -92,6 +115,7 @@ def build_providers(
         kube_target=KubeTarget(kubeconfig=cfg.cluster.kubeconfig, context=cfg.cluster.context),
         cluster_factory=make_cluster,
         secret_store_factory=make_store,
+        database_factory=make_database,
         image_builder_factory=lambda: imagewiring().make_builder(cfg.build, runner, inv.environ),
         registry_factory=lambda: imagewiring().make_registry(cfg.build, inv.environ),
         dns_factory=make_dns,
@@ -104,3 +128,28 @@ def imagewiring() -> Any:
     from deploytag.service import imagewiring as module
 
     return module
+
+
+def admin_url(inv: Invocation, loaded: LoadedConfig, store: Callable[[], SecretStore]) -> tuple[str, str]:
+    """The admin connection URL and where it came from: a secret store id, else an env var.
+
+    Never a flag: a flag's value is visible to every user of the machine (ps).
+    """
+    cfg = loaded.config.database
+    if cfg.admin_secret_id:
+        values = store().fetch(ids=[cfg.admin_secret_id]).values
+        url = values.get(cfg.admin_secret_key, "")
+        source = f"secret {cfg.admin_secret_id} key {cfg.admin_secret_key}"
+        if url:
+            return url, source
+        raise ConfigError(
+            f"{source} is empty or missing", hint="store the admin URL there, or use database.admin_url_env"
+        )
+    url = inv.environ.get(cfg.admin_url_env, "").strip()
+    if not url:
+        raise ConfigError(
+            f"no admin connection for the database server: {cfg.admin_url_env} is not set",
+            hint=f"export {cfg.admin_url_env}=postgresql://USER:PASSWORD@HOST:5432/postgres "
+            "(or set database.admin_secret_id)",
+        )
+    return url, f"${cfg.admin_url_env}"

@@ -27,6 +27,7 @@ class DeployOptions:
     set_values: Mapping[str, str] = field(default_factory=dict)
     lock_wait_seconds: int | None = None
     skip_build: bool = False  # deploy the commit tag as it is in the registry
+    rotate_database_password: bool = False
 
 
 @dataclass
@@ -51,6 +52,9 @@ class RunContext:
     record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
     images: dict[str, Any] = field(default_factory=dict)  # image name -> steps.imagebuild.ImageResult
     dns_targets: list[str] = field(default_factory=list)  # load balancer hostnames or IPs (expose step)
+    # Connection variables the database step adds to the environment's Secret (never logged).
+    extra_secret_data: dict[str, str] = field(default_factory=dict, repr=False)
+    database_created: bool = False  # this run created the database: migrate even if the commit ran before
 
     @property
     def timeout_seconds(self) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from deploytag.ports.secrets import SecretBundle
 from deploytag.steps.context import RunContext, StepResult, annotation, dumps
+from deploytag.steps.database import SECRET_VERSION_KEY, secret_digest
 
 
 def secret_ids(ctx: RunContext) -> list[str]:
@@ -16,10 +18,15 @@ class SecretsStep:
     def run(self, ctx: RunContext) -> StepResult:
         ids = secret_ids(ctx)
         values_key = ctx.loaded.config.secrets.values_key
-        if not ids:
+        extra = ctx.extra_secret_data
+        if not ids and not extra:
             return StepResult("skipped", "no secrets.ids configured")
-        bundle = ctx.providers.secret_store.fetch(ids=ids)
+        bundle = ctx.providers.secret_store.fetch(ids=ids) if ids else SecretBundle(values={})
         ctx.secret_versions = dict(bundle.versions)
+        if extra:
+            # The database's connection values win over a store's stale copy of the same keys.
+            bundle = SecretBundle(values={**bundle.values, **extra}, versions=bundle.versions)
+            ctx.secret_versions[SECRET_VERSION_KEY] = secret_digest(extra)
         ctx.secret_keys = bundle.keys
         ctx.injected_values[values_key] = ctx.names.secret_name
         previous_versions = ctx.previous.get(annotation("secret-versions"))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from deploytag.adapters.kubernetes.connection import DEFAULT_TIMEOUT, Connection
 from deploytag.adapters.kubernetes.convert import namespace_info
 from deploytag.adapters.kubernetes.errors import ApiConflict, ApiNotFound, Op
+from deploytag.adapters.kubernetes.jobs import JobOps
 from deploytag.adapters.kubernetes.leases import LeaseOps
 from deploytag.adapters.kubernetes.workloads import WorkloadOps
 from deploytag.core.errors import RetryableClusterError
@@ -30,7 +31,7 @@ _MERGE_PATCH = "application/merge-patch+json"
 _POLL_FIRST, _POLL_MAX = 0.2, 2.0
 
 
-class KubernetesCluster(LeaseOps, WorkloadOps):
+class KubernetesCluster(LeaseOps, WorkloadOps, JobOps):
     """A real cluster, reached through a kubeconfig context or the in-cluster service account."""
 
     def __init__(
@@ -153,6 +154,15 @@ class KubernetesCluster(LeaseOps, WorkloadOps):
         except ApiNotFound:
             return None
         return sorted(secret.get("data") or {})
+
+    def read_secret_values(self, *, namespace: str, name: str, keys: Sequence[str]) -> dict[str, str] | None:
+        op = Op(verb="get", resource="secrets", name=name, namespace=namespace)
+        try:
+            secret = self._conn.json(op, "core.read_namespaced_secret", name, namespace)
+        except ApiNotFound:
+            return None
+        data = secret.get("data") or {}
+        return {k: base64.b64decode(data[k]).decode() for k in keys if k in data}
 
     # ---------------------------------------------------------------------- quotas
 

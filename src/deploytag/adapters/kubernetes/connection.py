@@ -25,7 +25,12 @@ from deploytag.core.errors import ClusterError, scrub
 # (connect, read) seconds: fail fast on a dead address, allow a busy API server a minute.
 DEFAULT_TIMEOUT = (10.0, 60.0)
 _PAGE_SIZE = 500
-_GROUPS = {"core": "CoreV1Api", "apps": "AppsV1Api", "coordination": "CoordinationV1Api"}
+_GROUPS = {
+    "core": "CoreV1Api",
+    "apps": "AppsV1Api",
+    "coordination": "CoordinationV1Api",
+    "batch": "BatchV1Api",
+}
 
 
 @dataclass(frozen=True)

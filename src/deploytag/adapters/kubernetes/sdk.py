@@ -21,6 +21,7 @@ _API_MODULES = {
     "CoreV1Api": "core_v1_api",
     "AppsV1Api": "apps_v1_api",
     "CoordinationV1Api": "coordination_v1_api",
+    "BatchV1Api": "batch_v1_api",
 }
 
 

@@ -1,0 +1,126 @@
+"""Run-to-completion Jobs (batch/v1): the migration runs in the cluster with the new image."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from deploytag.adapters.kubernetes.connection import Connection
+from deploytag.adapters.kubernetes.errors import ApiNotFound, Op
+from deploytag.core.errors import ClusterError, DeployTagError
+from deploytag.ports.cluster import JobResult, JobSpec
+
+_POLL_FIRST, _POLL_MAX = 0.25, 2.0
+CONTAINER = "job"
+
+
+def job_body(spec: JobSpec, timeout_seconds: float) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": CONTAINER, "image": spec.image, "command": list(spec.command)}
+    if spec.env_secret:
+        container["envFrom"] = [{"secretRef": {"name": spec.env_secret}}]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": spec.name, "labels": dict(spec.labels)},
+        "spec": {
+            "backoffLimit": 0,  # a migration that failed half-way is not blindly run again
+            "activeDeadlineSeconds": max(int(timeout_seconds), 1),
+            "ttlSecondsAfterFinished": 86400,
+            "template": {
+                "metadata": {"labels": dict(spec.labels)},
+                "spec": {"restartPolicy": "Never", "containers": [container]},
+            },
+        },
+    }
+
+
+class JobOps:
+    _conn: Connection
+
+    def run_job(self, *, spec: JobSpec, timeout_seconds: float, log_lines: int) -> JobResult:
+        deadline = time.monotonic() + timeout_seconds
+        self._delete_job(spec.namespace, spec.name, wait_until=deadline)
+        op = Op(verb="create", resource="jobs", name=spec.name, namespace=spec.namespace, group="batch")
+        created = self._conn.json(
+            op, "batch.create_namespaced_job", spec.namespace, job_body(spec, timeout_seconds)
+        )
+        uid = (created.get("metadata") or {}).get("uid", "")
+        interval = _POLL_FIRST
+        while True:
+            job = self._read_job(spec.namespace, spec.name)
+            finished = _finished(job)
+            if finished is not None:
+                ok, reason = finished
+                return JobResult(spec.name, ok, reason, self._job_logs(spec.namespace, uid, log_lines))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                logs = self._job_logs(spec.namespace, uid, log_lines)
+                self._delete_job(spec.namespace, spec.name, wait_until=None)
+                return JobResult(spec.name, False, "Timeout", logs)
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 2, _POLL_MAX)
+
+    def _read_job(self, namespace: str, name: str) -> dict[str, Any]:
+        op = Op(verb="get", resource="jobs", name=name, namespace=namespace, group="batch")
+        try:
+            return self._conn.json(op, "batch.read_namespaced_job", name, namespace)
+        except ApiNotFound as e:
+            raise ClusterError(
+                f"job {namespace}/{name} disappeared while it ran", hint="check who deletes Jobs there"
+            ) from e
+
+    def _delete_job(self, namespace: str, name: str, *, wait_until: float | None) -> None:
+        op = Op(verb="delete", resource="jobs", name=name, namespace=namespace, group="batch")
+        try:
+            # Background: the Job's pods go with it.
+            self._conn.json(
+                op, "batch.delete_namespaced_job", name, namespace, body={"propagationPolicy": "Background"}
+            )
+        except ApiNotFound:
+            return
+        while wait_until is not None and time.monotonic() < wait_until:
+            try:
+                self._conn.json(
+                    Op(verb="get", resource="jobs", name=name, namespace=namespace, group="batch"),
+                    "batch.read_namespaced_job",
+                    name,
+                    namespace,
+                )
+            except ApiNotFound:
+                return
+            time.sleep(_POLL_FIRST)
+
+    def _job_logs(self, namespace: str, uid: str, lines: int) -> str:
+        """The newest pod's last lines; best effort, a result without logs still tells the outcome."""
+        op = Op(verb="list", resource="pods", namespace=namespace)
+        pods = [
+            p
+            for p in self._conn.items(op, "core.list_namespaced_pod", namespace)
+            if any(ref.get("uid") == uid for ref in (p.get("metadata") or {}).get("ownerReferences") or [])
+        ]
+        if not pods:
+            return ""
+        newest = max(pods, key=lambda p: (p.get("metadata") or {}).get("creationTimestamp") or "")
+        name = newest["metadata"]["name"]
+        try:
+            return self._conn.text(
+                Op(verb="get", resource="pods/log", name=name, namespace=namespace),
+                "core.read_namespaced_pod_log",
+                name,
+                namespace,
+                container=CONTAINER,
+                tail_lines=max(lines, 1),
+            )
+        except DeployTagError as e:
+            return f"(logs unavailable: {e.message})"
+
+
+def _finished(job: dict[str, Any]) -> tuple[bool, str] | None:
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("status") != "True":
+            continue
+        if cond.get("type") == "Complete":
+            return True, "Complete"
+        if cond.get("type") == "Failed":
+            return False, str(cond.get("reason") or "Failed")
+    return None

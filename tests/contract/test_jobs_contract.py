@@ -1,0 +1,91 @@
+"""The Jobs capability (migrations run in the cluster), against every cluster backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cluster_backends import Backend
+
+from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, JobSpec
+
+IMAGE = "busybox:1.36"  # real clusters pull it; the fakes only read the command
+OURS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+
+
+def spec(namespace: str, script: str) -> JobSpec:
+    return JobSpec(
+        namespace=namespace,
+        name="app-migrate",
+        image=IMAGE,
+        command=["sh", "-c", script],
+        env_secret="app-env",
+        labels={**OURS, "deploytag.dev/job": "migrate"},
+    )
+
+
+@pytest.fixture
+def with_secret(backend: Backend, namespace: str) -> str:
+    backend.cluster.apply_secret(
+        namespace=namespace, name="app-env", data={"DATABASE_URL": "x"}, labels=OURS, annotations={}
+    )
+    return namespace
+
+
+def test_a_job_that_exits_zero_succeeds_with_its_logs(backend: Backend, with_secret: str) -> None:
+    result = backend.cluster.run_job(
+        spec=spec(with_secret, "echo migrating; echo 2 applied; exit 0"), timeout_seconds=60, log_lines=10
+    )
+    assert result.succeeded and result.reason == "Complete"
+    assert "2 applied" in result.logs
+
+
+def test_a_failing_job_reports_failure_and_the_log_tail(backend: Backend, with_secret: str) -> None:
+    script = "; ".join(f"echo line {i}" for i in range(30)) + "; echo relation missing; exit 3"
+    result = backend.cluster.run_job(spec=spec(with_secret, script), timeout_seconds=60, log_lines=5)
+    assert not result.succeeded and result.reason
+    assert result.logs.splitlines() == ["line 26", "line 27", "line 28", "line 29", "relation missing"]
+
+
+def test_a_job_of_the_same_name_is_replaced(backend: Backend, with_secret: str) -> None:
+    first = backend.cluster.run_job(
+        spec=spec(with_secret, "echo one; exit 1"), timeout_seconds=60, log_lines=5
+    )
+    second = backend.cluster.run_job(
+        spec=spec(with_secret, "echo two; exit 0"), timeout_seconds=60, log_lines=5
+    )
+    assert not first.succeeded and second.succeeded
+    assert second.logs.strip() == "two"
+
+
+def test_a_job_still_running_at_the_timeout_fails_as_timeout(
+    backend: Backend, with_secret: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if backend.id == "fakeapi":
+        # The fake completes restartPolicy Never pods at once unless its Jobs really run.
+        request.getfixturevalue("fake_api").run_jobs_in = tmp_path
+    try:
+        result = backend.cluster.run_job(
+            spec=spec(with_secret, "echo started; sleep 4"), timeout_seconds=1.5, log_lines=5
+        )
+    finally:
+        if backend.id == "fakeapi":
+            request.getfixturevalue("fake_api").run_jobs_in = None
+    assert not result.succeeded and result.reason == "Timeout"
+
+
+def test_a_job_sees_the_secret_as_environment(
+    backend: Backend, with_secret: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if backend.id == "memory":
+        pytest.skip("the in-memory cluster runs no processes")
+    if backend.id == "fakeapi":
+        request.getfixturevalue("fake_api").run_jobs_in = tmp_path
+    try:
+        result = backend.cluster.run_job(
+            spec=spec(with_secret, 'echo "url=$DATABASE_URL"'), timeout_seconds=60, log_lines=5
+        )
+    finally:
+        if backend.id == "fakeapi":
+            request.getfixturevalue("fake_api").run_jobs_in = None
+    assert result.succeeded and result.logs.strip() == "url=x"

@@ -1,0 +1,51 @@
+"""Helpers shared by the server launchers: free ports, waiting, privilege drop."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], bool], *, timeout: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+    raise RuntimeError(f"{what} did not start within {timeout:g} s\n{tail}")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def unprivileged_user(name: str) -> tuple[list[str], int, int] | None:
+    """(argv prefix, uid, gid) to run as ``name`` when we are root; None when not root."""
+    if os.geteuid() != 0:
+        return None
+    entry = pwd.getpwnam(name)
+    prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups"]
+    return prefix, entry.pw_uid, entry.pw_gid
+
+
+def write_info(path: Path | None, info: dict[str, object]) -> None:
+    text = json.dumps(info, indent=2)
+    if path is None:
+        print(text, flush=True)
+        return
+    path.write_text(text + "\n")
+    path.chmod(0o600)
