@@ -130,7 +130,7 @@ def test_failed_migration_stops_the_deploy_before_the_release(
         "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n"
     )
     failed = app.run("deploy", "--branch", "feature/mig", "--commit", "1" * 40, "--skip-tests", "-o", "json")
-    assert failed.returncode == 15, failed.stderr
+    assert failed.returncode == 17, failed.stderr
     report = failed.json()
     assert report["outcome"] == "failed"
     assert steps(report)["migrate"] == "failed" and "release" not in steps(report)
@@ -155,7 +155,7 @@ def test_a_database_that_is_not_ours_is_refused(app: App, postgres_server: Postg
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         result = app.deploy("feature/taken")
-        assert result.returncode == 14, result.stderr
+        assert result.returncode == 15, result.stderr
         assert "refusing to adopt" in result.stderr
         assert not exists(postgres_server, "role", role)  # checked before anything was created
         destroyed = app.run("destroy", "--branch", "feature/taken")
@@ -168,7 +168,7 @@ def test_a_database_that_is_not_ours_is_refused(app: App, postgres_server: Postg
 
 def test_database_creation_failing_leaves_no_role(app: App, postgres_server: PostgresServer) -> None:
     result = app.deploy("feature/tpl", env={"DEPLOYTAG_DATABASE__TEMPLATE": "no_such_template"})
-    assert result.returncode == 14, result.stderr
+    assert result.returncode == 15, result.stderr
     assert "no_such_template" in result.stderr
     assert not exists(postgres_server, "role", "guestbook_feature_tpl")
     roles = [r for r in _roles(postgres_server) if r.startswith("guestbook_feature_tpl")]
@@ -194,7 +194,7 @@ def test_no_usable_admin_connection_stops_before_any_side_effect(
     app.database_admin_url = url
     env = {"DEPLOYTAG_DATABASE_ADMIN_URL": url} if url else {}
     result = app.deploy("feature/nodb", env=env)
-    assert result.returncode == (3 if case == "unset" else 14), result.stderr
+    assert result.returncode == (3 if case == "unset" else 15), result.stderr
     lines = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(lines) == 1 and "Sekrit-Pw-1" not in result.stderr + result.stdout
     assert app.kube.store.get("namespaces", None, result.json()["namespace"]) is None
@@ -226,7 +226,7 @@ def test_seed_runs_once_and_a_failed_seed_leaves_nothing(app: App, postgres_serv
         "DEPLOYTAG_DATABASE__SEED": '["python", "-c", "import sys; print(\'seed broke\'); sys.exit(2)"]'
     }
     failed = app.deploy("feature/seed", env=failing)
-    assert failed.returncode == 15, failed.stderr
+    assert failed.returncode == 17, failed.stderr
     assert "seed broke" in failed.stderr
     assert [r for r in _roles(postgres_server) if r.startswith("guestbook_feature_seed")] == []
 
