@@ -69,8 +69,12 @@ def test_deploy_builds_pushes_and_pins_the_image_by_digest(app: App, images: Ima
         "image": "unchanged",
         "namespace": "unchanged",
         "quota": "unchanged",
+        "database": "unchanged",
         "secrets": "unchanged",
+        "migrate": "unchanged",  # this commit was migrated already
         "release": "unchanged",
+        "expose": "unchanged",
+        "dns": "unchanged",
         "verify": "skipped",
     }
     assert images.registry.tags(f"{name}-base") == [built["base"].rsplit(":", 1)[1]]

@@ -132,6 +132,22 @@ def register(cli: click.Group) -> None:
             output.error_line(report.error)
             click.get_current_context().exit(int(report.exception.exit_status))
 
+    @cli.command()
+    @branch_options
+    @output_option
+    @pass_state
+    def status(state: CliState, branch: str | None, commit: str | None, fmt: str) -> None:
+        """Show this branch's environment as the cluster records it: commit, outcome, last run, images,
+        database, DNS records, URLs. Exits 13 when it has no environment."""
+        from deploytag.service.status import status as read_status
+
+        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
+        result = read_status(loaded=loaded, providers=providers, ref=ref)
+        if fmt == "json":
+            output.emit_json(result.to_dict())
+        else:
+            output.status_text(result)
+
     @cli.command(name="list")
     @output_option
     @click.option("--all-apps", is_flag=True, help="List every app's environments, not only this one's.")

@@ -179,6 +179,34 @@ def environments_text(rows: Sequence[Any]) -> None:
     )
 
 
+def status_text(st: Any) -> None:
+    env = st.environment
+    rows = [
+        ("namespace", f"{env.namespace} ({env.phase})"),
+        ("branch", f"{env.branch} ({env.environment}, {env.kind})"),
+        ("commit", env.commit),
+        ("outcome", f"{env.outcome}, revision {env.revision or '-'}"),
+        ("deployed", st.deployed_at or "-"),
+        ("updated", env.updated_at or "-"),
+        ("tests", st.tests or "-"),
+    ]
+    if st.last_run:
+        steps = ", ".join(f"{k} {v}" for k, v in st.last_run.get("steps", {}).items())
+        rows.append(("last run", f"{st.last_run.get('state', '')}: {steps}"))
+    rows += [(f"image {name}", str(i.get("digest") or i.get("tags"))) for name, i in st.images.items()]
+    if st.database:
+        db = st.database
+        rows.append(
+            ("database", f"{db.get('engine', '')} {db.get('database', '')} (role {db.get('role', '')})")
+        )
+    if st.dns:
+        rows.append(("dns", f"{st.dns.get('provider', '')}: {', '.join(st.dns.get('names', []))}"))
+    rows += [("url", url) for url in env.urls]
+    if st.secret_versions:
+        rows.append(("secrets", ", ".join(f"{k}@{v}" for k, v in st.secret_versions.items())))
+    _table(None, ("", ""), rows)
+
+
 def _short(value: Any, limit: int = 70) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"

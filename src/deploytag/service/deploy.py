@@ -152,7 +152,9 @@ def deploy(
                 _patch(ctx, {annotation("progress"): dumps(_progress(ctx, records, "running"))})
 
         run_steps(ctx, deploy_steps(), records, before_each=keeper.check, after_each=record_progress)
-        report.outcome = "unchanged" if ctx.unchanged else "succeeded"
+        # "unchanged" only when no step changed anything: DNS or a database may change on their own.
+        changed = any(r.outcome == "changed" for r in records)
+        report.outcome = "unchanged" if ctx.unchanged and not changed else "succeeded"
     except SupersededError as e:
         report.outcome, report.error, report.exception = "superseded", str(e), None
     except DeployTagError as e:

@@ -39,11 +39,11 @@ def list_environments(
     selector = ENVIRONMENT_SELECTOR
     if loaded is not None and not all_apps:
         selector += f",{APP_LABEL}={loaded.config.app}"
-    rows = [_row(ns) for ns in providers.cluster.list_namespaces(label_selector=selector)]
+    rows = [environment_row(ns) for ns in providers.cluster.list_namespaces(label_selector=selector)]
     return sorted(rows, key=lambda r: (r.app, r.kind != "permanent", r.branch))
 
 
-def _row(ns: NamespaceInfo) -> EnvironmentRow:
+def environment_row(ns: NamespaceInfo) -> EnvironmentRow:
     a = ns.annotations
     try:
         urls = json.loads(a.get(annotation("urls"), "[]"))

@@ -1,0 +1,73 @@
+"""`deploytag status`: one environment as the cluster records it (DESIGN: the cluster is the source of truth).
+
+Everything comes from the namespace's labels and annotations, written by the
+deploy steps: no extra state store, one read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from deploytag.core.branch import BranchRef
+from deploytag.core.config import LoadedConfig
+from deploytag.core.errors import NotFoundError
+from deploytag.ports.providers import Providers
+from deploytag.service.environments import EnvironmentRow, environment_row
+from deploytag.service.resolve import target_for
+from deploytag.steps.context import annotation
+
+STATUS_SCHEMA = "deploytag.status/v1"
+
+
+@dataclass
+class EnvironmentStatus:
+    schema: str
+    environment: EnvironmentRow
+    deployed_at: str = ""
+    tests: str = ""  # passed, skipped
+    last_run: dict[str, Any] = field(default_factory=dict)  # run id, state, step outcomes
+    images: dict[str, Any] = field(default_factory=dict)
+    database: dict[str, Any] = field(default_factory=dict)
+    dns: dict[str, Any] = field(default_factory=dict)
+    secret_versions: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> EnvironmentStatus:
+    names = target_for(ref, loaded).names
+    if names is None:
+        raise NotFoundError(
+            f"branch {ref.branch!r} matches no deploy rule, so it has no environment",
+            hint="see branches.previews and branches.permanent in deploytag.yaml",
+        )
+    ns = providers.cluster.get_namespace(name=names.namespace)
+    if ns is None:
+        raise NotFoundError(
+            f"branch {ref.branch!r} has no environment (namespace {names.namespace} does not exist)",
+            hint=f"deploy it with: deploytag deploy --branch {ref.branch}",
+        )
+    a = ns.annotations
+    return EnvironmentStatus(
+        schema=STATUS_SCHEMA,
+        environment=environment_row(ns),
+        deployed_at=a.get(annotation("deployed-at"), ""),
+        tests=a.get(annotation("tests"), ""),
+        last_run=_json(a, "progress"),
+        images=_json(a, "images"),
+        database=_json(a, "database"),
+        dns=_json(a, "dns"),
+        secret_versions=_json(a, "secret-versions"),
+    )
+
+
+def _json(annotations: Any, key: str) -> dict[str, Any]:
+    """A recorded JSON annotation; a hand-edited, unreadable one shows as empty rather than failing."""
+    try:
+        value = json.loads(annotations.get(annotation(key), "{}"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
