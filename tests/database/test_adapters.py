@@ -125,3 +125,28 @@ def test_server_down_is_retryable_and_names_the_server(engine: str) -> None:
         db.role_state(role="anything")
     assert f"127.0.0.1:{port}" in str(info.value)
     assert "Secret-Pw-1" not in str(info.value)
+
+
+def test_postgres_password_never_travels_in_sql_text(postgres_server: Any) -> None:
+    """With statement logging on, the server log shows CREATE/ALTER ROLE but never the password."""
+    import psycopg
+
+    with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+        admin.execute("ALTER ROLE postgres SET log_statement = 'all'")
+    adapter = connect("postgres", postgres_server.admin_url)
+    try:
+        adapter.create_role(role="scram_probe", password="plain-Pa55-never-logged", marker="test")
+        adapter.set_password(role="scram_probe", password="rotated-Pa55-never-logged")
+        with psycopg.connect(
+            host="127.0.0.1", port=postgres_server.port, user="scram_probe",
+            password="rotated-Pa55-never-logged", dbname="postgres",
+        ) as probe:  # fmt: skip
+            assert probe.execute("SELECT current_user").fetchone() == ("scram_probe",)
+    finally:
+        adapter.drop_role(role="scram_probe")
+        adapter.close()
+        with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+            admin.execute("ALTER ROLE postgres RESET log_statement")
+    log = (postgres_server.directory / "postgres.log").read_text(errors="replace")
+    assert 'CREATE ROLE "scram_probe"' in log  # statement logging was on
+    assert "never-logged" not in log

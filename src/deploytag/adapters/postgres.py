@@ -133,16 +133,28 @@ class PostgresDatabase:
         with conn.transaction():
             self._run(
                 "create role",
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(password)),
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    ident, sql.Literal(self._verifier(role, password))
+                ),
             )
             self._run("mark role", sql.SQL("COMMENT ON ROLE {} IS {}").format(ident, sql.Literal(marker)))
         log.info("created role %s on %s", role, self.describe())
+
+    def _verifier(self, role: str, password: str) -> str:
+        """The SCRAM-SHA-256 verifier, computed here by libpq (as psql's \\password does).
+
+        The server stores it as it is, so the plain password never travels in SQL text,
+        where statement logging or pg_stat_activity would show it.
+        """
+        pgconn = self._connection().pgconn
+        verifier = pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+        return verifier.decode("ascii")
 
     def set_password(self, *, role: str, password: str) -> None:
         from psycopg import sql
 
         query = sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-            sql.Identifier(check_identifier(role)), sql.Literal(password)
+            sql.Identifier(check_identifier(role)), sql.Literal(self._verifier(role, password))
         )
         self._run("set password", query)
 
