@@ -92,6 +92,18 @@ def start_bind(directory: Path, *, zone: str = "example.test", key_name: str = "
         # Someone else's record, for the ownership tests.
         f"taken IN CNAME elsewhere.example.net.\n"
     )
+    # A free port can be taken by another test server between choosing and binding it; named
+    # then runs without listening. Check the listener, and try again on another port.
+    for _ in range(3):
+        bind = _launch(directory, zone, key_name, key_file, secret.group(1))
+        if bind is not None:
+            return bind
+    raise RuntimeError(
+        f"named did not listen after 3 attempts: {(directory / 'named.log').read_text()[-2000:]}"
+    )
+
+
+def _launch(directory: Path, zone: str, key_name: str, key_file: Path, secret: str) -> Bind | None:
     port = _free_port()
     (directory / "named.conf").write_text(
         f'include "{key_file}";\n'
@@ -106,7 +118,7 @@ def start_bind(directory: Path, *, zone: str = "example.test", key_name: str = "
     process = subprocess.Popen(
         [NAMED, "-g", "-c", str(directory / "named.conf")], stdout=log, stderr=subprocess.STDOUT
     )
-    bind = Bind(directory, port, zone, key_name, "hmac-sha256", secret.group(1), process)
+    bind = Bind(directory, port, zone, key_name, "hmac-sha256", secret, process)
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:
@@ -114,13 +126,24 @@ def start_bind(directory: Path, *, zone: str = "example.test", key_name: str = "
                 f"named exited with {process.returncode}: {(directory / 'named.log').read_text()[-2000:]}"
             )
         if "running" in (directory / "named.log").read_text(errors="replace"):
-            return bind
+            if _listening(port):
+                return bind
+            bind.stop()
+            return None
         if time.monotonic() > deadline:
             bind.stop()
             raise RuntimeError(
                 f"named did not start within 20 s: {(directory / 'named.log').read_text()[-2000:]}"
             )
         time.sleep(0.05)
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
