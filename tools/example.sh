@@ -132,6 +132,7 @@ fi
 run() { step deploytag "$@"; "$DT" --repo "$EXAMPLE" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG
 run list
+run status --branch $BRANCH                        # what the namespace records: images, database, DNS
 run deploy --branch $BRANCH --commit "$COMMIT" $BUILD_FLAG  # nothing changed: no build, Helm skipped, database kept
 run dns --branch $BRANCH --commit "$COMMIT"             # the records alone: already in place
 run destroy --branch $BRANCH
