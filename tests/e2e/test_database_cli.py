@@ -238,3 +238,52 @@ def test_seed_runs_once_and_a_failed_seed_leaves_nothing(app: App, postgres_serv
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM seeded").fetchone() == (1,)
     assert app.run("destroy", "--branch", "feature/seed").returncode == 0
+
+
+MYSQL_MIGRATE = (
+    "import os, pymysql; c = pymysql.connect(host=os.environ['DATABASE_HOST'], "
+    "port=int(os.environ['DATABASE_PORT']), user=os.environ['DATABASE_USER'], "
+    "password=os.environ['DATABASE_PASSWORD'], database=os.environ['DATABASE_NAME'], autocommit=True); "
+    "c.cursor().execute('CREATE TABLE IF NOT EXISTS entries (id int)'); print('migrated')"
+)
+
+
+def test_mysql_database_through_the_cli(app: App, mariadb_server: Any) -> None:
+    """The same lifecycle on MariaDB: created, migrated (locally), kept, dropped."""
+    import pymysql
+
+    env = {
+        "DEPLOYTAG_DATABASE__ENGINE": "mysql",
+        "DEPLOYTAG_DATABASE_ADMIN_URL": mariadb_server.admin_url,
+        "DEPLOYTAG_DATABASE__MIGRATE_MODE": "local",
+        "DEPLOYTAG_DATABASE__MIGRATE": json.dumps(["python", "-c", MYSQL_MIGRATE]),
+    }
+
+    def admin_rows(query: str, *args: str) -> list[Any]:
+        conn = pymysql.connect(
+            host="127.0.0.1", port=mariadb_server.port, user="root", password=mariadb_server.password
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query, args)
+                return list(cur.fetchall())
+        finally:
+            conn.close()
+
+    result = app.deploy("feature/my-sql", env=env)
+    assert result.returncode == 0, result.stderr
+    report = result.json()
+    values = secret_values(app, report["namespace"])
+    name, user = values["DATABASE_NAME"], values["DATABASE_USER"]
+    assert len(name) <= 32 and len(user) <= 32
+    tables = admin_rows("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", name)
+    assert sorted(tables) == [("deploytag_owner",), ("entries",)]  # our ownership marker, the migration's
+    again = app.deploy("feature/my-sql", env=env)
+    assert again.returncode == 0, again.stderr
+    assert steps(again.json())["database"] == "unchanged"
+    assert secret_values(app, report["namespace"])["DATABASE_PASSWORD"] == values["DATABASE_PASSWORD"]
+
+    gone = app.run("destroy", "--branch", "feature/my-sql", env=env)
+    assert gone.returncode == 0, gone.stderr
+    assert admin_rows("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", name) == []
+    assert admin_rows("SELECT 1 FROM mysql.user WHERE user = %s", user) == []
