@@ -14,13 +14,13 @@ import argparse
 import json
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .common import run_until_signalled
 
 NAMED = shutil.which("named") or "/usr/sbin/named"
 TSIG_KEYGEN = shutil.which("tsig-keygen") or "/usr/sbin/tsig-keygen"
@@ -156,14 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     path.touch(mode=0o600)
     path.write_text(json.dumps(bind.info()))
     print(f"named on 127.0.0.1:{bind.port} (zone {bind.zone})", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    while not done.wait(0.5):
-        if bind.process.poll() is not None:
-            return 1
-    bind.stop()
-    return 0
+    return run_until_signalled(bind.process, bind.stop)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import signal
 import socket
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,3 +52,17 @@ def write_info(path: Path | None, info: dict[str, object]) -> None:
         return
     path.write_text(text + "\n")
     path.chmod(0o600)
+
+
+def run_until_signalled(process: subprocess.Popen[bytes], stop: Callable[[], None]) -> int:
+    """Keep a launched server up until SIGTERM/SIGINT (0) or until it dies by itself (1)."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    try:
+        while not done.wait(0.5):
+            if process.poll() is not None:
+                return 1
+    finally:
+        stop()
+    return 0

@@ -12,13 +12,11 @@ import argparse
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import free_port, port_open, wait_for, write_info
+from .common import free_port, port_open, run_until_signalled, wait_for, write_info
 
 
 def binaries() -> tuple[str, str] | None:
@@ -99,15 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = start(args.dir, port=args.port or None)
     write_info(args.info, {"admin_url": server.admin_url, "port": server.port})
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    try:
-        while not done.wait(0.5) and server.process.poll() is None:
-            pass
-    finally:
-        server.stop()
-    return 0
+    return run_until_signalled(server.process, server.stop)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,16 @@ import argparse
 import json
 import secrets
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from .common import run_until_signalled
 
 PDNS_SERVER = shutil.which("pdns_server") or "/usr/sbin/pdns_server"
 SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
@@ -146,14 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     path.touch(mode=0o600)
     path.write_text(json.dumps(server.info()))
     print(f"pdns_server API on {server.url} (zone {server.zone})", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    while not done.wait(0.5):
-        if server.process.poll() is not None:
-            return 1
-    server.stop()
-    return 0
+    return run_until_signalled(server.process, server.stop)
 
 
 if __name__ == "__main__":
