@@ -91,7 +91,16 @@ def main(argv: list[str]) -> int:
         checkout(args.context, source)
         context = source / args.context_sub_path
         iid = Path(tmp) / "iid"
-        bud = [*buildah, "bud", "--isolation", "chroot", "--iidfile", str(iid), "-f", str(context / args.dockerfile)]
+        bud = [
+            *buildah,
+            "bud",
+            "--isolation",
+            "chroot",
+            "--iidfile",
+            str(iid),
+            "-f",
+            str(context / args.dockerfile),
+        ]
         bud += [x for a in args.build_arg for x in ("--build-arg", a)]
         bud += [x for a in args.label for x in ("--label", a)]
         bud += ["--platform", args.custom_platform] if args.custom_platform else []
@@ -103,7 +112,18 @@ def main(argv: list[str]) -> int:
         digest = ""
         for destination in args.destination:
             digest_file = Path(tmp) / "digest"
-            run([*buildah, "push", "--digestfile", str(digest_file), *tls, *auth, image, f"docker://{destination}"])
+            run(
+                [
+                    *buildah,
+                    "push",
+                    "--digestfile",
+                    str(digest_file),
+                    *tls,
+                    *auth,
+                    image,
+                    f"docker://{destination}",
+                ]
+            )
             digest = digest_file.read_text().strip()
             print(f"INFO Pushed {destination.rsplit(':', 1)[0]}@{digest}", flush=True)
         if args.digest_file:

@@ -57,7 +57,9 @@ def kaniko_git_url(remote: str) -> str:
         return f"git://{remote}"  # local repositories: the tests' kaniko stand-in only
     match = _SCP_LIKE.match(remote)
     if match is None:
-        raise ConfigError(f"cannot turn git remote {remote!r} into a kaniko context", hint="set build.kaniko.git_url")
+        raise ConfigError(
+            f"cannot turn git remote {remote!r} into a kaniko context", hint="set build.kaniko.git_url"
+        )
     return f"git://{match.group(1)}/{match.group(2).lstrip('/')}"
 
 

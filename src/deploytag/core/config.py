@@ -110,9 +110,7 @@ class ImageConfig(_Model):
 class KanikoConfig(_Model):
     """The kaniko builder: a Kubernetes Job that builds from git and pushes in one step."""
 
-    image: str = Field(
-        default="gcr.io/kaniko-project/executor:v1.23.2", description="kaniko executor image"
-    )
+    image: str = Field(default="gcr.io/kaniko-project/executor:v1.23.2", description="kaniko executor image")
     namespace: str | None = Field(
         default=None, description="namespace the build Jobs run in; default cluster.lock_namespace"
     )

@@ -41,7 +41,11 @@ def job_body(spec: JobSpec, timeout_seconds: float) -> dict[str, Any]:
             "ttlSecondsAfterFinished": 86400,
             "template": {
                 "metadata": {"labels": dict(spec.labels)},
-                "spec": {"restartPolicy": "Never", "containers": [container], **({"volumes": volumes} if volumes else {})},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [container],
+                    **({"volumes": volumes} if volumes else {}),
+                },
             },
         },
     }
