@@ -10,14 +10,17 @@ Secret, the context URL, reading the digest back) is the real thing.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from fakekube import FakeKube
@@ -54,7 +57,7 @@ def kube(fakekube_module: FakeKube, images: Images, tmp_path: Path) -> Iterator[
     fakekube_module.run_jobs_in = None
 
 
-def make_repo(root: Path, registry: LocalRegistry, base: str) -> Path:
+def make_repo(root: Path, registry: LocalRegistry, base: str, name: str = "kshop", kaniko: str = "") -> Path:
     origin = root / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
     repo = root / "shop"
@@ -62,8 +65,8 @@ def make_repo(root: Path, registry: LocalRegistry, base: str) -> Path:
     git(repo, "init", "-q", "-b", BRANCH)
     git(repo, "remote", "add", "origin", str(origin))
     (repo / "deploytag.yaml").write_text(
-        f"app: shop\nimages:\n  app:\n    repository: {registry.host}/kshop\n"
-        f"build:\n  builder: kaniko\n  args:\n    BASE_FROM: {base}\n"
+        f"app: shop\nimages:\n  app:\n    repository: {registry.host}/{name}\n"
+        f"build:\n  builder: kaniko\n{kaniko}  args:\n    BASE_FROM: {base}\n"
     )
     (repo / "Dockerfile.base").write_text(
         "ARG BASE_FROM\nFROM ${BASE_FROM}\nCOPY requirements.txt /opt/requirements.txt\n"
@@ -158,3 +161,30 @@ def test_a_failing_kaniko_build_returns_the_job_log_and_pushes_nothing(
     (repo / "app.sh").write_text("echo not committed\n")
     dirty = build(repo, kube, {})
     assert dirty.returncode == 3 and "app.sh has uncommitted changes" in dirty.stderr
+
+
+def test_s3_context_is_the_dockerignored_working_tree_uploaded_once(
+    tmp_path: Path, kube: FakeKube, images: Images, moto: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3 = boto3.client("s3", endpoint_url=moto)
+    s3.create_bucket(Bucket="contexts")
+    monkeypatch.setenv("S3_ENDPOINT", moto)  # the pod's environment: kaniko's variable for non-AWS S3
+    registry = images.registry
+    repo = make_repo(tmp_path, registry, images.base, "ks3", "  kaniko: {context: s3, s3_bucket: contexts}\n")
+    (repo / "secrets.local.yaml").write_text("KEY: value-never-in-an-image\n")
+    (repo / "app.sh").write_text("echo not committed, still sent\n")  # no git needed for s3
+
+    built = image(build(repo, kube, {"AWS_ENDPOINT_URL": moto}))
+    assert (built["base_decision"], built["decision"]) == ("built", "built")
+    assert built["digest"] == registry.manifest_digest("ks3", built["tags"][0])
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="contexts")["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("deploytag/contexts/")  # base and app share it
+    body = s3.get_object(Bucket="contexts", Key=keys[0])["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        names = tar.getnames()
+        sent = tar.extractfile("app.sh")
+        assert sent is not None and sent.read() == b"echo not committed, still sent\n"
+    assert "secrets.local.yaml" not in names and "Dockerfile" in names
+
+    again = image(build(repo, kube, {"AWS_ENDPOINT_URL": moto}))
+    assert (again["base_decision"], again["decision"]) == ("cached", "unchanged")

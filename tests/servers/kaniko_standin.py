@@ -7,7 +7,7 @@ kaniko image to
     python tests/servers/kaniko_standin.py --storage D  <kaniko flags>
 
 which does what kaniko does with them: clone the ``git://`` context at the
-commit, build with buildah (``bud``, vfs storage in D), push every
+commit (or fetch the ``s3://`` tar.gz), build with buildah (``bud``, vfs storage in D), push every
 ``--destination`` only after the build succeeded, using the docker config.json
 mounted at $DOCKER_CONFIG (default /kaniko/.docker) and write the digest to
 ``--digest-file``. Absolute paths inside the "container" (the docker config, the
@@ -18,10 +18,12 @@ Unknown flags are an error, so DeployTag cannot rely on one kaniko lacks.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -59,10 +61,26 @@ def run(argv: list[str], **kw: object) -> None:
         sys.exit(1)
 
 
+def fetch_s3(context: str, into: Path) -> None:
+    """kaniko's s3 context: a tar.gz; a non-AWS endpoint comes from S3_ENDPOINT, as for kaniko."""
+    import boto3
+
+    bucket, _, key = context.removeprefix("s3://").partition("/")
+    client = boto3.client("s3", endpoint_url=os.environ.get("S3_ENDPOINT"))
+    print(f"INFO Using s3 context s3://{bucket}/{key}", flush=True)
+    body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    into.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        tar.extractall(into, filter="data")
+
+
 def checkout(context: str, into: Path) -> None:
     """kaniko's git context: ``git://<repo>#<ref>#<commit>``; here the repo may be a local path."""
+    if context.startswith("s3://"):
+        fetch_s3(context, into)
+        return
     if not context.startswith("git://"):
-        print(f"error: the stand-in supports git:// contexts only, got {context}", flush=True)
+        print(f"error: the stand-in supports git:// and s3:// contexts only, got {context}", flush=True)
         sys.exit(1)
     url, _, fragment = context.partition("#")
     ref, _, commit = fragment.partition("#")

@@ -19,9 +19,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from deploytag.adapters.buildah import hosts_of
+from deploytag.adapters.kaniko_context import context_tarball
 from deploytag.adapters.registry_auth import auths_for
 from deploytag.adapters.registry_v2 import insecure
 from deploytag.core.config import KanikoConfig
@@ -63,6 +65,10 @@ def kaniko_git_url(remote: str) -> str:
     return f"git://{match.group(1)}/{match.group(2).lstrip('/')}"
 
 
+class ContextStore(Protocol):
+    def ensure_object(self, *, bucket: str, key: str, body: bytes) -> bool: ...
+
+
 class KanikoBuilder:
     name = "kaniko"
 
@@ -76,7 +82,13 @@ class KanikoBuilder:
         kaniko: KanikoConfig,
         insecure_hosts: Iterable[str] = (),
         timeout_seconds: float = 1800,
+        context_store: ContextStore | None = None,
     ) -> None:
+        if kaniko.context == "s3" and (context_store is None or not kaniko.s3_bucket):
+            raise ConfigError(
+                "build.kaniko.context is s3 but no bucket is set", hint="set build.kaniko.s3_bucket"
+            )
+        self._store = context_store
         self._runner = runner
         self._credentials = credentials
         self._cluster = cluster
@@ -124,8 +136,27 @@ class KanikoBuilder:
             ) from e
         return result.stdout.strip()
 
+    def _s3_context(self, request: BuildRequest) -> tuple[str, str, str]:
+        context = request.context.resolve()
+        try:
+            dockerfile = request.dockerfile.resolve().relative_to(context).as_posix()
+        except ValueError as e:
+            raise ConfigError(
+                f"{request.dockerfile} is outside the build context {context}",
+                hint="kaniko reads the Dockerfile from the uploaded context; move it inside",
+            ) from e
+        body, digest = context_tarball(context, dockerfile)
+        bucket, prefix = self._config.s3_bucket or "", self._config.s3_prefix.strip("/")
+        key = f"{prefix}/{digest}.tar.gz" if prefix else f"{digest}.tar.gz"
+        assert self._store is not None  # checked in __init__
+        uploaded = self._store.ensure_object(bucket=bucket, key=key, body=body)
+        log.info("build context s3://%s/%s %s", bucket, key, "uploaded" if uploaded else "already there")
+        return f"s3://{bucket}/{key}", "", dockerfile
+
     def _context(self, request: BuildRequest) -> tuple[str, str, str]:
         """(kaniko --context, --context-sub-path, --dockerfile relative to that sub path)."""
+        if self._config.context == "s3":
+            return self._s3_context(request)
         top = Path(self._git(request.context, "rev-parse", "--show-toplevel")).resolve()
         context = request.context.resolve()
         sub = context.relative_to(top).as_posix()

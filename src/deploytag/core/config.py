@@ -114,9 +114,16 @@ class KanikoConfig(_Model):
     namespace: str | None = Field(
         default=None, description="namespace the build Jobs run in; default cluster.lock_namespace"
     )
-    context: Literal["git"] = Field(
+    context: Literal["git", "s3"] = Field(
         default="git",
-        description="build context kaniko reads: git (the remote URL at the checked-out commit)",
+        description=(
+            "build context kaniko reads: git (the remote URL at the checked-out commit) or s3 (a tar.gz "
+            "of the context after .dockerignore, uploaded to s3_bucket)"
+        ),
+    )
+    s3_bucket: str | None = Field(default=None, description="bucket for s3 contexts (context: s3)")
+    s3_prefix: str = Field(
+        default="deploytag/contexts", description="key prefix of s3 contexts; keys are content hashes"
     )
     git_url: str | None = Field(
         default=None, description="repository URL kaniko clones; default the 'origin' remote"

@@ -48,6 +48,10 @@ def make_builder(
                 if cluster is None:
                     raise ToolMissingError("the kaniko builder needs a cluster", hint="configure cluster:")
                 settings.update(cluster=cluster, namespace=namespace, kaniko=config.kaniko)
+                if config.kaniko.context == "s3":
+                    from deploytag.adapters.aws_s3 import S3ContextStore
+
+                    settings["context_store"] = S3ContextStore()
             return cast(ImageBuilder, cls(runner=runner, credentials=credentials, **settings))
     wanted = "buildah or docker buildx" if config.builder == "auto" else config.builder
     raise ToolMissingError(f"no image builder found ({wanted})", hint=INSTALL_HINT)
