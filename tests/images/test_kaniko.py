@@ -63,7 +63,7 @@ def make_repo(root: Path, registry: LocalRegistry, base: str, name: str = "kshop
     repo = root / "shop"
     repo.mkdir()
     git(repo, "init", "-q", "-b", BRANCH)
-    git(repo, "remote", "add", "origin", str(origin))
+    git(repo, "remote", "add", "origin", "../origin.git")  # resolved against the checkout, as git does
     (repo / "deploytag.yaml").write_text(
         f"app: shop\nimages:\n  app:\n    repository: {registry.host}/{name}\n"
         f"build:\n  builder: kaniko\n{kaniko}  args:\n    BASE_FROM: {base}\n"

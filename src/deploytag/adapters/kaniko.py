@@ -169,6 +169,8 @@ class KanikoBuilder:
             )
         sha = self._git(top, "rev-parse", "HEAD")
         remote = self._config.git_url or self._git(top, "remote", "get-url", "origin")
+        if "://" not in remote and not _SCP_LIKE.match(remote):
+            remote = str((top / remote).resolve())  # a local path remote, as git resolves it
         ref = self._config.git_ref or ""
         if not ref:
             branch = self._git(top, "rev-parse", "--abbrev-ref", "HEAD")
