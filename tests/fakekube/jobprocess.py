@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -68,7 +70,8 @@ class JobProcesses:
             secret = read_secret(namespace, ref) if ref else None
             for k, v in ((secret or {}).get("data") or {}).items():
                 env[k] = base64.b64decode(v).decode()
-        root = self.workdir / "pods" / key.replace("/", "-")
+        # Outside the workdir: that is often an app checkout, whose build context must not change.
+        root = Path(tempfile.mkdtemp(prefix="fakekube-pod-"))
         env["FAKEKUBE_POD_ROOT"] = str(root)
         self._mount_secrets(pod, container, root, read_secret)
         command = container.get("command") or self.entrypoints.get(str(container.get("image")), [])
@@ -113,6 +116,7 @@ class JobProcesses:
             outcome = (proc.returncode, proc.stdout + proc.stderr, message)
         except (OSError, subprocess.TimeoutExpired) as e:
             outcome = (127, f"fakekube: could not run {argv[:1]}: {e}\n", "")
+        shutil.rmtree(root, ignore_errors=True)  # the mounted Secrets with it
         with self._lock:
             self._results[key] = outcome
         done()
