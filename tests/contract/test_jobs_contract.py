@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,48 @@ def test_a_job_sees_the_secret_as_environment(
         if backend.id == "fakeapi":
             request.getfixturevalue("fake_api").run_jobs_in = None
     assert result.succeeded and result.logs.strip() == "url=x"
+
+
+def test_a_job_reads_a_mounted_secret_and_reports_its_termination_message(
+    backend: Backend, namespace: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """kaniko's shape: no command (the image's entrypoint, here busybox's none), args, a Secret
+    mounted as files, and a result written to /dev/termination-log."""
+    backend.cluster.apply_secret(
+        namespace=namespace,
+        name="docker-config",
+        data={"config.json": '{"auths": {}}'},
+        labels=OURS,
+        annotations={},
+    )
+    root = '"${FAKEKUBE_POD_ROOT:-}"'  # fakekube's stand-in for the pod's root filesystem
+    job = JobSpec(
+        namespace=namespace,
+        name="app-build",
+        image=IMAGE,
+        command=(),
+        args=[
+            "sh",
+            "-c",
+            f"cat {root}/kaniko/.docker/config.json; printf sha256:abc > {root}/dev/termination-log",
+        ],
+        labels=OURS,
+        secret_mounts={"/kaniko/.docker": "docker-config"},
+    )
+    if backend.id == "memory":
+        backend.cluster.job_message = lambda spec: "sha256:abc" if spec.secret_mounts else ""  # type: ignore[attr-defined]
+        missing = dataclasses.replace(job, secret_mounts={"/kaniko/.docker": "nope"})
+        assert not backend.cluster.run_job(spec=missing, timeout_seconds=5, log_lines=5).succeeded
+    if backend.id == "fakeapi":
+        fake = request.getfixturevalue("fake_api")
+        fake.job_entrypoints = {IMAGE: []}
+        fake.run_jobs_in = tmp_path
+    try:
+        result = backend.cluster.run_job(spec=job, timeout_seconds=60, log_lines=5)
+    finally:
+        if backend.id == "fakeapi":
+            fake.run_jobs_in = None
+            fake.job_entrypoints = {}
+    assert result.succeeded and result.message == "sha256:abc"
+    if backend.id != "memory":
+        assert result.logs.strip() == '{"auths": {}}'

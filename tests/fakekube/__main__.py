@@ -18,6 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--namespace-deletion-delay", type=float, default=0.3)
     parser.add_argument("--ready-delay", type=float, default=0.0)
     parser.add_argument("--run-jobs-in", help="run Jobs' commands as local processes in this directory")
+    parser.add_argument(
+        "--job-entrypoint",
+        action="append",
+        default=[],
+        metavar="IMAGE=ARGV",
+        help="with --run-jobs-in: run this space-separated argv for a Job container of IMAGE without command",
+    )
     parser.add_argument("--no-auth", action="store_true", help="accept requests without the token")
     parser.add_argument("--log-requests", action="store_true", help="print each request to stderr")
     parser.add_argument("--verbose", action="store_true", help="with --log-requests: headers too")
@@ -30,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         ready_delay=args.ready_delay,
         token=None if args.no_auth else "fakekube-token",
     )
+    kube.job_entrypoints = {
+        image: argv.split() for image, argv in (item.split("=", 1) for item in args.job_entrypoint)
+    }
     if args.run_jobs_in:
         kube.run_jobs_in = Path(args.run_jobs_in)
     kube.start()

@@ -87,6 +87,7 @@ class Outcome:
     restart_count: int = 4
     message: str = ""
     running: bool = False  # a Job's local process that has not exited yet
+    termination_message: str = ""  # what it wrote to /dev/termination-log
 
 
 _SHELLS = {"sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"}
@@ -800,8 +801,8 @@ class Controllers:
         )
         if result is None:
             return Outcome(log="", running=True)
-        code, log = result
-        return Outcome(exit_code=code, log=log, restart_count=0)
+        code, log, message = result
+        return Outcome(exit_code=code, log=log, restart_count=0, termination_message=message)
 
     def _unschedulable(self, pod: Obj) -> str | None:
         short: list[str] = []
@@ -949,6 +950,7 @@ class Controllers:
                     "startedAt": started,
                     "finishedAt": started,
                     "containerID": container_id,
+                    **({"message": outcome.termination_message} if outcome.termination_message else {}),
                 }
                 events += [
                     ("Normal", "Pulled", f'Container image "{image}" already present on machine'),
@@ -986,6 +988,11 @@ class Controllers:
                             "startedAt": started,
                             "finishedAt": started,
                             "containerID": container_id,
+                            **(
+                                {"message": outcome.termination_message}
+                                if outcome.termination_message
+                                else {}
+                            ),
                         }
                     }
                     cstatus["started"] = False

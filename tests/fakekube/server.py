@@ -717,6 +717,7 @@ class FakeKube:
         self.context = context
         self.default_namespace = namespace
         self.latency = 0.0
+        self._job_entrypoints: dict[str, list[str]] = {}
         self.request_log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
         self.stopping = threading.Event()
@@ -746,7 +747,22 @@ class FakeKube:
 
     @run_jobs_in.setter
     def run_jobs_in(self, directory: Path | None) -> None:
-        self.controllers.job_processes = JobProcesses(directory) if directory is not None else None
+        entrypoints = self.job_entrypoints
+        self.controllers.job_processes = (
+            JobProcesses(directory, entrypoints=entrypoints) if directory is not None else None
+        )
+
+    @property
+    def job_entrypoints(self) -> dict[str, list[str]]:
+        """image -> local argv run for a Job container that has no ``command`` (its entrypoint)."""
+        jobs = self.controllers.job_processes
+        return jobs.entrypoints if jobs is not None else dict(self._job_entrypoints)
+
+    @job_entrypoints.setter
+    def job_entrypoints(self, entrypoints: dict[str, list[str]]) -> None:
+        self._job_entrypoints = dict(entrypoints)
+        if self.controllers.job_processes is not None:
+            self.controllers.job_processes.entrypoints = dict(entrypoints)
 
     @property
     def namespace_deletion_delay(self) -> float:

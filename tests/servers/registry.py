@@ -24,6 +24,12 @@ from types import TracebackType
 from typing import Any
 
 BINARY = shutil.which("docker-registry") or shutil.which("registry")
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
 
 
 def free_port() -> int:
@@ -103,9 +109,32 @@ class LocalRegistry:
         if self.token_server is not None:
             self.token_server.stop()
 
+    def manifest_digest(self, name: str, tag: str) -> str | None:
+        """The registry's own Docker-Content-Digest for name:tag (HEAD); None when absent."""
+        request = urllib.request.Request(f"http://{self.host}/v2/{name}/manifests/{tag}", method="HEAD")
+        request.add_header("Accept", ", ".join(MANIFEST_TYPES))
+        self._authorize(request, name)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310  (loopback http)
+                return str(resp.headers["Docker-Content-Digest"])
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise
+
     def tags(self, name: str) -> list[str]:
         """GET /v2/<name>/tags/list, as the registry itself reports it."""
         request = urllib.request.Request(f"http://{self.host}/v2/{name}/tags/list")
+        self._authorize(request, name)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310  (loopback http)
+                return sorted(json.loads(resp.read()).get("tags") or [])
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return []
+            raise
+
+    def _authorize(self, request: urllib.request.Request, name: str) -> None:
         if self.token_server is not None:
             token = self.token_server.token([f"repository:{name}:pull"])
             request.add_header("Authorization", f"Bearer {token}")
@@ -114,13 +143,6 @@ class LocalRegistry:
             request.add_header(
                 "Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
             )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310  (loopback http)
-                return sorted(json.loads(resp.read()).get("tags") or [])
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                return []
-            raise
 
 
 def main() -> None:

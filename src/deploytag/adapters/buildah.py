@@ -16,7 +16,7 @@ from deploytag.adapters.registry_auth import auth_file
 from deploytag.adapters.registry_v2 import insecure
 from deploytag.core.errors import ImageError
 from deploytag.core.imageref import reference_host
-from deploytag.ports.images import BuildRequest, CredentialSource
+from deploytag.ports.images import BuildRequest, CredentialSource, ImageBuilder
 from deploytag.ports.runner import CommandResult, CommandRunner
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,15 @@ def tail(result: CommandResult, lines: int = TAIL_LINES) -> str:
 
 def hosts_of(references: Iterable[str]) -> list[str]:
     return [reference_host(ref) for ref in references]
+
+
+def build_then_push(builder: ImageBuilder, request: BuildRequest) -> str:
+    """Local build, then one push per tag: nothing reaches the registry unless the build succeeded."""
+    image = builder.build(request=request)
+    digests = {builder.push(image=image, reference=ref) for ref in request.tags}
+    if len(digests) > 1:
+        log.warning("tags %s were pushed with different digests: %s", list(request.tags), sorted(digests))
+    return sorted(digests)[0]
 
 
 class BuildahBuilder:
@@ -108,6 +117,9 @@ class BuildahBuilder:
                     hint="fix the Dockerfile or the build context; nothing was pushed",
                 )
             return iidfile.read_text().strip()
+
+    def build_and_push(self, *, request: BuildRequest) -> str:
+        return build_then_push(self, request)
 
     def push(self, *, image: str, reference: str) -> str:
         hosts = hosts_of([reference])

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from deploytag.adapters.buildah import TAIL_LINES, hosts_of, tail
+from deploytag.adapters.buildah import TAIL_LINES, build_then_push, hosts_of, tail
 from deploytag.adapters.registry_auth import auth_file
 from deploytag.core.errors import ImageError
 from deploytag.ports.images import BuildRequest, CredentialSource
@@ -85,6 +85,9 @@ class DockerBuildxBuilder:
                     hint="fix the Dockerfile or the build context; nothing was pushed",
                 )
             return iidfile.read_text().strip()
+
+    def build_and_push(self, *, request: BuildRequest) -> str:
+        return build_then_push(self, request)
 
     def push(self, *, image: str, reference: str) -> str:
         with auth_file(self._credentials, hosts_of([reference]), name="config.json") as auth:

@@ -96,6 +96,8 @@ class MemoryCluster:
         # Decides a Job's (succeeded, log), succeeded None for one that never ends; the
         # default is a Job that succeeds silently.
         self.job_runner: Callable[[JobSpec], tuple[bool | None, str]] = lambda _spec: (True, "")
+        # A Job's termination message (what a container wrote to /dev/termination-log).
+        self.job_message: Callable[[JobSpec], str] = lambda _spec: ""
         for name in _BUILTIN_NAMESPACES:
             self._namespaces[name] = _Namespace(name, {}, {}, rfc3339(time.time()))
             self._objects[name] = _Objects()
@@ -417,12 +419,17 @@ class MemoryCluster:
             if spec.env_secret and spec.env_secret not in self._objects[spec.namespace].secrets:
                 # A real pod would wait in CreateContainerConfigError until the deadline.
                 return JobResult(spec.name, False, "Timeout", f'secret "{spec.env_secret}" not found')
+            for secret in spec.secret_mounts.values():
+                if secret not in self._objects[spec.namespace].secrets:
+                    # A real pod waits in ContainerCreating (FailedMount) until the deadline.
+                    return JobResult(spec.name, False, "Timeout", f'secret "{secret}" not found')
             self.jobs.append(spec)
         ok, log = self.job_runner(spec)
         tail = "".join(log.splitlines(keepends=True)[-max(log_lines, 1) :])
         if ok is None:  # never finishes: the deadline ends it
             return JobResult(spec.name, False, "Timeout", tail)
-        return JobResult(spec.name, ok, "Complete" if ok else "BackoffLimitExceeded", tail)
+        message = self.job_message(spec)
+        return JobResult(spec.name, ok, "Complete" if ok else "BackoffLimitExceeded", tail, message)
 
     def _writable(self, namespace: str, resource: str, name: str) -> _Objects:
         ns = self._namespaces.get(namespace)

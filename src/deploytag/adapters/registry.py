@@ -29,6 +29,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     "deploytag.builders": {
         "buildah": "deploytag.adapters.buildah:BuildahBuilder",
         "docker": "deploytag.adapters.docker:DockerBuildxBuilder",
+        "kaniko": "deploytag.adapters.kaniko:KanikoBuilder",
     },
     "deploytag.dns": {
         "cloudflare": "deploytag.adapters.cloudflare:CloudflareDns",

@@ -112,17 +112,23 @@ def credential_source(mode: str, environ: Mapping[str, str]) -> CredentialSource
     return ChainCredentials(sources[mode])
 
 
-@contextlib.contextmanager
-def auth_file(
-    source: CredentialSource, hosts: Iterable[str], *, name: str = "auth.json"
-) -> Iterator[Path | None]:
-    """A 0600 auth file (containers-auth.json format) for ``hosts``, removed on exit."""
+def auths_for(source: CredentialSource, hosts: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The ``auths`` of a docker config.json / containers auth.json for ``hosts``."""
     auths = {}
     for host in sorted(set(hosts)):
         creds = source.credentials(host=host)
         if creds is not None:
             raw = f"{creds.username}:{creds.password}".encode()
             auths[host] = {"auth": base64.b64encode(raw).decode()}
+    return auths
+
+
+@contextlib.contextmanager
+def auth_file(
+    source: CredentialSource, hosts: Iterable[str], *, name: str = "auth.json"
+) -> Iterator[Path | None]:
+    """A 0600 auth file (containers-auth.json format) for ``hosts``, removed on exit."""
+    auths = auths_for(source, hosts)
     if not auths:
         yield None
         return

@@ -107,6 +107,33 @@ class ImageConfig(_Model):
     )
 
 
+class KanikoConfig(_Model):
+    """The kaniko builder: a Kubernetes Job that builds from git and pushes in one step."""
+
+    image: str = Field(default="gcr.io/kaniko-project/executor:v1.23.2", description="kaniko executor image")
+    namespace: str | None = Field(
+        default=None, description="namespace the build Jobs run in; default cluster.lock_namespace"
+    )
+    context: Literal["git", "s3"] = Field(
+        default="git",
+        description=(
+            "build context kaniko reads: git (the remote URL at the checked-out commit) or s3 (a tar.gz "
+            "of the context after .dockerignore, uploaded to s3_bucket)"
+        ),
+    )
+    s3_bucket: str | None = Field(default=None, description="bucket for s3 contexts (context: s3)")
+    s3_prefix: str = Field(
+        default="deploytag/contexts", description="key prefix of s3 contexts; keys are content hashes"
+    )
+    git_url: str | None = Field(
+        default=None, description="repository URL kaniko clones; default the 'origin' remote"
+    )
+    git_ref: str | None = Field(
+        default=None,
+        description="ref kaniko fetches the commit from, e.g. refs/heads/main; default the checked-out branch",
+    )
+
+
 class BuildConfig(_Model):
     """How images are built and pushed (``deploytag build`` and the deploy steps)."""
 
@@ -114,9 +141,12 @@ class BuildConfig(_Model):
         default=True,
         description="build and push images on deploy; false uses the commit tags as they are (like --skip-build)",
     )
-    builder: Literal["auto", "buildah", "docker"] = Field(
+    builder: Literal["auto", "buildah", "docker", "kaniko"] = Field(
         default="auto",
-        description="image builder: buildah (daemonless, preferred when installed) or docker (buildx)",
+        description=(
+            "image builder: buildah (daemonless, preferred when installed), docker (buildx), or kaniko "
+            "(a Job in the cluster; only when chosen)"
+        ),
     )
     args: dict[str, str] = Field(
         default_factory=dict,
@@ -150,6 +180,7 @@ class BuildConfig(_Model):
     isolation: str = Field(
         default="chroot", description="buildah RUN isolation: chroot works inside containers"
     )
+    kaniko: KanikoConfig = Field(default_factory=KanikoConfig, description="the kaniko builder")
 
 
 class TestConfig(_Model):

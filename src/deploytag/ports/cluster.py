@@ -128,6 +128,10 @@ class JobSpec:
     command: Sequence[str]
     env_secret: str | None = None  # all keys of this Secret become environment variables
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Container args after the image's entrypoint (used when ``command`` is empty): kaniko's flags.
+    args: Sequence[str] = ()
+    # mount path -> Secret name, mounted read-only (kaniko's /kaniko/.docker/config.json).
+    secret_mounts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class JobResult:
     succeeded: bool
     reason: str = ""  # Complete, BackoffLimitExceeded, DeadlineExceeded, Timeout, ...
     logs: str = ""  # the last lines of the Job's pod
+    message: str = ""  # the container's termination message (/dev/termination-log), e.g. a digest
 
 
 class Namespaces(Protocol):

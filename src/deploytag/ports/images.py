@@ -3,6 +3,8 @@
 A builder builds to local storage first and pushes only after a successful
 build; the registry makes a tag visible only once the manifest is uploaded, so a
 failed build or push never leaves a half-written image under the final tag.
+kaniko has no local storage: it builds and pushes in one step (in a Job), which
+is why callers that push use ``build_and_push``.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class ImageBuilder(Protocol):
 
     def push(self, *, image: str, reference: str) -> str:
         """Push a built image under ``reference``; returns the manifest digest (sha256:...)."""
+        ...
+
+    def build_and_push(self, *, request: BuildRequest) -> str:
+        """Build, then push under every tag once the build succeeded; returns the digest."""
         ...
 
 

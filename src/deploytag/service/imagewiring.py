@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from deploytag.adapters.registry import load_provider
@@ -10,13 +10,15 @@ from deploytag.adapters.registry_auth import credential_source
 from deploytag.adapters.registry_v2 import RegistryV2
 from deploytag.core.config import BuildConfig
 from deploytag.core.errors import ToolMissingError
+from deploytag.ports.cluster import Cluster
 from deploytag.ports.images import CredentialSource, ImageBuilder, Registry
 from deploytag.ports.runner import CommandRunner
 
 AUTO_ORDER = ("buildah", "docker")
 INSTALL_HINT = (
     "install buildah (apt-get install buildah; daemonless, works in CI containers) "
-    "or Docker with the buildx plugin, or pass --skip-build to deploy an existing image"
+    "or Docker with the buildx plugin, or set build.builder: kaniko to build in the cluster, "
+    "or pass --skip-build to deploy an existing image"
 )
 
 
@@ -27,13 +29,30 @@ def make_registry(config: BuildConfig, environ: Mapping[str, str]) -> Registry:
     )
 
 
-def make_builder(config: BuildConfig, runner: CommandRunner, environ: Mapping[str, str]) -> ImageBuilder:
+def make_builder(
+    config: BuildConfig,
+    runner: CommandRunner,
+    environ: Mapping[str, str],
+    *,
+    cluster: Callable[[], Cluster] | None = None,
+    namespace: str = "default",
+) -> ImageBuilder:
+    """``cluster`` and ``namespace`` (the lock namespace) are for kaniko, which builds in a Job."""
     credentials = credential_source(config.registry_auth, environ)
     names = AUTO_ORDER if config.builder == "auto" else (config.builder,)
     for name in names:
         cls = load_provider("deploytag.builders", name)
         if cls.available(runner):
-            return cast(ImageBuilder, cls(runner=runner, credentials=credentials, **_settings(name, config)))
+            settings = _settings(name, config)
+            if name == "kaniko":
+                if cluster is None:
+                    raise ToolMissingError("the kaniko builder needs a cluster", hint="configure cluster:")
+                settings.update(cluster=cluster, namespace=namespace, kaniko=config.kaniko)
+                if config.kaniko.context == "s3":
+                    from deploytag.adapters.aws_s3 import S3ContextStore
+
+                    settings["context_store"] = S3ContextStore()
+            return cast(ImageBuilder, cls(runner=runner, credentials=credentials, **settings))
     wanted = "buildah or docker buildx" if config.builder == "auto" else config.builder
     raise ToolMissingError(f"no image builder found ({wanted})", hint=INSTALL_HINT)
 

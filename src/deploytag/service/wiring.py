@@ -116,7 +116,9 @@ def build_providers(
         cluster_factory=make_cluster,
         secret_store_factory=make_store,
         database_factory=make_database,
-        image_builder_factory=lambda: imagewiring().make_builder(cfg.build, runner, inv.environ),
+        image_builder_factory=lambda: imagewiring().make_builder(
+            cfg.build, runner, inv.environ, cluster=make_cluster, namespace=cfg.cluster.lock_namespace
+        ),
         registry_factory=lambda: imagewiring().make_registry(cfg.build, inv.environ),
         dns_factory=make_dns,
     )

@@ -118,18 +118,18 @@ def ensure_base(
     if digest is not None:
         result.base_decision, result.base_digest = "cached", digest
         return
-    image_id = builder.build(
-        request=BuildRequest(
-            context=plan.context,
-            dockerfile=plan.dockerfile,
-            tags=[plan.reference],
-            build_args=plan.build_args,
-            pulls=plan.pulls,
-        )
+    request = BuildRequest(
+        context=plan.context,
+        dockerfile=plan.dockerfile,
+        tags=[plan.reference],
+        build_args=plan.build_args,
+        pulls=plan.pulls,
     )
-    result.base_decision = "built"
     if push:
-        result.base_digest = builder.push(image=image_id, reference=plan.reference)
+        result.base_digest = builder.build_and_push(request=request)
+    else:
+        builder.build(request=request)
+    result.base_decision = "built"
 
 
 def app_tags(ref: ImageRef, *, branch: str, latest_branch: str | None) -> list[str]:
@@ -171,24 +171,20 @@ def build_app(
         result.decision, result.digest = "unchanged", digest
         return
     references = [f"{result.repository}:{t}" for t in result.tags]
-    image_id = builder.build(
-        request=BuildRequest(
-            context=context,
-            dockerfile=dockerfile,
-            tags=references,
-            build_args=dict(sorted(args.items())),
-            platform=platform,
-            pulls=pulls,
-            labels={INPUTS_LABEL: inputs} if inputs else {},
-        )
+    request = BuildRequest(
+        context=context,
+        dockerfile=dockerfile,
+        tags=references,
+        build_args=dict(sorted(args.items())),
+        platform=platform,
+        pulls=pulls,
+        labels={INPUTS_LABEL: inputs} if inputs else {},
     )
+    if push:
+        result.digest = builder.build_and_push(request=request)
+    else:
+        builder.build(request=request)
     result.decision = "built"
-    if not push:
-        return
-    digests = {builder.push(image=image_id, reference=ref) for ref in references}
-    result.digest = sorted(digests)[0]
-    if len(digests) > 1:
-        log.warning("tags of %s were pushed with different digests: %s", result.repository, sorted(digests))
 
 
 def current_digest(registry: Registry, result: ImageResult, inputs: str) -> str | None:

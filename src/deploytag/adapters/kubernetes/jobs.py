@@ -15,9 +15,22 @@ CONTAINER = "job"
 
 
 def job_body(spec: JobSpec, timeout_seconds: float) -> dict[str, Any]:
-    container: dict[str, Any] = {"name": CONTAINER, "image": spec.image, "command": list(spec.command)}
+    container: dict[str, Any] = {"name": CONTAINER, "image": spec.image}
+    if spec.command:
+        container["command"] = list(spec.command)
+    if spec.args:
+        container["args"] = list(spec.args)
     if spec.env_secret:
         container["envFrom"] = [{"secretRef": {"name": spec.env_secret}}]
+    volumes = [
+        {"name": f"secret-{i}", "secret": {"secretName": secret, "defaultMode": 0o400}}
+        for i, secret in enumerate(spec.secret_mounts.values())
+    ]
+    if volumes:
+        container["volumeMounts"] = [
+            {"name": f"secret-{i}", "mountPath": path, "readOnly": True}
+            for i, path in enumerate(spec.secret_mounts)
+        ]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -28,7 +41,11 @@ def job_body(spec: JobSpec, timeout_seconds: float) -> dict[str, Any]:
             "ttlSecondsAfterFinished": 86400,
             "template": {
                 "metadata": {"labels": dict(spec.labels)},
-                "spec": {"restartPolicy": "Never", "containers": [container]},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [container],
+                    **({"volumes": volumes} if volumes else {}),
+                },
             },
         },
     }
@@ -51,12 +68,13 @@ class JobOps:
             finished = _finished(job)
             if finished is not None:
                 ok, reason = finished
-                return JobResult(spec.name, ok, reason, self._job_logs(spec.namespace, uid, log_lines))
+                logs, message = self._job_logs(spec.namespace, uid, log_lines)
+                return JobResult(spec.name, ok, reason, logs, message)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                logs = self._job_logs(spec.namespace, uid, log_lines)
+                logs, message = self._job_logs(spec.namespace, uid, log_lines)
                 self._delete_job(spec.namespace, spec.name, wait_until=None)
-                return JobResult(spec.name, False, "Timeout", logs)
+                return JobResult(spec.name, False, "Timeout", logs, message)
             time.sleep(min(interval, remaining))
             interval = min(interval * 2, _POLL_MAX)
 
@@ -90,8 +108,9 @@ class JobOps:
                 return
             time.sleep(_POLL_FIRST)
 
-    def _job_logs(self, namespace: str, uid: str, lines: int) -> str:
-        """The newest pod's last lines; best effort, a result without logs still tells the outcome."""
+    def _job_logs(self, namespace: str, uid: str, lines: int) -> tuple[str, str]:
+        """The newest pod's last lines and termination message; best effort, a result without
+        logs still tells the outcome."""
         op = Op(verb="list", resource="pods", namespace=namespace)
         pods = [
             p
@@ -99,9 +118,10 @@ class JobOps:
             if any(ref.get("uid") == uid for ref in (p.get("metadata") or {}).get("ownerReferences") or [])
         ]
         if not pods:
-            return ""
+            return "", ""
         newest = max(pods, key=lambda p: (p.get("metadata") or {}).get("creationTimestamp") or "")
         name = newest["metadata"]["name"]
+        message = termination_message(newest)
         try:
             return self._conn.text(
                 Op(verb="get", resource="pods/log", name=name, namespace=namespace),
@@ -110,9 +130,17 @@ class JobOps:
                 namespace,
                 container=CONTAINER,
                 tail_lines=max(lines, 1),
-            )
+            ), message
         except DeployTagError as e:
-            return f"(logs unavailable: {e.message})"
+            return f"(logs unavailable: {e.message})", message
+
+
+def termination_message(pod: dict[str, Any]) -> str:
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") == CONTAINER:
+            terminated = (status.get("state") or {}).get("terminated") or {}
+            return str(terminated.get("message") or "")
+    return ""
 
 
 def _finished(job: dict[str, Any]) -> tuple[bool, str] | None:
