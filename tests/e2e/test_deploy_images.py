@@ -76,11 +76,6 @@ def test_deploy_builds_pushes_and_pins_the_image_by_digest(app: App, images: Ima
         "expose": "unchanged",
         "dns": "unchanged",
         "verify": "skipped",
-        # the steps merged with issues 4 and 5 are no-ops on a redeploy too
-        "database": "unchanged",
-        "migrate": "unchanged",
-        "dns": "unchanged",
-        "expose": "unchanged",
     }
     assert images.registry.tags(f"{name}-base") == [built["base"].rsplit(":", 1)[1]]
     for stream in (result.stdout, result.stderr):
