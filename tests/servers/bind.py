@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import run_until_signalled
+from .common import free_tcp_udp_port, run_until_signalled
 
 NAMED = shutil.which("named") or "/usr/sbin/named"
 TSIG_KEYGEN = shutil.which("tsig-keygen") or "/usr/sbin/tsig-keygen"
@@ -29,20 +29,6 @@ INSTALL_HINT = "install BIND 9: apt-get install bind9 bind9-utils (tools/system-
 
 def available() -> bool:
     return Path(NAMED).is_file() and Path(TSIG_KEYGEN).is_file()
-
-
-def _free_port() -> int:
-    # named listens on UDP and TCP: the port must be free for both.
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = int(t.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 @dataclass
@@ -104,7 +90,7 @@ def start_bind(directory: Path, *, zone: str = "example.test", key_name: str = "
 
 
 def _launch(directory: Path, zone: str, key_name: str, key_file: Path, secret: str) -> Bind | None:
-    port = _free_port()
+    port = free_tcp_udp_port()
     (directory / "named.conf").write_text(
         f'include "{key_file}";\n'
         f'options {{\n  directory "{directory}";\n  pid-file "{directory}/named.pid";\n'

@@ -20,6 +20,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_tcp_udp_port() -> int:
+    """A port free for both TCP and UDP: DNS servers listen on both."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = int(t.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+
+
+def launch_listening(argv: list[str], *, port: int, log: Path, what: str) -> subprocess.Popen[bytes]:
+    """Start a server with its output in ``log`` and wait until it accepts TCP on ``port``."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for(lambda: port_open(port) or process.poll() is not None, timeout=30, what=what, log=log)
+    if process.poll() is not None:
+        raise RuntimeError(f"{what} exited: {log.read_text(errors='replace')[-2000:]}")
+    return process
+
+
 def wait_for(check: Callable[[], bool], *, timeout: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import free_port, port_open, run_until_signalled, wait_for, write_info
+from .common import free_port, launch_listening, run_until_signalled, write_info
 
 
 def binaries() -> tuple[str, str] | None:
@@ -81,11 +81,7 @@ def start(directory: Path, *, port: int | None = None) -> MariaDbServer:
         "--skip-name-resolve", "--innodb-buffer-pool-size=16M", "--innodb-flush-log-at-trx-commit=0",
         "--skip-log-bin", *user,
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_for(lambda: port_open(port) or process.poll() is not None, timeout=30, what="mariadbd", log=log)
-    if process.poll() is not None:
-        raise RuntimeError(f"mariadbd exited: {log.read_text(errors='replace')[-2000:]}")
+    process = launch_listening(argv, port=port, log=log, what="mariadbd")
     return MariaDbServer(directory=directory, port=port, password=password, process=process)
 
 

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import free_port, port_open, run_until_signalled, unprivileged_user, wait_for, write_info
+from .common import free_port, launch_listening, run_until_signalled, unprivileged_user, write_info
 
 BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin")]
 
@@ -105,16 +105,8 @@ def start(directory: Path, *, port: int | None = None) -> PostgresServer:
         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         "-c", "shared_buffers=16MB", "-c", "max_connections=50",
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*prefix, str(binaries / "postgres"), "-D", str(data), *options],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    wait_for(lambda: port_open(port) or process.poll() is not None, timeout=30, what="postgres", log=log)
-    if process.poll() is not None:
-        raise RuntimeError(f"postgres exited: {log.read_text(errors='replace')[-2000:]}")
+    argv = [*prefix, str(binaries / "postgres"), "-D", str(data), *options]
+    process = launch_listening(argv, port=port, log=log, what="postgres")
     return PostgresServer(directory=directory, port=port, password=password, process=process)
 
 

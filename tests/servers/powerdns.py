@@ -15,7 +15,6 @@ import argparse
 import json
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -24,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import run_until_signalled
+from .common import free_tcp_udp_port, run_until_signalled
 
 PDNS_SERVER = shutil.which("pdns_server") or "/usr/sbin/pdns_server"
 SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
@@ -33,19 +32,6 @@ INSTALL_HINT = "install PowerDNS: apt-get install pdns-server pdns-backend-sqlit
 
 def available() -> bool:
     return Path(PDNS_SERVER).is_file() and SCHEMA.is_file()
-
-
-def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = int(t.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 @dataclass
@@ -94,7 +80,7 @@ def start_powerdns(directory: Path, *, zone: str = "example.net") -> PowerDns:
     with sqlite3.connect(database) as db:
         db.executescript(SCHEMA.read_text())
     api_key = secrets.token_hex(16)
-    dns_port, web_port = _free_port(), _free_port()
+    dns_port, web_port = free_tcp_udp_port(), free_tcp_udp_port()
     conf = directory / "pdns.conf"
     conf.touch(mode=0o600)
     conf.write_text(

@@ -35,6 +35,20 @@ def hosts_of(references: Iterable[str]) -> list[str]:
     return [reference_host(ref) for ref in references]
 
 
+def dockerfile_build_flags(request: BuildRequest) -> list[str]:
+    """Tags, build args, labels and platform: spelt the same by `buildah bud` and `docker build`."""
+    flags: list[str] = []
+    for tag in request.tags:
+        flags += ["-t", tag]
+    for key, value in sorted(request.build_args.items()):
+        flags += ["--build-arg", f"{key}={value}"]
+    for key, value in sorted(request.labels.items()):
+        flags += ["--label", f"{key}={value}"]
+    if request.platform:
+        flags += ["--platform", request.platform]
+    return flags
+
+
 def build_then_push(builder: ImageBuilder, request: BuildRequest) -> str:
     """Local build, then one push per tag: nothing reaches the registry unless the build succeeded."""
     image = builder.build(request=request)
@@ -96,14 +110,7 @@ class BuildahBuilder:
                 str(iidfile),
             ]
             argv += ["-f", str(request.dockerfile)]
-            for tag in request.tags:
-                argv += ["-t", tag]
-            for key, value in sorted(request.build_args.items()):
-                argv += ["--build-arg", f"{key}={value}"]
-            for key, value in sorted(request.labels.items()):
-                argv += ["--label", f"{key}={value}"]
-            if request.platform:
-                argv += ["--platform", request.platform]
+            argv += dockerfile_build_flags(request)
             argv += self._tls(pulls)
             if auth is not None:
                 argv += ["--authfile", str(auth)]

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from deploytag.adapters.buildah import TAIL_LINES, build_then_push, hosts_of, tail
+from deploytag.adapters.buildah import TAIL_LINES, build_then_push, dockerfile_build_flags, hosts_of, tail
 from deploytag.adapters.registry_auth import auth_file
 from deploytag.core.errors import ImageError
 from deploytag.ports.images import BuildRequest, CredentialSource
@@ -63,14 +63,7 @@ class DockerBuildxBuilder:
                 "-f",
                 str(request.dockerfile),
             ]
-            for tag in request.tags:
-                argv += ["-t", tag]
-            for key, value in sorted(request.build_args.items()):
-                argv += ["--build-arg", f"{key}={value}"]
-            for key, value in sorted(request.labels.items()):
-                argv += ["--label", f"{key}={value}"]
-            if request.platform:
-                argv += ["--platform", request.platform]
+            argv += dockerfile_build_flags(request)
             argv.append(str(request.context))
             result = self._runner.run(
                 argv=argv,
