@@ -16,6 +16,7 @@ from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
 from deploytag.service.pipeline import StepRecord, run_steps
+from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import injected_values
 from deploytag.steps.context import DeployOptions, RunContext
@@ -37,9 +38,7 @@ class BuildReport:
     exception: DeployTagError | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("exception")
-        return data
+        return report_dict(self)
 
 
 def build(

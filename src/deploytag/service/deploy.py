@@ -22,6 +22,7 @@ from deploytag.core.values import file_layer
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.pipeline import StepRecord, run_steps
+from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
 from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
 from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
@@ -65,9 +66,7 @@ class DeployReport:
     exception: DeployTagError | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("exception")
-        return data
+        return report_dict(self)
 
 
 def deploy_steps() -> list[Step]:

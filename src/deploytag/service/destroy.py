@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from deploytag.core.branch import BranchRef
@@ -17,6 +17,7 @@ from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
 from deploytag.service.destroy_database import remove_database
 from deploytag.service.dns import destroy_records
+from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
 from deploytag.steps.context import annotation
 from deploytag.steps.lock import LeaseKeeper
@@ -46,9 +47,7 @@ class DestroyReport:
     exception: DeployTagError | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("exception")
-        return data
+        return report_dict(self)
 
 
 def destroy(

@@ -20,6 +20,7 @@ from deploytag.core.naming import NamePlan
 from deploytag.ports.dns import ADDRESS_TYPES, DnsProvider
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
+from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
 from deploytag.steps.context import annotation
 from deploytag.steps.dns import RecordChange, delete_records, ensure_records
@@ -43,9 +44,7 @@ class DnsReport:
     exception: DeployTagError | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data.pop("exception")
-        return data
+        return report_dict(self)
 
 
 def _provider(providers: Providers) -> DnsProvider:

@@ -1,0 +1,13 @@
+"""What the service's reports share: the JSON form the CLI prints."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+
+def report_dict(report: Any) -> dict[str, Any]:
+    """A report dataclass as JSON-ready data; its ``exception`` is for the CLI's exit status, not the output."""
+    data = asdict(report)
+    data.pop("exception", None)
+    return data
