@@ -271,3 +271,20 @@ def test_arbitrary_values_round_trip(
     bundle = FileSecretStore(path=path).fetch(ids=["staging/app", "staging/extra"])
     assert dict(bundle.values) == {**first, **second}
     assert bundle.versions["staging/app"] == content_version(first)
+
+
+def test_a_run_reads_each_set_of_ids_once(tmp_path: Path, secrets_file: Path) -> None:
+    """Preflight and the secrets step ask for the same ids: the run's store answers from its first read."""
+    from deploytag.service.wiring import Invocation, build_providers, load
+
+    (tmp_path / "deploytag.yaml").write_text(
+        "app: guestbook\nsecrets:\n  provider: file\n  file: secrets.local.yaml\n  ids: [staging/app]\n"
+    )
+    inv = Invocation(repo=tmp_path, environ={})
+    store = build_providers(inv, load(inv)).secret_store
+    first = store.fetch(ids=["staging/app"])
+    write(secrets_file, {"staging/app": {"API_KEY": "rotated"}, "staging/extra": {"PORT": 1}})
+    assert store.fetch(ids=["staging/app"]) == first  # same run: not read again
+    assert store.fetch(ids=["staging/app", "staging/extra"]) != first  # other ids: read
+    fresh = build_providers(inv, load(inv)).secret_store  # the next run sees the rotation
+    assert fresh.fetch(ids=["staging/app"]).values == {"API_KEY": "rotated"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -22,7 +22,7 @@ from deploytag.ports.dns import DnsProvider
 from deploytag.ports.helm import KubeTarget
 from deploytag.ports.providers import Providers
 from deploytag.ports.runner import CommandRunner
-from deploytag.ports.secrets import SecretStore
+from deploytag.ports.secrets import SecretBundle, SecretStore
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ def build_providers(
 
     def make_store() -> SecretStore:
         if secret_store is not None:
-            return secret_store
+            return ReadOnce(secret_store)
         cls = load_provider("deploytag.secret_stores", cfg.secrets.provider)
-        return cast(SecretStore, cls.from_config(config=cfg.secrets, root=loaded.root))
+        return ReadOnce(cast(SecretStore, cls.from_config(config=cfg.secrets, root=loaded.root)))
 
     def make_dns() -> DnsProvider | None:
         if dns is not None or cfg.dns.provider is None:
@@ -97,7 +97,7 @@ def build_providers(
             raise ConfigError(
                 "no database engine is configured", hint="set database.engine in deploytag.yaml"
             )
-        url, source = admin_url(inv, loaded, make_store)
+        url, source = admin_url(inv, loaded, lambda: providers.secret_store)
         connection = parse_admin_url(url, source=source)
         if connection.engine != engine:
             raise ConfigError(
@@ -123,6 +123,28 @@ def build_providers(
         dns_factory=make_dns,
     )
     return providers
+
+
+class ReadOnce:
+    """The store, read once per set of ids in a run.
+
+    Preflight (a DNS provider's token) and the secrets step ask for the same ids;
+    against a cloud store each read is an API call per id.
+    """
+
+    def __init__(self, store: SecretStore) -> None:
+        self._store = store
+        self.name = store.name
+        self._bundles: dict[tuple[str, ...], SecretBundle] = {}
+
+    def fetch(self, *, ids: Sequence[str]) -> SecretBundle:
+        key = tuple(ids)
+        if key not in self._bundles:
+            self._bundles[key] = self._store.fetch(ids=ids)
+        return self._bundles[key]
+
+    def describe_keys(self, *, ids: Sequence[str]) -> list[str]:
+        return self._store.describe_keys(ids=ids)
 
 
 def imagewiring() -> Any:
