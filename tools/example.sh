@@ -18,6 +18,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+tools/system-packages.sh   # buildah, registry, PostgreSQL for the sandbox; skipped parts say so when missing
 tools/setup.sh
 export PATH="$ROOT/.tools/bin:$PATH"
 DT="$ROOT/.venv/bin/deploytag"
