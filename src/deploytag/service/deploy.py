@@ -17,7 +17,7 @@ from typing import Any
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, VerifyError
-from deploytag.core.timestamps import compact, rfc3339
+from deploytag.core.timestamps import compact, parse_rfc3339, rfc3339
 from deploytag.core.values import file_layer
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
@@ -32,9 +32,11 @@ from deploytag.steps.dns import DnsStep, check_in_zone
 from deploytag.steps.expose import ExposeStep
 from deploytag.steps.imagebuild import build_args, plan_base
 from deploytag.steps.images import AppImageStep, BaseImageStep
+from deploytag.steps.lastgood import GoodRevision, record_good
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.migrate import MigrateStep, job_image
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
+from deploytag.steps.ordering import Ordering, Request, RequestBoard, short
 from deploytag.steps.release import ReleaseStep
 from deploytag.steps.secrets import SecretsStep
 from deploytag.steps.testgate import TestGate
@@ -103,6 +105,7 @@ def deploy(
 ) -> DeployReport:
     clock = providers.clock
     started = clock.monotonic()
+    requested_at = clock.now()
     report = DeployReport(schema=DEPLOY_SCHEMA, outcome="skipped", branch=ref.branch, commit=ref.commit)
     target = target_for(ref, loaded)
     if target.match is None or target.names is None:
@@ -119,30 +122,49 @@ def deploy(
         progress=progress,
         run_id=new_run_id(clock.now()),
         injected_values=injected_values(names, target.match, loaded),
+        requested_at=requested_at,
     )
     records: list[StepRecord] = []
     keeper: LeaseKeeper | None = None
     namespace_ready = False
     try:
         preflight(ctx)
-        existing = providers.cluster.get_namespace(name=names.namespace)
-        check_ownership(existing, ctx)
-        ctx.previous = dict(existing.annotations) if existing else {}
+        ordering = Ordering(git=providers.git, repo=loaded.root)
+        mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
+        _read_environment(ctx)
+        _stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
         run_steps(ctx, [TestGate()], records)
+        cluster_config = loaded.config.cluster
         keeper = LeaseKeeper(
             leases=providers.cluster,
             clock=clock,
-            namespace=loaded.config.cluster.lock_namespace,
+            namespace=cluster_config.lock_namespace,
             name=names.lease_name,
             holder=ctx.run_id,
-            duration_seconds=loaded.config.cluster.lock_seconds,
+            duration_seconds=cluster_config.lock_seconds,
+        )
+        board = RequestBoard(
+            leases=providers.cluster,
+            clock=clock,
+            namespace=cluster_config.lock_namespace,
+            name=names.lease_name,
+            ordering=ordering,
+            mine=mine,
+            stale_seconds=cluster_config.lock_seconds,
         )
         wait = options.lock_wait_seconds
         keeper.acquire(
-            wait_seconds=loaded.config.cluster.lock_wait_seconds if wait is None else wait,
+            wait_seconds=cluster_config.lock_wait_seconds if wait is None else wait,
             supersede=options.supersede,
             progress=progress,
+            # While waiting: record our request, or give way to a newer one.
+            give_way=lambda: None if options.allow_older_commit else _gave_way(board.register(), mine),
         )
+        # Between steps, as the holder: only read (a waiting newer run has recorded itself).
+        keeper.give_way = lambda: None if options.allow_older_commit else _gave_way(board.newer(), mine)
+        # Another run may have deployed while we waited: decide on what is there now.
+        _read_environment(ctx)
+        _stop_if_older_than_newest(ctx, ordering, mine)
 
         def record_progress(record: StepRecord) -> None:
             nonlocal namespace_ready
@@ -171,6 +193,47 @@ def deploy(
     report.steps = [asdict(r) for r in records]
     report.seconds = round(clock.monotonic() - started, 3)
     return report
+
+
+def _read_environment(ctx: RunContext) -> None:
+    existing = ctx.providers.cluster.get_namespace(name=ctx.names.namespace)
+    check_ownership(existing, ctx)
+    ctx.previous = dict(existing.annotations) if existing else {}
+
+
+NEWEST_COMMIT = annotation("newest-commit")
+NEWEST_REQUESTED_AT = annotation("newest-requested-at")
+
+
+def _stop_if_older_than_newest(ctx: RunContext, ordering: Ordering, mine: Request) -> None:
+    """A late run (a retried CI job) of a commit older than the newest one deployed does not
+    roll the branch back; --allow-older-commit (a person's choice) does."""
+    previous = ctx.previous
+    newest = previous.get(NEWEST_COMMIT) or previous.get(annotation("commit"))
+    if not newest:
+        return
+    at = parse_rfc3339(previous.get(NEWEST_REQUESTED_AT) or previous.get(annotation("deployed-at")))
+    deployed = Request(commit=newest, requested_at=at or 0.0)
+    if not ordering.older(mine, deployed):
+        return
+    if ctx.options.allow_older_commit:
+        ctx.older_than_newest = True
+        ctx.progress.note(text=f"deploying {short(mine.commit)}, older than {short(newest)}, as asked")
+        return
+    raise SupersededError(
+        f"commit {short(mine.commit)} is older than {short(newest)}, already deployed to "
+        f"{ctx.names.namespace}; not rolling {ctx.names.branch} back (to do that on purpose: "
+        "deploytag rollback, or deploy --allow-older-commit)"
+    )
+
+
+def _gave_way(newer: Request | None, mine: Request) -> str | None:
+    if newer is None:
+        return None
+    return (
+        f"a newer commit, {short(newer.commit)}, was requested for this environment; "
+        f"{short(mine.commit)} gives way to it"
+    )
 
 
 def preflight(ctx: RunContext) -> None:
@@ -221,8 +284,13 @@ def _record_outcome(ctx: RunContext, records: list[StepRecord], outcome: str) ->
         values.update(ctx.record)
         values[annotation("commit")] = ctx.names.commit
         values[annotation("deployed-at")] = stamp
+        if not ctx.older_than_newest:
+            values[NEWEST_COMMIT] = ctx.names.commit
+            values[NEWEST_REQUESTED_AT] = rfc3339(ctx.requested_at)
         if ctx.release is not None:
             values[annotation("revision")] = str(ctx.release.revision)
+            # Only a verified run moves the last good revision; a failed one never does.
+            values.update(record_good(ctx.previous, GoodRevision(ctx.release.revision, ctx.names.commit)))
     else:
         # A failed run must not leave a fingerprint that makes the next run skip helm.
         values[annotation("fingerprint")] = None

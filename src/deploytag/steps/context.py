@@ -28,6 +28,7 @@ class DeployOptions:
     lock_wait_seconds: int | None = None
     skip_build: bool = False  # deploy the commit tag as it is in the registry
     rotate_database_password: bool = False
+    allow_older_commit: bool = False  # a person's choice to deploy a commit older than the deployed one
 
 
 @dataclass
@@ -47,7 +48,8 @@ class RunContext:
     fingerprint: str = ""
     unchanged: bool = False  # the release matches the fingerprint: skip helm and verify
     release: ReleaseInfo | None = None
-    previous_revision: int | None = None
+    requested_at: float = 0.0  # when this run started: orders requests git cannot (steps.ordering)
+    older_than_newest: bool = False  # --allow-older-commit deployed a commit older than the newest
     urls: list[str] = field(default_factory=list)
     record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
     images: dict[str, Any] = field(default_factory=dict)  # image name -> steps.imagebuild.ImageResult

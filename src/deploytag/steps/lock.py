@@ -1,14 +1,20 @@
 """One run per environment at a time: a Kubernetes Lease, renewed while we work.
 
 A second run waits (bounded) for the first; ``--supersede`` takes the lease
-over at once and the older run stops at its next step boundary. A killed run's
-lease expires after ``cluster.lock_seconds`` and is then taken over.
+over at once and the older run stops at its next step boundary. The lease is
+short and renewed every third of its duration while the run works, so a killed
+run's lease expires within ``cluster.lock_seconds`` and is then taken over.
+
+``give_way`` (steps.ordering) tells a waiting run, and the holder between steps,
+that a newer commit was requested: it stops as superseded instead of deploying
+an older one.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from deploytag.core.errors import LockedError
 from deploytag.ports.clock import Clock
@@ -19,9 +25,18 @@ log = logging.getLogger(__name__)
 
 
 class SupersededError(LockedError):
-    """Our lease was taken over by a newer run (--supersede); stop without touching more."""
+    """A newer run took our lease over (--supersede) or a newer commit was requested;
+    stop without touching more."""
 
     retryable = False
+
+
+# How often a waiting run asks again: a freed or expired lease is taken within this.
+POLL_SECONDS = 1.0
+
+
+def never_give_way() -> str | None:
+    return None
 
 
 class LeaseKeeper:
@@ -44,11 +59,24 @@ class LeaseKeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = False
+        # Returns why this run should stop (a newer request), or None to carry on.
+        self.give_way: Callable[[], str | None] = never_give_way
 
-    def acquire(self, *, wait_seconds: float, supersede: bool, progress: ProgressListener) -> None:
+    def acquire(
+        self,
+        *,
+        wait_seconds: float,
+        supersede: bool,
+        progress: ProgressListener,
+        give_way: Callable[[], str | None] = never_give_way,
+    ) -> None:
+        self.give_way = give_way
         deadline = self._clock.monotonic() + wait_seconds
         announced = False
         while True:
+            reason = give_way()
+            if reason is not None:
+                raise SupersededError(reason)
             now = self._clock.now()
             got = self._leases.try_acquire_lease(
                 namespace=self._namespace,
@@ -83,7 +111,7 @@ class LeaseKeeper:
             if not announced:
                 progress.note(text=f"waiting up to {wait_seconds:.0f} s for {other} to finish")
                 announced = True
-            self._clock.sleep(min(2.0, max(0.05, deadline - self._clock.monotonic())))
+            self._clock.sleep(min(POLL_SECONDS, max(0.05, deadline - self._clock.monotonic())))
         self._start_renewal()
 
     def _start_renewal(self) -> None:
@@ -105,16 +133,26 @@ class LeaseKeeper:
                 log.warning("renewing lease %s failed: %s", self._name, e)
                 continue
             if got is None:
+                try:
+                    current = self._leases.get_lease(namespace=self._namespace, name=self._name)
+                except Exception as e:
+                    log.warning("reading lease %s failed: %s", self._name, e)
+                    continue
+                if current is not None and current.holder == self.holder:
+                    continue  # only contended by writers of annotations: renew on the next tick
                 self.lost = True
                 return
 
     def check(self) -> None:
-        """Raise when a newer run has taken the lease over."""
+        """Raise when a newer run has taken the lease over or a newer commit was requested."""
         if self.lost:
             raise SupersededError(
                 "a newer run took this environment over (--supersede); stopping here",
                 hint="nothing to do: the newer run completes the deploy",
             )
+        reason = self.give_way()
+        if reason is not None:
+            raise SupersededError(reason)
 
     def release(self) -> None:
         self._stop.set()
