@@ -2,7 +2,8 @@
 # The real servers and builders the test suite runs against (DESIGN.md "Testing
 # with real parts"), from Debian's packages: PostgreSQL 15, MariaDB, BIND 9,
 # PowerDNS, buildah, the distribution v2 registry and busybox-static (the tiny
-# base image). Installs only what is missing; the tests start the servers
+# base image), and what the real Kubernetes control plane and node in
+# ../shared/k8s need (xz, openssl, curl, containerd, runc, CNI plugins, iptables). Installs only what is missing; the tests start the servers
 # themselves on loopback, never through systemd.
 set -euo pipefail
 declare -A NEED=(
@@ -16,6 +17,14 @@ declare -A NEED=(
   [/usr/bin/buildah]=buildah
   [/usr/bin/docker-registry]=docker-registry
   [/bin/busybox]=busybox-static
+  # the real Kubernetes control plane (../shared/k8s/up) and its node (node-up)
+  [/usr/bin/xz]=xz-utils
+  [/usr/bin/openssl]=openssl
+  [/usr/bin/curl]=curl
+  [/usr/bin/containerd]=containerd
+  [/usr/sbin/runc]=runc
+  [/usr/lib/cni/bridge]=containernetworking-plugins
+  [/usr/sbin/iptables]=iptables
 )
 missing=()
 for path in "${!NEED[@]}"; do
