@@ -94,7 +94,9 @@ def git(repo: Path, *args: str) -> str:
         "GIT_COMMITTER_NAME": "t",
         "GIT_COMMITTER_EMAIL": "t@example.com",
     }
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True)
+    proc = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
+    )
     return proc.stdout.strip()
 
 
@@ -145,7 +147,9 @@ class RealApp:
         )
 
     def plan(self) -> dict[str, Any]:
-        result = self.run("plan", "--branch", self.branch, "--commit", self.commits[-1], "--no-render", "-o", "json")
+        result = self.run(
+            "plan", "--branch", self.branch, "--commit", self.commits[-1], "--no-render", "-o", "json"
+        )
         assert result.returncode == 0, result.stderr
         data: dict[str, Any] = result.json()
         return data

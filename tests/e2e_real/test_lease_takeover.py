@@ -4,6 +4,7 @@ mid-run, then a new run takes the lease over and converges."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -83,10 +84,10 @@ def test_a_killed_runs_environment_is_taken_over_within_the_lease(app: RealApp) 
     converged = time.monotonic() - killed_at
     assert successor.returncode == 0, err
     assert "waiting up to 60 s" in err
-    import json
-
     report = json.loads(out)
     assert report["outcome"] == "succeeded"
     assert deployed_commit(api, ns) == c3
     assert takeover <= LOCK_SECONDS + 2, takeover
-    print(f"\nkill -9 mid-run: lease taken over after {takeover:.1f} s, new run converged after {converged:.1f} s")
+    print(
+        f"\nkill -9 mid-run: lease taken over after {takeover:.1f} s, new run converged after {converged:.1f} s"
+    )

@@ -3,6 +3,7 @@ CI retries end with the newest commit deployed, and none fails."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +33,9 @@ def test_twenty_concurrent_deploys_end_with_the_newest_commit(app: RealApp) -> N
     outputs = [p.communicate(timeout=400) for p in procs]
     seconds = time.monotonic() - started
     codes = [p.returncode for p in procs]
-    assert codes == [0] * 20, [(i + 1, c, err[-400:]) for i, (c, (_, err)) in enumerate(zip(codes, outputs))]
-    import json
-
+    assert codes == [0] * 20, [
+        (i + 1, c, err[-400:]) for i, (c, (_, err)) in enumerate(zip(codes, outputs, strict=True))
+    ]
     reports = [json.loads(out) for out, _ in outputs]
     outcomes = [r["outcome"] for r in reports]
     assert outcomes[-1] in ("succeeded", "unchanged"), reports[-1]
@@ -49,7 +50,9 @@ def test_twenty_concurrent_deploys_end_with_the_newest_commit(app: RealApp) -> N
     assert notes["deploytag.dev/commit"] == app.commits[-1]
     assert notes["deploytag.dev/newest-commit"] == app.commits[-1]
     deployed = [i + 1 for i, o in enumerate(outcomes) if o != "superseded"]
-    print(f"\n20 deploys 0.2 s apart: all exit 0 in {seconds:.1f} s; deployed by c{deployed}, the rest superseded")
+    print(
+        f"\n20 deploys 0.2 s apart: all exit 0 in {seconds:.1f} s; deployed by c{deployed}, the rest superseded"
+    )
 
 
 def test_a_late_retry_of_an_older_commit_does_not_roll_the_branch_back(app: RealApp) -> None:
