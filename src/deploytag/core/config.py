@@ -85,7 +85,7 @@ class ChartConfig(_Model):
     )
     atomic: bool = Field(
         default=False,
-        description="roll back to the previous revision when the upgrade fails",
+        description="roll back to the last good revision (the last one verified ready) when a deploy fails",
     )
 
 
