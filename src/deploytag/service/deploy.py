@@ -17,7 +17,7 @@ from typing import Any
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, VerifyError
-from deploytag.core.timestamps import compact, parse_rfc3339, rfc3339
+from deploytag.core.timestamps import compact, rfc3339
 from deploytag.core.values import file_layer
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
@@ -36,7 +36,15 @@ from deploytag.steps.lastgood import GoodRevision, record_good
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.migrate import MigrateStep, job_image
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
-from deploytag.steps.ordering import Ordering, Request, RequestBoard, short
+from deploytag.steps.ordering import (
+    NEWEST_COMMIT,
+    NEWEST_REQUESTED_AT,
+    Ordering,
+    Request,
+    RequestBoard,
+    gave_way,
+    stop_if_older_than_newest,
+)
 from deploytag.steps.release import ReleaseStep
 from deploytag.steps.secrets import SecretsStep
 from deploytag.steps.testgate import TestGate
@@ -132,7 +140,7 @@ def deploy(
         ordering = Ordering(git=providers.git, repo=loaded.root)
         mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
         _read_environment(ctx)
-        _stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
+        stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
         run_steps(ctx, [TestGate()], records)
         cluster_config = loaded.config.cluster
         keeper = LeaseKeeper(
@@ -158,13 +166,13 @@ def deploy(
             supersede=options.supersede,
             progress=progress,
             # While waiting: record our request, or give way to a newer one.
-            give_way=lambda: None if options.allow_older_commit else _gave_way(board.register(), mine),
+            give_way=lambda: None if options.allow_older_commit else gave_way(board.register(), mine),
         )
         # Between steps, as the holder: only read (a waiting newer run has recorded itself).
-        keeper.give_way = lambda: None if options.allow_older_commit else _gave_way(board.newer(), mine)
+        keeper.give_way = lambda: None if options.allow_older_commit else gave_way(board.newer(), mine)
         # Another run may have deployed while we waited: decide on what is there now.
         _read_environment(ctx)
-        _stop_if_older_than_newest(ctx, ordering, mine)
+        stop_if_older_than_newest(ctx, ordering, mine)
 
         def record_progress(record: StepRecord) -> None:
             nonlocal namespace_ready
@@ -199,41 +207,6 @@ def _read_environment(ctx: RunContext) -> None:
     existing = ctx.providers.cluster.get_namespace(name=ctx.names.namespace)
     check_ownership(existing, ctx)
     ctx.previous = dict(existing.annotations) if existing else {}
-
-
-NEWEST_COMMIT = annotation("newest-commit")
-NEWEST_REQUESTED_AT = annotation("newest-requested-at")
-
-
-def _stop_if_older_than_newest(ctx: RunContext, ordering: Ordering, mine: Request) -> None:
-    """A late run (a retried CI job) of a commit older than the newest one deployed does not
-    roll the branch back; --allow-older-commit (a person's choice) does."""
-    previous = ctx.previous
-    newest = previous.get(NEWEST_COMMIT) or previous.get(annotation("commit"))
-    if not newest:
-        return
-    at = parse_rfc3339(previous.get(NEWEST_REQUESTED_AT) or previous.get(annotation("deployed-at")))
-    deployed = Request(commit=newest, requested_at=at or 0.0)
-    if not ordering.older(mine, deployed):
-        return
-    if ctx.options.allow_older_commit:
-        ctx.older_than_newest = True
-        ctx.progress.note(text=f"deploying {short(mine.commit)}, older than {short(newest)}, as asked")
-        return
-    raise SupersededError(
-        f"commit {short(mine.commit)} is older than {short(newest)}, already deployed to "
-        f"{ctx.names.namespace}; not rolling {ctx.names.branch} back (to do that on purpose: "
-        "deploytag rollback, or deploy --allow-older-commit)"
-    )
-
-
-def _gave_way(newer: Request | None, mine: Request) -> str | None:
-    if newer is None:
-        return None
-    return (
-        f"a newer commit, {short(newer.commit)}, was requested for this environment; "
-        f"{short(mine.commit)} gives way to it"
-    )
 
 
 def preflight(ctx: RunContext) -> None:

@@ -20,14 +20,19 @@ import logging
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from deploytag.core.timestamps import rfc3339
+from deploytag.core.timestamps import parse_rfc3339, rfc3339
 from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import ANNOTATION_PREFIX, LeaseInfo, Leases
 from deploytag.ports.git import GitReader
+from deploytag.steps.context import RunContext, annotation
+from deploytag.steps.lock import SupersededError
 
 log = logging.getLogger(__name__)
 
 REQUEST_ANNOTATION = ANNOTATION_PREFIX + "newest-request"
+# On the namespace: the newest commit deployed, and when it was requested.
+NEWEST_COMMIT = annotation("newest-commit")
+NEWEST_REQUESTED_AT = annotation("newest-requested-at")
 # Conditional writes lost to another writer before we give up until the next poll.
 _ROUNDS = 5
 
@@ -173,3 +178,34 @@ class RequestBoard:
         if alive and self._ordering.older(self.mine, recorded):
             return recorded
         return None
+
+
+def stop_if_older_than_newest(ctx: RunContext, ordering: Ordering, mine: Request) -> None:
+    """A late run (a retried CI job) of a commit older than the newest one deployed does not
+    roll the branch back; --allow-older-commit (a person's choice) does."""
+    previous = ctx.previous
+    newest = previous.get(NEWEST_COMMIT) or previous.get(annotation("commit"))
+    if not newest:
+        return
+    at = parse_rfc3339(previous.get(NEWEST_REQUESTED_AT) or previous.get(annotation("deployed-at")))
+    deployed = Request(commit=newest, requested_at=at or 0.0)
+    if not ordering.older(mine, deployed):
+        return
+    if ctx.options.allow_older_commit:
+        ctx.older_than_newest = True
+        ctx.progress.note(text=f"deploying {short(mine.commit)}, older than {short(newest)}, as asked")
+        return
+    raise SupersededError(
+        f"commit {short(mine.commit)} is older than {short(newest)}, already deployed to "
+        f"{ctx.names.namespace}; not rolling {ctx.names.branch} back (to do that on purpose: "
+        "deploytag rollback, or deploy --allow-older-commit)"
+    )
+
+
+def gave_way(newer: Request | None, mine: Request) -> str | None:
+    if newer is None:
+        return None
+    return (
+        f"a newer commit, {short(newer.commit)}, was requested for this environment; "
+        f"{short(mine.commit)} gives way to it"
+    )
