@@ -195,6 +195,7 @@ def _restore_and_record(
         good=good,
         timeout_seconds=timeout_seconds,
         progress=progress,
+        why="the last good one" if last_good(annotations) == good else "as asked",
     )
     progress.step_finished(
         step="rollback",

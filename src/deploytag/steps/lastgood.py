@@ -102,10 +102,11 @@ def restore(
     good: GoodRevision,
     timeout_seconds: int,
     progress: ProgressListener,
+    why: str = "the last good one",
 ) -> ReleaseInfo:
     """``helm rollback`` to ``good`` and wait for it; the new revision helm made."""
     check_restorable(helm.history(release=release, namespace=namespace, target=target), good, release=release)
-    progress.note(text=f"rolling back {release} to {good.describe()}, the last good one")
+    progress.note(text=f"rolling back {release} to {good.describe()}, {why}")
     try:
         helm.rollback(
             release=release,
