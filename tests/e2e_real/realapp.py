@@ -106,6 +106,7 @@ class RealApp:
     kubeconfig: Path
     app: str
     commits: list[str] = field(default_factory=list)  # oldest first
+    helm: Path = HELM
 
     @property
     def branch(self) -> str:
@@ -114,7 +115,7 @@ class RealApp:
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([str(DEPLOYTAG.parent), str(ROOT / ".tools/bin"), env.get("PATH", "")])
-        env["DEPLOYTAG_TOOLS__HELM"] = str(HELM)
+        env["DEPLOYTAG_TOOLS__HELM"] = str(self.helm)
         for kind in ("CACHE", "CONFIG", "DATA"):
             env[f"HELM_{kind}_HOME"] = str(self.repo.parent / f"helm-{kind.lower()}")
         for ci in ("GITHUB_ACTIONS", "GITLAB_CI", "CIRCLECI", "DEPLOYTAG_BRANCH", "DEPLOYTAG_COMMIT"):
@@ -155,7 +156,7 @@ class RealApp:
         return data
 
 
-def make_app(tmp_path: Path, kubeconfig: Path, *, commits: int) -> RealApp:
+def make_app(tmp_path: Path, kubeconfig: Path, *, commits: int, helm: Path = HELM) -> RealApp:
     """A git repository with ``commits`` linear commits, c1 oldest; a unique app name per test."""
     app = f"ord{uuid.uuid4().hex[:8]}"
     repo = tmp_path / app
@@ -165,7 +166,7 @@ def make_app(tmp_path: Path, kubeconfig: Path, *, commits: int) -> RealApp:
     (repo / "chart" / "templates" / "all.yaml").write_text(TEMPLATES)
     (repo / "chart" / "values.yaml").write_text("note: ''\nneverReady: false\ninvalid: false\n")
     git(repo, "init", "-q", "-b", "main")
-    made = RealApp(repo=repo, kubeconfig=kubeconfig, app=app)
+    made = RealApp(repo=repo, kubeconfig=kubeconfig, app=app, helm=helm)
     for i in range(1, commits + 1):
         (repo / "CHANGES").write_text(f"change {i}\n")
         git(repo, "add", "-A")
@@ -197,7 +198,17 @@ def deployed_commit(api: Any, namespace: str) -> str:
 
 def helm_history(app: RealApp, release: str, namespace: str) -> list[dict[str, Any]]:
     proc = subprocess.run(
-        [str(HELM), "history", release, "-n", namespace, "-o", "json", "--kubeconfig", str(app.kubeconfig)],
+        [
+            str(app.helm),
+            "history",
+            release,
+            "-n",
+            namespace,
+            "-o",
+            "json",
+            "--kubeconfig",
+            str(app.kubeconfig),
+        ],
         capture_output=True,
         text=True,
         env=app.env(),

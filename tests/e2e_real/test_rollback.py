@@ -27,8 +27,9 @@ INVALID = ("--set", "invalid=true")  # the API server rejects it: helm records a
 
 
 @pytest.fixture
-def app(tmp_path: Path, real_kube: RealKube) -> Iterator[RealApp]:
-    made = make_app(tmp_path, real_kube.kubeconfig, commits=5)
+def app(tmp_path: Path, real_kube: RealKube, helm_bin: Path) -> Iterator[RealApp]:
+    """Once with Helm 4 and once with Helm 3: rollback and its --wait differ between them."""
+    made = make_app(tmp_path, real_kube.kubeconfig, commits=5, helm=helm_bin)
     yield made
     destroy(made)
 
@@ -122,3 +123,33 @@ def test_rollback_without_a_good_revision_or_environment_is_one_line(app: RealAp
     nothing = app.run("rollback", "--branch", app.branch, "-o", "json")
     assert nothing.returncode == 10
     assert "no revision of" in nothing.json()["error"] and "--revision" in nothing.json()["error"]
+
+
+def test_rollback_takes_the_environments_lease(app: RealApp) -> None:
+    import datetime
+
+    import kubernetes
+
+    deployed = app.deploy(app.commits[0])
+    assert deployed.returncode == 0, deployed.stderr
+    ns = deployed.json()["namespace"]
+    api = kube_api(app.kubeconfig)
+    now = datetime.datetime.now(datetime.UTC)
+    leases = kubernetes.client.CoordinationV1Api(api)
+    leases.create_namespaced_lease(
+        "default",
+        {
+            "metadata": {"name": f"deploytag-{ns}"},
+            "spec": {
+                "holderIdentity": "a-deploy-in-progress",
+                "leaseDurationSeconds": 3600,
+                "renewTime": now,
+            },
+        },
+    )
+    try:
+        blocked = app.run("rollback", "--branch", app.branch, "--lock-wait", "1", "-o", "json")
+        assert blocked.returncode == 12, blocked.stderr
+        assert "locked by a-deploy-in-progress" in blocked.json()["error"]
+    finally:
+        leases.delete_namespaced_lease(f"deploytag-{ns}", "default")
