@@ -93,3 +93,37 @@ def test_when_git_cannot_tell_the_request_time_decides_and_the_log_says_so(app: 
     assert "git cannot tell" in later.stderr and "comparing request times" in later.stderr
     ns = later.json()["namespace"]
     assert deployed_commit(kube_api(app.kubeconfig), ns) == unknown
+
+
+def test_the_running_holder_gives_way_to_a_newer_commit(app: RealApp) -> None:
+    import kubernetes
+
+    c1, c2, c3 = app.commits[:3]
+    first = app.deploy(c1)
+    assert first.returncode == 0, first.stderr
+    ns = first.json()["namespace"]
+    api = kube_api(app.kubeconfig)
+    apps = kubernetes.client.AppsV1Api(api)
+    # c2 applies a Deployment that never becomes ready: its run sits in verify, holding the lease.
+    slow = app.popen(*app.deploy_args(c2, "--set", "neverReady=true", "--timeout", "120"))
+    deadline = time.monotonic() + 60
+    while not apps.list_namespaced_deployment(ns).items:
+        assert time.monotonic() < deadline, "c2's release was never applied"
+        time.sleep(0.1)
+    started = time.monotonic()
+    newer = app.deploy(c3, "--lock-wait", "60")
+    seconds = time.monotonic() - started
+    out, err = slow.communicate(timeout=60)
+    assert slow.returncode == 0, err
+    stopped = json.loads(out)
+    assert stopped["outcome"] == "superseded"
+    assert f"a newer commit, {c3[:12]}, was requested" in stopped["error"]
+    assert stopped["steps"][-1]["outcome"] == "superseded"
+    assert newer.returncode == 0, newer.stderr
+    assert newer.json()["outcome"] == "succeeded"
+    assert deployed_commit(api, ns) == c3
+    assert apps.list_namespaced_deployment(ns).items == []  # c3's release has no Deployment
+    assert seconds < 15, seconds  # not the 120 s c2 would have waited
+    print(
+        f"\nthe holder (in {stopped['steps'][-1]['name']}) gave way; the newer commit deployed in {seconds:.1f} s"
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-OUTCOME_MARK = {"changed": "✓", "unchanged": "=", "skipped": "-", "failed": "✗"}
+OUTCOME_MARK = {"changed": "✓", "unchanged": "=", "skipped": "-", "failed": "✗", "superseded": "»"}
 
 
 def error_line(message: str | None) -> None:

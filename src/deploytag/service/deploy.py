@@ -170,6 +170,7 @@ def deploy(
         )
         # Between steps, as the holder: only read (a waiting newer run has recorded itself).
         keeper.give_way = lambda: None if options.allow_older_commit else gave_way(board.newer(), mine)
+        ctx.checkpoint = keeper.check
         # Another run may have deployed while we waited: decide on what is there now.
         _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)

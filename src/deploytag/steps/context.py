@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +29,10 @@ class DeployOptions:
     skip_build: bool = False  # deploy the commit tag as it is in the registry
     rotate_database_password: bool = False
     allow_older_commit: bool = False  # a person's choice to deploy a commit older than the deployed one
+
+
+def _carry_on() -> None:
+    return None
 
 
 @dataclass
@@ -57,6 +61,9 @@ class RunContext:
     # Connection variables the database step adds to the environment's Secret (never logged).
     extra_secret_data: dict[str, str] = field(default_factory=dict, repr=False)
     database_created: bool = False  # this run created the database: migrate even if the commit ran before
+    # Raises SupersededError when a newer run took over or a newer commit waits (steps.lock);
+    # long waits inside a step (verify) call it, so the newer commit need not wait for them.
+    checkpoint: Callable[[], None] = _carry_on
 
     @property
     def timeout_seconds(self) -> int:

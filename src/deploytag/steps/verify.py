@@ -43,6 +43,8 @@ class VerifyStep:
             fatal = _fatal_pods(cluster.collect_diagnostics(namespace=namespace, log_lines=0).pods)
             if fatal or clock.monotonic() >= deadline:
                 self._fail(ctx, pending, timed_out=not fatal)
+            # The release is applied: a newer commit waiting for the lease may take over from here.
+            ctx.checkpoint()
             clock.sleep(POLL_SECONDS)
 
     def _fail(self, ctx: RunContext, pending: list[WorkloadState], *, timed_out: bool) -> None:
