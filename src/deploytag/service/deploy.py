@@ -134,6 +134,7 @@ def deploy(
     )
     records: list[StepRecord] = []
     keeper: LeaseKeeper | None = None
+    board: RequestBoard | None = None
     namespace_ready = False
     try:
         preflight(ctx)
@@ -195,7 +196,9 @@ def deploy(
         if namespace_ready and report.outcome != "superseded":
             _record_outcome(ctx, records, report.outcome)
         if keeper is not None:
-            keeper.release()
+            # Giving way to a newer waiting run: hand it the lease, so it goes on at once.
+            newer = board.gave_way_to if board is not None and report.outcome == "superseded" else None
+            keeper.release(hand_to=newer.run if newer is not None else "")
     report.revision = ctx.release.revision if ctx.release else None
     report.urls = ctx.urls
     report.images = [asdict(r) for r in ctx.images.values()]

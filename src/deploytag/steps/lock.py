@@ -154,12 +154,24 @@ class LeaseKeeper:
         if reason is not None:
             raise SupersededError(reason)
 
-    def release(self) -> None:
+    def release(self, *, hand_to: str = "") -> None:
+        """Give the lease up; ``hand_to`` names the waiting run we gave way to, which gets it
+        directly, so no older run waiting too can slip in between."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if not self.lost:
-            try:
-                self._leases.release_lease(namespace=self._namespace, name=self._name, holder=self.holder)
-            except Exception as e:  # the lease expires on its own; never mask the run's outcome
-                log.warning("releasing lease %s failed: %s", self._name, e)
+        if self.lost:
+            return
+        try:
+            if hand_to and self._leases.take_over_lease(
+                namespace=self._namespace,
+                name=self._name,
+                holder=hand_to,
+                duration_seconds=self._duration,
+                now=self._clock.now(),
+                previous_holder=self.holder,
+            ):
+                return
+            self._leases.release_lease(namespace=self._namespace, name=self._name, holder=self.holder)
+        except Exception as e:  # the lease expires on its own; never mask the run's outcome
+            log.warning("releasing lease %s failed: %s", self._name, e)

@@ -140,6 +140,7 @@ class RequestBoard:
         self._ordering = ordering
         self.mine = mine
         self._stale = stale_seconds
+        self.gave_way_to: Request | None = None  # the newer request we stopped for, if any
 
     def register(self) -> Request | None:
         """Record (or refresh) our request unless a newer live one is there; return that one."""
@@ -176,6 +177,7 @@ class RequestBoard:
         holding = recorded.run == lease.holder and lease.renewed_at + lease.duration_seconds > now
         alive = holding or now - recorded.alive_at <= self._stale
         if alive and self._ordering.older(self.mine, recorded):
+            self.gave_way_to = recorded
             return recorded
         return None
 
