@@ -166,7 +166,7 @@ def deploy(
             wait_seconds=cluster_config.lock_wait_seconds if wait is None else wait,
             supersede=options.supersede,
             progress=progress,
-            # While waiting: record our request, or give way to a newer one.
+            # While waiting, and once on taking it: record our request, or give way to a newer one.
             give_way=lambda: None if options.allow_older_commit else gave_way(board.register(), mine),
         )
         # Between steps, as the holder: only read (a waiting newer run has recorded itself).

@@ -74,9 +74,6 @@ class LeaseKeeper:
         deadline = self._clock.monotonic() + wait_seconds
         announced = False
         while True:
-            reason = give_way()
-            if reason is not None:
-                raise SupersededError(reason)
             now = self._clock.now()
             got = self._leases.try_acquire_lease(
                 namespace=self._namespace,
@@ -87,6 +84,10 @@ class LeaseKeeper:
             )
             if got is not None:
                 break
+            # Held by another run: record our request there, or stop for a newer one.
+            reason = give_way()
+            if reason is not None:
+                raise SupersededError(reason)
             current = self._leases.get_lease(namespace=self._namespace, name=self._name)
             other = current.holder if current else "another run"
             if supersede and current is not None:
@@ -113,6 +114,11 @@ class LeaseKeeper:
                 announced = True
             self._clock.sleep(min(POLL_SECONDS, max(0.05, deadline - self._clock.monotonic())))
         self._start_renewal()
+        # Ours now: record our request on it too (runs arriving later compare with it), unless
+        # a newer one was recorded while we took it; the caller's release hands it to that run.
+        reason = give_way()
+        if reason is not None:
+            raise SupersededError(reason)
 
     def _start_renewal(self) -> None:
         self._thread = threading.Thread(target=self._renew_loop, name="deploytag-lease", daemon=True)
