@@ -90,7 +90,15 @@ def test_atomic_after_a_broken_deploy_and_rollback_restore_the_last_good_revisio
     assert report["outcome"] == "rolled-back"
     assert (report["to_revision"], report["to_commit"]) == (1, c1)
     assert report["from_revision"] == failed_revision
-    assert report["revision"] == failed_revision + 1
+    # From a failed revision it first steps onto the one helm calls deployed, so the rollback
+    # to 1 diffs against what really runs (helm/helm#12436).
+    last = helm_history(app, release, ns)[-1]
+    assert (last["revision"], last["description"], last["status"]) == (
+        report["revision"],
+        "Rollback to 1",
+        "deployed",
+    )
+    assert report["revision"] > failed_revision
     assert deployed_commit(api, ns) == c1
     notes = namespace_annotations(api, ns)
     assert notes["deploytag.dev/outcome"] == "succeeded"
@@ -153,3 +161,22 @@ def test_rollback_takes_the_environments_lease(app: RealApp) -> None:
         assert "locked by a-deploy-in-progress" in blocked.json()["error"]
     finally:
         leases.delete_namespaced_lease(f"deploytag-{ns}", "default")
+
+
+def test_atomic_when_helm_itself_fails_returns_to_the_last_good_revision(app: RealApp) -> None:
+    c1, c2, c3 = app.commits[:3]
+    good = app.deploy(c1)
+    assert good.returncode == 0, good.stderr
+    ns, release = good.json()["namespace"], good.json()["release"]
+    assert app.deploy(c2, *BROKEN).returncode == 11  # helm's latest "deployed" revision is broken
+    api = kube_api(app.kubeconfig)
+    assert deployments(api, ns) == ["never-ready"]
+
+    failed = app.deploy(c3, *INVALID, "--atomic")
+    assert failed.returncode == 10, failed.stderr
+    assert f"rolled back to revision 1 (commit {c1[:12]}), the last good one" in failed.json()["error"]
+    last = helm_history(app, release, ns)[-1]
+    assert (last["description"], last["status"]) == ("Rollback to 1", "deployed")
+    assert deployments(api, ns) == []
+    assert deployed_commit(api, ns) == c1
+    assert namespace_annotations(api, ns)["deploytag.dev/last-good-revision"] == "1"

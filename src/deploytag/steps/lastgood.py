@@ -10,6 +10,7 @@ and ``deploytag rollback`` return to it, never to "the previous revision".
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from deploytag.core.errors import DeployTagError, ReleaseError
 from deploytag.ports.helm import Helm, KubeTarget, ReleaseInfo
 from deploytag.ports.progress import ProgressListener
 from deploytag.steps.context import annotation, dumps
+
+log = logging.getLogger(__name__)
 
 LAST_GOOD_REVISION = annotation("last-good-revision")
 LAST_GOOD_COMMIT = annotation("last-good-commit")
@@ -105,9 +108,11 @@ def restore(
     why: str = "the last good one",
 ) -> ReleaseInfo:
     """``helm rollback`` to ``good`` and wait for it; the new revision helm made."""
-    check_restorable(helm.history(release=release, namespace=namespace, target=target), good, release=release)
+    history = helm.history(release=release, namespace=namespace, target=target)
+    check_restorable(history, good, release=release)
     progress.note(text=f"rolling back {release} to {good.describe()}, {why}")
     try:
+        _leave_failed_revision(helm, target, release, namespace, history, good, timeout_seconds)
         helm.rollback(
             release=release,
             namespace=namespace,
@@ -124,3 +129,41 @@ def restore(
     if now is None:
         raise ReleaseError(f"release {release} is gone after rolling back to {good.describe()}")
     return now
+
+
+def _leave_failed_revision(
+    helm: Helm,
+    target: KubeTarget,
+    release: str,
+    namespace: str,
+    history: list[ReleaseInfo],
+    good: GoodRevision,
+    timeout_seconds: int,
+) -> None:
+    """``helm rollback`` diffs against the latest revision's manifest. When that one failed (the
+    API server refused part of it), what runs is still the revision helm marks deployed, and
+    objects only that one has would be left behind, or stop the rollback ("original object ...
+    not found"; helm/helm#12436, #13346). So first roll back to that deployed revision: helm then
+    records a revision carrying its manifest, whether or not applying it works, and the rollback
+    to ``good`` diffs against what really runs."""
+    if not history or history[-1].status != "failed":
+        return
+    deployed = next((h for h in reversed(history) if h.status == "deployed"), None)
+    if deployed is None:
+        return
+    try:
+        helm.rollback(
+            release=release,
+            namespace=namespace,
+            revision=deployed.revision,
+            wait=False,  # it may be the broken one: only its manifest matters here
+            timeout_seconds=timeout_seconds,
+            target=target,
+        )
+    except DeployTagError as e:
+        log.info(
+            "stepping %s onto revision %d first did not apply cleanly (expected): %s",
+            release,
+            deployed.revision,
+            e,
+        )
