@@ -180,3 +180,10 @@ def test_global_name_like_flags_refuse_control_characters(repo: Path) -> None:
     result = run(repo, "plan", "--branch", "feature/x", "--commit", COMMIT, "--set", "a\nb=1")
     assert result.returncode == 3, result.stderr
     assert "--set key" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_image_repository_from_the_environment_refuses_control_characters(repo: Path) -> None:
+    env = {"DEPLOYTAG_IMAGES__APP__REPOSITORY": "registry.example.com/app\nevil"}
+    result = run(repo, "plan", "--branch", "feature/x", "--commit", COMMIT, "--no-render", env=env)
+    assert result.returncode == 3, result.stderr
+    assert "images.app.repository" in result.stderr and "control character" in result.stderr

@@ -107,6 +107,11 @@ class ImageConfig(_Model):
         description="repository of the base image; default '<repository>-base'",
     )
 
+    @field_validator("repository")
+    @classmethod
+    def _names_are_printable(cls, v: Any) -> Any:
+        return printable_names(v)
+
 
 class KanikoConfig(_Model):
     """The kaniko builder: a Kubernetes Job that builds from git and pushes in one step."""
