@@ -24,3 +24,9 @@ class GitCli:
 
     def head_commit(self, *, repo: Path) -> str | None:
         return self._out(repo, "rev-parse", "HEAD")
+
+    def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
+        # --end-of-options: a revision is never read as an option, whatever the caller checked.
+        return self._out(
+            repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
+        )
