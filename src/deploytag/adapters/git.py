@@ -47,3 +47,9 @@ class GitCli:
         if self._out(repo, "rev-parse", "--is-shallow-repository") == "true":
             return None
         return False
+
+    def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
+        # --end-of-options: a revision is never read as an option, whatever the caller checked.
+        return self._out(
+            repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
+        )

@@ -119,11 +119,26 @@ def register(cli: click.Group) -> None:
         metavar="SECONDS",
         help="How long to wait for the namespace to be gone.",
     )
+    @click.option(
+        "--skip",
+        "skip",
+        multiple=True,
+        # service.destroy_preflight.SKIPPABLE; spelled out so `--help` imports no service module.
+        type=click.Choice(["database", "dns"]),
+        help="Leave this part behind on purpose (its server is gone, say) and report it. Repeatable.",
+    )
     @pass_state
     def destroy(
-        state: CliState, branch: str | None, commit: str | None, fmt: str, allow_permanent: bool, timeout: int
+        state: CliState,
+        branch: str | None,
+        commit: str | None,
+        fmt: str,
+        allow_permanent: bool,
+        timeout: int,
+        skip: tuple[str, ...],
     ) -> None:
-        """Remove this branch's environment: release, database, namespace, lease; report what is verified gone."""
+        """Remove this branch's environment: DNS records, release, database, namespace, lease; report what is
+        verified gone. Every provider a removal needs is checked first: nothing is removed when one is missing."""
         from deploytag.service.destroy import destroy as run_destroy
 
         loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
@@ -135,6 +150,7 @@ def register(cli: click.Group) -> None:
                 progress=listener,
                 allow_permanent=allow_permanent,
                 timeout_seconds=timeout,
+                skip=frozenset(skip),
             )
         if fmt == "json":
             output.emit_json(report.to_dict())

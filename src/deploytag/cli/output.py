@@ -170,6 +170,8 @@ def destroy_text(report: Any) -> None:
         state = "gone" if r.verified_gone else "STILL PRESENT"
         was = "removed" if r.existed else "absent"
         click.echo(f"{r.what} {r.name}: {was}, verified {state}")
+    for left in report.left_behind:
+        click.echo(f"left behind: {left.line()}")
     if report.outcome == "absent":
         click.echo(f"nothing to remove for {report.branch} ({report.seconds:.1f} s)")
     elif report.outcome == "removed":

@@ -20,3 +20,7 @@ class GitReader(Protocol):
         clone, where the history that would connect them may be missing.
         """
         ...
+
+    def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
+        """The full object id of the commit ``revision`` names in ``repo``, or None when git cannot tell."""
+        ...
