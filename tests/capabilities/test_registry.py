@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 
 import pytest
 
+from deploytag.capabilities import registry
 from deploytag.capabilities.base import Capability, MissingOutputError, Outputs, StepResult
 from deploytag.capabilities.context import RunContext
-from deploytag.capabilities.outputs import DnsTargets, DnsUrls, ReleaseResult
-from deploytag.capabilities.registry import NAMES, PipelineOrderError, build, check_order, load
+from deploytag.capabilities.outputs import DnsTargets, DnsUrls, EnvironmentUrls, ReleaseResult
+from deploytag.capabilities.registry import NAMES, Entry, PipelineOrderError, build, check_order, load
 
 
 def test_the_registry_order_satisfies_every_declared_need() -> None:
@@ -32,7 +34,7 @@ def test_a_capability_before_its_provider_fails_loudly_naming_both() -> None:
 
 def test_a_need_nothing_provides_fails_loudly() -> None:
     with pytest.raises(PipelineOrderError, match=r"'verify' needs ReleaseResult.*nothing provides it"):
-        build(names=("expose", "dns", "verify"))
+        build(["expose", "dns", "verify"])
 
 
 def test_a_need_given_by_an_earlier_part_of_the_run_is_accepted() -> None:
@@ -65,7 +67,7 @@ def test_outputs_are_keyed_by_type_and_a_missing_one_is_named() -> None:
 
 def test_unknown_capability_names_are_refused() -> None:
     with pytest.raises(KeyError, match="no capability named 'gc'"):
-        build(names=("gc",))
+        build(["gc"])
 
 
 def test_the_registry_imports_no_capability_module_until_asked() -> None:
@@ -78,3 +80,44 @@ def test_the_registry_imports_no_capability_module_until_asked() -> None:
     first, loaded = out.splitlines()
     assert first == "['deploytag.capabilities.base', 'deploytag.capabilities.registry']"
     assert loaded == "True"
+
+
+class WarmupStep(Capability):
+    """The worked example of docs/development.md: a step after verify that needs its URLs."""
+
+    name = "warmup"
+    needs = (EnvironmentUrls,)
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
+        urls = ctx.outputs.get(EnvironmentUrls).urls
+        return StepResult("changed", f"warmed {len(urls)} URLs") if urls else StepResult("skipped", "no URLs")
+
+
+@pytest.fixture
+def warmup_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("deploytag.capabilities.warmup")
+    module.WarmupStep = WarmupStep  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "deploytag.capabilities.warmup", module)
+
+
+@pytest.mark.usefixtures("warmup_module")
+def test_adding_a_step_is_its_module_and_one_registry_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, Entry("warmup", "warmup", "WarmupStep")))
+    pipeline = build()
+    assert [c.name for c in pipeline][-2:] == ["verify", "warmup"]
+    from deploytag.service.deploy import deploy_steps
+
+    assert [c.name for c in deploy_steps()][-1] == "warmup"  # deploy runs it, under the lease
+
+
+@pytest.mark.usefixtures("warmup_module")
+def test_a_step_placed_before_the_output_it_needs_fails_when_the_pipeline_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entries = list(registry.REGISTRY)
+    entries.insert(1, Entry("warmup", "warmup", "WarmupStep"))
+    monkeypatch.setattr(registry, "REGISTRY", tuple(entries))
+    with pytest.raises(
+        PipelineOrderError, match=r"'warmup' needs EnvironmentUrls.*verify provides it but runs later"
+    ):
+        build()

@@ -43,7 +43,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("verify", "verify", "VerifyStep"),
 )
 
-NAMES = tuple(e.name for e in REGISTRY)
+TEST_GATE = "test"  # deploy runs it before taking the lease: a failing test waits for nobody
+NAMES = tuple(e.name for e in REGISTRY)  # as shipped; names() reads the registry as it is now
 
 # The order of the read-only checks: local files first (chart, values, Dockerfiles), then the
 # servers that answer slowly or need credentials. Destroy's checks follow it too.
@@ -54,6 +55,10 @@ class PipelineOrderError(RuntimeError):
     """A capability needs an output that no capability before it provides."""
 
 
+def names() -> tuple[str, ...]:
+    return tuple(e.name for e in REGISTRY)
+
+
 def load(name: str) -> Capability:
     """The capability called ``name``, its module imported now."""
     for entry in REGISTRY:
@@ -62,19 +67,19 @@ def load(name: str) -> Capability:
             capability: Any = getattr(module, entry.cls)()
             assert isinstance(capability, Capability)
             return capability
-    raise KeyError(f"no capability named {name!r}; known: {', '.join(NAMES)}")
+    raise KeyError(f"no capability named {name!r}; known: {', '.join(names())}")
 
 
-def build(names: Iterable[str] = NAMES, *, given: Sequence[type[Any]] = ()) -> list[Capability]:
-    """The named capabilities in registry order, checked: every output needed is provided earlier.
-
-    ``given`` are outputs that exist before the first of them runs (from an earlier part of the run).
+def build(wanted: Iterable[str] | None = None, *, given: Sequence[type[Any]] = ()) -> list[Capability]:
+    """The ``wanted`` capabilities (default all) in registry order, checked: every output needed is
+    provided earlier. ``given`` are outputs that exist before the first of them runs.
     """
-    wanted = set(names)
-    unknown = wanted - set(NAMES)
+    order = names()
+    chosen = set(order if wanted is None else wanted)
+    unknown = chosen - set(order)
     if unknown:
-        raise KeyError(f"no capability named {sorted(unknown)[0]!r}; known: {', '.join(NAMES)}")
-    pipeline = [load(name) for name in NAMES if name in wanted]
+        raise KeyError(f"no capability named {sorted(unknown)[0]!r}; known: {', '.join(order)}")
+    pipeline = [load(name) for name in order if name in chosen]
     check_order(pipeline, given=given)
     return pipeline
 

@@ -66,7 +66,7 @@ def build(
     )
     records: list[StepRecord] = []
     try:
-        run_steps(ctx, build_pipeline(names=("base", "image")), records)
+        run_steps(ctx, build_pipeline(["base", "image"]), records)
         report.outcome = "succeeded"
     except DeployTagError as e:
         report.outcome, report.error, report.exception = "failed", str(e), e

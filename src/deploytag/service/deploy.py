@@ -29,7 +29,7 @@ from deploytag.capabilities.ordering import (
     stop_if_older_than_newest,
 )
 from deploytag.capabilities.outputs import BuiltImages, DnsUrls, EnvironmentUrls, ReleaseResult
-from deploytag.capabilities.registry import NAMES, in_check_order
+from deploytag.capabilities.registry import TEST_GATE, in_check_order, names
 from deploytag.capabilities.registry import build as build_pipeline
 from deploytag.capabilities.runner import StepRecord, run_steps
 from deploytag.core.branch import BranchRef
@@ -71,8 +71,8 @@ class DeployReport:
 
 
 def deploy_steps() -> list[Step]:
-    """Every capability after the test gate, in the registry's order, checked against their needs."""
-    return build_pipeline(names=NAMES[1:])
+    """Every capability but the test gate, in the registry's order, checked against their needs."""
+    return build_pipeline([name for name in names() if name != TEST_GATE])
 
 
 def new_run_id(clock_now: float) -> str:
@@ -118,7 +118,7 @@ def deploy(
         mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
         _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
-        run_steps(ctx, build_pipeline(names=("test",)), records)
+        run_steps(ctx, build_pipeline([TEST_GATE]), records)
         cluster_config = loaded.config.cluster
         keeper = LeaseKeeper(
             leases=providers.cluster,
