@@ -121,3 +121,11 @@ def test_a_step_placed_before_the_output_it_needs_fails_when_the_pipeline_is_bui
         PipelineOrderError, match=r"'warmup' needs EnvironmentUrls.*verify provides it but runs later"
     ):
         build()
+
+
+def test_the_plan_and_status_flags_match_the_classes() -> None:
+    """`plan` and `status` import only the flagged modules: a class with a part there must be flagged."""
+    for entry in registry.REGISTRY:
+        cls = type(load(entry.name))
+        assert entry.plans == (cls.plan is not Capability.plan), entry.name
+        assert entry.reports == (cls.status is not Capability.status), entry.name

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deploytag.capabilities.imagebuild import ImageResult
 from deploytag.ports.helm import ReleaseInfo
+
+if TYPE_CHECKING:  # the image build modules load only when images are built
+    from deploytag.capabilities.imagebuild import ImageResult
 
 
 @dataclass(frozen=True)

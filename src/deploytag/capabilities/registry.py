@@ -26,20 +26,24 @@ class Entry:
     name: str  # the step name in progress lines, reports and the recorded progress
     module: str  # under deploytag.capabilities
     cls: str
+    # Whether the class has a plan / status part: `plan` and `status` import only those modules
+    # (tests/capabilities checks these flags against the classes).
+    plans: bool = False
+    reports: bool = False
 
 
 REGISTRY: tuple[Entry, ...] = (
-    Entry("test", "testgate", "TestGate"),
-    Entry("base", "images", "BaseImageStep"),
+    Entry("test", "testgate", "TestGate", reports=True),
+    Entry("base", "images", "BaseImageStep", plans=True, reports=True),
     Entry("image", "images", "AppImageStep"),
     Entry("namespace", "namespace", "NamespaceStep"),
     Entry("quota", "namespace", "QuotaStep"),
-    Entry("database", "database", "DatabaseStep"),
-    Entry("secrets", "secrets", "SecretsStep"),
+    Entry("database", "database", "DatabaseStep", plans=True, reports=True),
+    Entry("secrets", "secrets", "SecretsStep", plans=True, reports=True),
     Entry("migrate", "migrate", "MigrateStep"),
-    Entry("release", "release", "ReleaseStep"),
+    Entry("release", "release", "ReleaseStep", plans=True),
     Entry("expose", "expose", "ExposeStep"),
-    Entry("dns", "dns", "DnsStep"),
+    Entry("dns", "dns", "DnsStep", plans=True, reports=True),
     Entry("verify", "verify", "VerifyStep"),
 )
 
@@ -82,6 +86,16 @@ def build(wanted: Iterable[str] | None = None, *, given: Sequence[type[Any]] = (
     pipeline = [load(name) for name in order if name in chosen]
     check_order(pipeline, given=given)
     return pipeline
+
+
+def planners() -> list[Capability]:
+    """The capabilities with a part in `deploytag plan`, in registry order (nothing runs: no order check)."""
+    return [load(e.name) for e in REGISTRY if e.plans]
+
+
+def reporters() -> list[Capability]:
+    """The capabilities with a part in `deploytag status`, in registry order."""
+    return [load(e.name) for e in REGISTRY if e.reports]
 
 
 def check_order(pipeline: Sequence[Capability], *, given: Sequence[type[Any]] = ()) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from deploytag.capabilities.base import PlanRequest
-from deploytag.capabilities.registry import build as build_pipeline
+from deploytag.capabilities.registry import planners
 from deploytag.capabilities.render import DEFAULT_RENDER_DIR, manifest_rows
 from deploytag.capabilities.render import lint_rendered as lint_match
 from deploytag.capabilities.render import render_release as render_target
@@ -105,7 +105,7 @@ def plan(
         read_secrets=read_secrets,
     )
     # Each capability fills in its part (images, secrets, database, chart and render, DNS records).
-    for capability in build_pipeline():
+    for capability in planners():
         for key, value in capability.plan(request=request).items():
             setattr(result, key, value)
     return result

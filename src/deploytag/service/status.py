@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from deploytag.capabilities.context import annotation
-from deploytag.capabilities.registry import build as build_pipeline
+from deploytag.capabilities.registry import reporters
 from deploytag.capabilities.status import recorded_json
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
@@ -59,7 +59,7 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
         last_run=recorded_json(a, "progress"),  # the runner's record
     )
     # Each capability reports what it recorded (tests, images, database, dns, secret versions).
-    for capability in build_pipeline():
+    for capability in reporters():
         for key, value in capability.status(annotations=a).items():
             setattr(result, key, value)
     return result
