@@ -171,43 +171,7 @@ class DatabaseStep(Capability):
         return "database" not in teardown.skip and bool(recorded_database(teardown.names, teardown.existing))
 
     def remove(self, *, teardown: Teardown) -> StepResult:
-        """Drop the database and role recorded as ours; refuse what does not carry our marker."""
-        names, removed = teardown.names, teardown.removed
-        created = set(recorded_database(names, teardown.existing).get("created", []))
-        db = teardown.providers.database
-        marker = marker_for(names)
-        dropped: list[str] = []
-        if "database" in created:
-            state = db.database_state(database=names.database)
-            if state.exists and state.marker != marker:
-                raise DatabaseError(
-                    f"database {names.database} on {db.describe()} is recorded for {names.namespace} but does "
-                    "not carry DeployTag's marker; refusing to drop it",
-                    hint="check who replaced it; drop it by hand if it is really this branch's",
-                )
-            if state.exists:
-                db.drop_database(database=names.database)
-                dropped.append(names.database)
-            gone = not db.database_state(database=names.database).exists
-            removed.append(Removed("database", names.database, state.exists, gone))
-        if "role" in created:
-            role = db.role_state(role=names.database_role)
-            # MySQL keeps no marker on users: the namespace record is the proof there.
-            if role.exists and role.marker not in (marker, None):
-                raise DatabaseError(
-                    f"role {names.database_role} on {db.describe()} carries another owner's marker; refusing "
-                    "to drop it",
-                    hint="drop it by hand if it is really this branch's",
-                )
-            if role.exists:
-                db.drop_role(role=names.database_role)
-                dropped.append(names.database_role)
-            gone = not db.role_state(role=names.database_role).exists
-            removed.append(Removed("database role", names.database_role, role.exists, gone))
-        return StepResult(
-            "changed" if dropped else "unchanged",
-            f"dropped {', '.join(dropped)}" if dropped else "already gone",
-        )
+        return drop_recorded(teardown.names, teardown.existing, teardown.providers, teardown.removed)
 
     def ensure(self, *, ctx: RunContext) -> StepResult:
         if not enabled(ctx.loaded, ctx.names):
@@ -342,6 +306,47 @@ def _database_exists(names: NamePlan, providers: Providers) -> dict[str, str]:
     }
 
 
+def drop_recorded(
+    names: NamePlan, existing: NamespaceInfo | None, providers: Providers, removed: list[Removed]
+) -> StepResult:
+    """Drop the database and role recorded as ours; refuse what does not carry our marker."""
+    created = set(recorded_database(names, existing).get("created", []))
+    db = providers.database
+    marker = marker_for(names)
+    dropped: list[str] = []
+    if "database" in created:
+        state = db.database_state(database=names.database)
+        if state.exists and state.marker != marker:
+            raise DatabaseError(
+                f"database {names.database} on {db.describe()} is recorded for {names.namespace} but does "
+                "not carry DeployTag's marker; refusing to drop it",
+                hint="check who replaced it; drop it by hand if it is really this branch's",
+            )
+        if state.exists:
+            db.drop_database(database=names.database)
+            dropped.append(names.database)
+        gone = not db.database_state(database=names.database).exists
+        removed.append(Removed("database", names.database, state.exists, gone))
+    if "role" in created:
+        role = db.role_state(role=names.database_role)
+        # MySQL keeps no marker on users: the namespace record is the proof there.
+        if role.exists and role.marker not in (marker, None):
+            raise DatabaseError(
+                f"role {names.database_role} on {db.describe()} carries another owner's marker; refusing "
+                "to drop it",
+                hint="drop it by hand if it is really this branch's",
+            )
+        if role.exists:
+            db.drop_role(role=names.database_role)
+            dropped.append(names.database_role)
+        gone = not db.role_state(role=names.database_role).exists
+        removed.append(Removed("database role", names.database_role, role.exists, gone))
+    return StepResult(
+        "changed" if dropped else "unchanged",
+        f"dropped {', '.join(dropped)}" if dropped else "already gone",
+    )
+
+
 class _Report(Protocol):
     removed: list[Removed]
 
@@ -353,17 +358,6 @@ def remove_database(
     providers: Providers,
     progress: ProgressListener,
 ) -> None:
-    """Destroy's database part on its own (the runner calls DatabaseStep.remove): for tests and tools."""
-    teardown = Teardown(
-        loaded=None,  # type: ignore[arg-type]  # removal reads only names, the record and the provider
-        names=names,
-        providers=providers,
-        progress=progress,
-        existing=namespace,
-        skip=frozenset(),
-        timeout_seconds=0,
-        removed=report.removed,
-    )
-    step = DatabaseStep()
-    if step.removes(teardown=teardown):
-        step.remove(teardown=teardown)
+    """Destroy's database part on its own (destroy's runner calls DatabaseStep.remove): for tests and tools."""
+    if recorded_database(names, namespace):
+        drop_recorded(names, namespace, providers, report.removed)
