@@ -88,7 +88,8 @@ def test_the_guides_dns_command_as_written(
     assert frontend.startswith("feature-login-")
     txt = by_type(cloudflare, "TXT")
     assert (
-        txt[f"dt-{frontend}"] == '"heritage=deploytag,deploytag/app=guestbook,deploytag/branch=feature/login"'
+        txt[f"dt-{frontend}"]
+        == f'"heritage=deploytag,deploytag/app={app.name},deploytag/branch=feature/login"'
     )
     assert "created" in first.stdout and cloudflare.token not in first.stdout + first.stderr
 
