@@ -79,8 +79,8 @@ def test_database_is_created_migrated_kept_rotated_and_dropped(
         psycopg.connect(values["DATABASE_URL"]).close()
     psycopg.connect(secret_values(app, ns)["DATABASE_URL"]).close()
 
-    plan = app.run("plan", "--branch", "feature/db", "--commit", COMMIT, "--no-render").stdout
-    assert "database exists: yes (ours), role exists: yes (ours)" in plan
+    shown = app.run("plan", "--branch", "feature/db", "--commit", COMMIT, "--no-render").stdout
+    assert "database exists: yes (ours), role exists: yes (ours)" in shown
     listed = app.run("list", "-o", "json").json()["environments"]
     assert [e["database"] for e in listed if e["namespace"] == ns] == [f"postgres:{planned['name']}"]
     # The migration ran in the cluster: a Job with the app's image, completed by the kubelet.

@@ -38,7 +38,7 @@ def registry_tags(registry: str, name: str) -> list[str]:
 
 
 def steps(report: dict[str, object]) -> dict[str, str]:
-    return {s["name"]: s["outcome"] for s in report["steps"]}  # type: ignore[attr-defined, index]
+    return {s["name"]: s["outcome"] for s in report["steps"]}  # type: ignore[attr-defined]
 
 
 def test_deploy_builds_pushes_and_pins_the_image_by_digest(app: App) -> None:
