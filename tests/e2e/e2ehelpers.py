@@ -109,7 +109,8 @@ class App:
 # pre-stop sleep keep rollouts and namespace deletion quick; the values stay the example's otherwise.
 NODE_VALUES: dict[str, Any] = {
     "redis": {"enabled": False},
-    "readinessProbe": {"periodSeconds": 1, "timeoutSeconds": 2, "failureThreshold": 2},
+    # Probed every second, but patient: on 2 busy cores a probe can take seconds to answer.
+    "readinessProbe": {"periodSeconds": 1, "timeoutSeconds": 5, "failureThreshold": 5},
     "livenessProbe": {"initialDelaySeconds": 5, "periodSeconds": 5},
     "preStopSleepSeconds": 0,
     "terminationGracePeriodSeconds": 2,

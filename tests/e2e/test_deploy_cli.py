@@ -124,7 +124,8 @@ def test_changed_values_make_a_new_revision(app: App) -> None:
 def test_failed_rollout_prints_a_digest_and_atomic_rolls_back(app: App) -> None:
     assert app.deploy().returncode == 0
     # The app refuses a bad setting at start-up and exits 1: the kubelet restarts it with back-off.
-    failed = app.deploy("feature/login", "--set", "env.MAX_ENTRIES=lots", "--atomic", "--timeout", "15")
+    # --timeout also bounds helm's rollback, which waits for the crashing pod to go.
+    failed = app.deploy("feature/login", "--set", "env.MAX_ENTRIES=lots", "--atomic", "--timeout", "25")
     assert failed.returncode == 11, failed.stderr
     report = failed.json()
     assert report["outcome"] == "failed"
