@@ -219,6 +219,8 @@ class MemorySeeder:
                         waiting_message="back-off 20s restarting failed container",
                         terminated_reason="Error",
                         exit_code=3,
+                        last_terminated_reason="Error",  # as the real adapter reads lastState
+                        last_exit_code=3,
                     ),
                 ),
                 conditions={"PodScheduled": "True", "Ready": "False"},

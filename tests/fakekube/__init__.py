@@ -50,7 +50,8 @@ The FakeKube object
   ``aggregated_discovery``, ``kube_version``.
 
 How workloads behave (``controllers.py``): a container image containing
-``:crashloop`` crash-loops (CrashLoopBackOff, restarts, a log), ``:missing`` or
+``:crashloop`` crash-loops (CrashLoopBackOff, restarts, a log; ``:oomkill`` likewise with the
+last state OOMKilled, exit code 137), ``:missing`` or
 ``doesnotexist`` can't be pulled (ImagePullBackOff, Warning ``Failed`` events),
 ``:fail`` exits 1 (a failed Job); a ``sh -c`` script of ``echo``s ending in
 ``exit N`` exits N with those lines as its log; a pod asking for more CPU or

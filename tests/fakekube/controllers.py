@@ -11,7 +11,7 @@ readiness delay, a Deployment's progress deadline).
   ``volumeClaimTemplates``; DaemonSet -> one Pod on the one node; Job -> Pods
   until one succeeds or ``backoffLimit`` is passed.
 * Pods are "run" by matching each container image against :class:`FailureRule`
-  s: ``:crashloop`` gives CrashLoopBackOff, ``:missing``/``doesnotexist``
+  s: ``:crashloop`` gives CrashLoopBackOff (``:oomkill`` with OOMKilled), ``:missing``/``doesnotexist``
   ImagePullBackOff, ``:fail`` exit code 1 (a failed Job); a pod asking more CPU
   or memory than the node has stays Pending (Unschedulable). Events are
   recorded as the real components record them.
@@ -64,6 +64,8 @@ class FailureRule:
       Warning events ``Failed``.
     * ``error`` - runs once and exits with ``exit_code``: a Job's pod Fails; under
       restartPolicy Always this is the same as ``crashloop``.
+    * ``oomkill`` - killed by the kernel for exceeding its memory limit: as ``crashloop``, with
+      the real kubelet's last state ``OOMKilled``, exit code 137, and no log line.
     """
 
     image_contains: str
@@ -88,6 +90,7 @@ class Outcome:
     message: str = ""
     running: bool = False  # a Job's local process that has not exited yet
     termination_message: str = ""  # what it wrote to /dev/termination-log
+    reason: str = ""  # the terminated reason when not Error/Completed (OOMKilled)
 
 
 _SHELLS = {"sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"}
@@ -148,6 +151,7 @@ def default_failure_rules() -> list[FailureRule]:
             log="fakekube: starting\nError: cannot connect to database at db:5432: connection refused\n",
         ),
         FailureRule(":missing", "imagepull"),
+        FailureRule(":oomkill", "oomkill"),
         FailureRule("doesnotexist", "imagepull"),
         FailureRule(":fail", "error", log="fakekube: running job\nError: migration failed\n"),
     ]
@@ -773,6 +777,8 @@ class Controllers:
                 restart_count=rule.restart_count if rule else 4,
                 message=rule.message if rule else "",
             )
+        if rule is not None and rule.mode == "oomkill":
+            return Outcome(exit_code=137, log="", restart_count=rule.restart_count, reason="OOMKilled")
         if rule is not None and rule.mode in ("crashloop", "error"):
             log = script.log if script is not None and script.log else rule.log or None
             return Outcome(
@@ -946,7 +952,7 @@ class Controllers:
                 cstatus["containerID"] = container_id
                 terminated = {
                     "exitCode": outcome.exit_code,
-                    "reason": "Error" if outcome.exit_code else "Completed",
+                    "reason": outcome.reason or ("Error" if outcome.exit_code else "Completed"),
                     "startedAt": started,
                     "finishedAt": started,
                     "containerID": container_id,

@@ -324,6 +324,20 @@ def test_crashloop_image(api: client.ApiClient) -> None:
     assert "BackOff" in reasons
 
 
+def test_oom_killed_container_shows_it_in_its_last_state(api: client.ApiClient) -> None:
+    """As the real kubelet reports it: waiting CrashLoopBackOff, lastState OOMKilled 137."""
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    apps.create_namespaced_deployment(NS, _deployment("api", "example/api:oomkill", replicas=1))
+    (pod,) = core.list_namespaced_pod(NS, label_selector="app=api").items
+    (container,) = pod.status.container_statuses
+    assert container.state.waiting.reason == "CrashLoopBackOff"
+    assert container.restart_count > 0
+    assert (container.last_state.terminated.reason, container.last_state.terminated.exit_code) == (
+        "OOMKilled",
+        137,
+    )
+
+
 def test_image_pull_failure_and_events(api: client.ApiClient) -> None:
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
     apps.create_namespaced_deployment(NS, _deployment("api", "registry.example/doesnotexist:1", replicas=1))
