@@ -63,6 +63,8 @@ class Backend:
     run_label: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     created: list[str] = field(default_factory=list)
     make_client: Callable[[], Any] | None = None
+    image: str = "busybox:1.36"  # what Jobs run; the fakes read only the command
+    require_node: Callable[[], Any] = lambda: None  # the real backend asks for ``real_node``
 
     def new_namespace_name(self) -> str:
         name = f"{NS_PREFIX}{uuid.uuid4().hex[:10]}"
@@ -321,10 +323,11 @@ class KubeBackend(Backend):
 class KubeSeeder:
     """Creates the objects through the SDK; controllers (real or fake) do the rest."""
 
-    def __init__(self, api: Any, *, bad_image_ref: str, crash_image: str) -> None:
+    def __init__(self, api: Any, *, bad_image_ref: str, crash_image: str, real: bool = False) -> None:
         self.api = api
         self.bad_image_ref = bad_image_ref
         self.crash_image = crash_image
+        self.real = real
 
     def _apps(self) -> Any:
         import kubernetes
@@ -347,6 +350,11 @@ class KubeSeeder:
 
     def load_balancer(self, *, namespace: str, name: str, port: int) -> None:
         self._service(namespace, name, port, "LoadBalancer")
+        if self.real:
+            # No cloud controller runs beside the test cluster: write the address it would
+            # (through the status subresource, as one does). fakekube assigns one itself.
+            status = {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}}
+            self._core().patch_namespaced_service_status(name, namespace, status)
 
     def cluster_ip(self, *, namespace: str, name: str, port: int) -> None:
         self._service(namespace, name, port, "ClusterIP")
