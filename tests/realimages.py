@@ -3,8 +3,8 @@
 Nothing can be pulled from the internet, and node-up builds only ``pause:1``, whose entrypoint
 ignores arguments. The tests need a few more, all the host's busybox-static in one layer,
 differing only in their default command: one without an entrypoint (a Job passes ``args``, as
-kaniko's does), one that keeps running (an app that becomes ready) under two tags, and one that
-crashes (a crash loop). The distribution v2 API takes them in four requests each; no builder is
+kaniko's does), one that keeps running (an app that becomes ready) under two tags, a web server
+that answers readiness probes, and one that crashes (a crash loop). The distribution v2 API takes them in four requests each; no builder is
 needed, so this costs well under a second per session.
 """
 
@@ -28,6 +28,13 @@ from realkube import RealKube
 BUSYBOX = Path("/bin/busybox")
 FOREVER = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait; done"]
 CRASH = ["sh", "-c", "echo crashing; exit 3"]
+# busybox httpd on 8080 answering /healthz (readiness probes); sh as PID 1 stops at TERM
+WEB = [
+    "sh",
+    "-c",
+    "mkdir -p /tmp/www && echo ok > /tmp/www/healthz && trap 'exit 0' TERM INT; "
+    "httpd -f -p 8080 -h /tmp/www & wait",
+]
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
@@ -37,8 +44,10 @@ class NodeImages:
 
     busybox: str  # no entrypoint, CMD sh: give it a command or args
     app: str  # repository of an app that runs until stopped; tags 1.0.0 and 1.0.1
+    web: str  # repository of an HTTP server on 8080 (GET /healthz), tags 1.27 and 1.28
     crashloop: str  # exits 3 at once, every time
     missing: str  # a tag the registry does not have
+    pause: str  # node-up's sandbox image: busybox whose entrypoint sleeps and ignores arguments
 
     def app_tag(self, tag: str) -> str:
         return f"{self.app}:{tag}"
@@ -129,11 +138,14 @@ def push_test_images(registry: str) -> NodeImages:
     to.image("deploytag-test/busybox", ["1"], layer, diff_id, ["sh"])
     to.image("deploytag-test/app", ["1.0.0", "1.0.1"], layer, diff_id, FOREVER)
     to.image("deploytag-test/app", ["crashloop"], layer, diff_id, CRASH)
+    to.image("deploytag-test/web", ["1.27", "1.28"], layer, diff_id, WEB)
     return NodeImages(
         busybox=f"{registry}/deploytag-test/busybox:1",
         app=f"{registry}/deploytag-test/app",
+        web=f"{registry}/deploytag-test/web",
         crashloop=f"{registry}/deploytag-test/app:crashloop",
         missing=f"{registry}/deploytag-test/app:missing",
+        pause=f"{registry}/pause:1",
     )
 
 
