@@ -1,9 +1,11 @@
 """fakekube: an HTTP-level fake Kubernetes API server for tests.
 
-No real API server can run on this machine or in CI, so this one stands in for
-it at the HTTP level: the official ``kubernetes`` Python client, ``kubectl``
-and the real ``helm`` binaries (Helm 3.18 and 4.1) talk to it through an
-ordinary kubeconfig file. Standard library only (plus PyYAML; ``cryptography``
+The README's offline sandbox (``tools/example.sh``): it stands in for a cluster
+at the HTTP level, so the official ``kubernetes`` Python client, ``kubectl`` and
+the real ``helm`` binaries (Helm 3.18 and 4.1) talk to it through an ordinary
+kubeconfig file. The tests run against a real API server (tests/realkube.py);
+fakekube is held to the same suites (tests/contract, tests/fakekube_test) so it
+cannot drift from it. Standard library only (plus PyYAML; ``cryptography``
 for the optional TLS mode).
 
 Importing it
