@@ -101,13 +101,14 @@ def _start(directory: Path, with_node: bool) -> tuple[RealKube | None, str]:
 
 def _stop(directory: Path, with_node: bool) -> None:
     script = K8S_DIR / ("node-down" if with_node else "down")
-    subprocess.run(
-        [str(script), str(directory), "--wipe"],
-        capture_output=True,
-        timeout=120,
-        env=_tools_env(),
-        check=False,
-    )
+    if script.is_file():  # absent when it could not start for want of ../shared/k8s
+        subprocess.run(
+            [str(script), str(directory), "--wipe"],
+            capture_output=True,
+            timeout=120,
+            env=_tools_env(),
+            check=False,
+        )
     shutil.rmtree(directory, ignore_errors=True)
 
 
