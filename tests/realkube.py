@@ -23,7 +23,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-K8S_DIR = Path(os.environ.get("DEPLOYTAG_TEST_K8S_DIR") or ROOT.parent / "shared" / "k8s")
+
+
+def _shared_k8s() -> Path:
+    """../shared/k8s from the project's root; from a git worktree (e.g. /work/wt/NAME) one more up."""
+    candidates = [parent / "shared" / "k8s" for parent in ROOT.parents[:2]]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+K8S_DIR = Path(os.environ.get("DEPLOYTAG_TEST_K8S_DIR") or _shared_k8s())
 START_TIMEOUT = 300.0
 
 
