@@ -100,7 +100,10 @@ def _deployment(name: str, image: str = "registry.invalid/app:1", replicas: int 
             "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "main", "image": image}]},
+                "spec": {
+                    "containers": [{"name": "main", "image": image}],
+                    "terminationGracePeriodSeconds": 0,  # nothing to wait for when deleted
+                },
             },
         },
     }
