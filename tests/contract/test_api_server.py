@@ -493,6 +493,14 @@ def test_quota_and_limit_range_as_admission_applies_them(real_server: Server) ->
     third = _raises(403, lambda: core.create_namespaced_pod(ns, pod("third")))
     assert "exceeded quota" in third["message"]
     assert "pods" in third["message"]
+    # A Deployment's pods past the quota: its ReplicaSet says so in a FailedCreate event.
+    real_server.apps.create_namespaced_deployment(ns, _deployment("more", replicas=1))
+
+    def failed_create() -> bool:
+        events = core.list_namespaced_event(ns, field_selector="reason=FailedCreate").items
+        return any("exceeded quota" in (e.message or "") for e in events)
+
+    wait_for(failed_create, timeout=SETTLE)
 
     # A request above the default limit, with no limit of its own: the LimitRange's default limit
     # would sit below the request, which validation refuses before the quota is even asked.
