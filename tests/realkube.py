@@ -120,8 +120,16 @@ def _stop(directory: Path, with_node: bool) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+NODE_BRIDGE = Path("/sys/class/net/dtk8s0")  # node-up's bridge: one node per machine
+
+
 def want_node() -> bool:
     return os.geteuid() == 0 and os.environ.get("DEPLOYTAG_TEST_NODE", "1") != "0"
+
+
+def node_elsewhere() -> bool:
+    """Another node-up already runs on this machine: a second would fight over its bridge."""
+    return NODE_BRIDGE.exists()
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +148,10 @@ def real_kube_or_reason() -> Iterator[tuple[RealKube | None, str]]:
         )
         return
     with_node = want_node()
+    if with_node and node_elsewhere():
+        # Only the control plane, then; tests that need the node say how to use the running one.
+        print(f"\n{NODE_BRIDGE.name} exists: another node runs here; starting the control plane alone")
+        with_node = False
     directory = Path(tempfile.mkdtemp(prefix="deploytag-k8s-"))
     kube, reason = _start(directory, with_node)
     try:
@@ -164,8 +176,14 @@ def real_kube(real_kube_or_reason: tuple[RealKube | None, str]) -> RealKube:
 def real_node(real_kube: RealKube) -> RealKube:
     """The session's real cluster with a real node and its registry."""
     if not real_kube.has_node or not real_kube.registry:
+        elsewhere = (
+            "; a node already runs on this machine: point DEPLOYTAG_TEST_KUBECONFIG and "
+            "DEPLOYTAG_TEST_REGISTRY at its cluster"
+            if not os.environ.get("DEPLOYTAG_TEST_KUBECONFIG") and want_node() and node_elsewhere()
+            else ""
+        )
         unavailable(
             "this cluster has no node with a registry (node-up needs root; for a given cluster "
-            "set DEPLOYTAG_TEST_REGISTRY)"
+            f"set DEPLOYTAG_TEST_REGISTRY){elsewhere}"
         )
     return real_kube

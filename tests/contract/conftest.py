@@ -102,9 +102,13 @@ def fake_api_backend(fake_api: Any) -> Backend:
 
     kubeconfig = str(fake_api.kubeconfig)
     api = kubernetes.config.new_client_from_config(config_file=kubeconfig, persist_config=False)
-    # ":missing" and a plain ``sh -c 'echo ...; exit 3'`` are how the fake's kubelet fails a container.
+    # ":missing", ":oomkilled" and a plain ``sh -c 'echo ...; exit 3'`` are how the fake's kubelet
+    # fails a container.
     seeder = KubeSeeder(
-        api, bad_image_ref="registry.example/deploytag/contract:missing", crash_image="busybox:1.36"
+        api,
+        bad_image_ref="registry.example/deploytag/contract:missing",
+        crash_image="busybox:1.36",
+        oom_image="busybox:oomkilled",  # fakekube's rule for "killed at its memory limit"
     )
     return KubeBackend(
         id="fakeapi",

@@ -37,6 +37,7 @@ from deploytag.ports.cluster import (
     LeaseInfo,
     PodState,
 )
+from deploytag.steps.verify import format_digest
 
 OURS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
 CONTENDERS = 8
@@ -544,6 +545,24 @@ def test_diagnostics_show_why_a_rollout_fails(backend: Backend, namespace: str) 
     seen = [e.last_seen for e in diag.events]
     assert all(seen)
     assert seen == sorted(seen, key=time_key)
+
+
+def test_diagnostics_show_a_container_killed_at_its_memory_limit(backend: Backend, namespace: str) -> None:
+    backend.require_node()  # the node's kernel does the killing
+    backend.seed.oom_killed(namespace=namespace, name="hog")
+
+    def killed() -> PodState | None:
+        pods = backend.cluster.collect_diagnostics(namespace=namespace, log_lines=5).pods
+        return next((p for p in pods if any(c.terminated_reason == "OOMKilled" for c in p.containers)), None)
+
+    wait_for(lambda: killed() is not None, timeout=backend.rollout_timeout)
+    diag = backend.cluster.collect_diagnostics(namespace=namespace, log_lines=5)
+    pod = next(p for p in diag.pods if p.owner.startswith("ReplicaSet/hog-"))
+    (container,) = pod.containers
+    assert container.exit_code == 137
+    # The digest a failed deploy prints says why, whether the container waits to restart or
+    # runs again (Ready for a moment on a real kubelet).
+    assert "OOMKilled" in format_digest(diag)
 
 
 def test_diagnostics_name_an_unschedulable_pod(backend: Backend, namespace: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deploytag.core.errors import VerifyError
-from deploytag.ports.cluster import Diagnostics, PodState, WorkloadState
+from deploytag.ports.cluster import ContainerState, Diagnostics, PodState, WorkloadState
 from deploytag.steps.context import RunContext, StepResult, annotation, dumps
 from deploytag.steps.release import atomic_requested, rollback
 
@@ -67,6 +67,12 @@ class VerifyStep:
         raise VerifyError(f"rollout of {what} {reason}", hint=hint, digest=digest)
 
 
+def _failed_before(c: ContainerState) -> bool:
+    """Restarted after failing: a crash-looping container without a readiness probe is Ready
+    for a moment after each start on a real kubelet, which must not hide why it keeps dying."""
+    return c.restart_count > 0 and c.terminated_reason not in ("", "Completed")
+
+
 def _fatal_pods(pods: Sequence[PodState]) -> list[PodState]:
     out = []
     for pod in pods:
@@ -96,19 +102,21 @@ def format_digest(d: Diagnostics) -> str:
         lines.append(f"{w.kind.lower()}/{w.name}: {w.ready}/{w.desired} ready, {w.updated} updated")
         lines.extend(f"  condition {kind}: {text}" for kind, text in sorted(w.conditions.items()))
     for pod in d.pods:
-        if pod.ready and pod.phase == "Running":
+        if pod.ready and pod.phase == "Running" and not any(_failed_before(c) for c in pod.containers):
             continue
         head = f"pod/{pod.name}: {pod.phase}"
         if pod.unschedulable_reason:
             head += f", unschedulable: {pod.unschedulable_reason}"
         lines.append(head)
         for c in pod.containers:
-            if c.ready:
+            if c.ready and not _failed_before(c):
                 continue
             state = c.waiting_reason or c.terminated_reason or "not ready"
             text = f"  container {c.name}: {state}"
             if c.waiting_message:
                 text += f": {c.waiting_message}"
+            if c.waiting_reason and c.terminated_reason not in ("", "Error", "Completed"):
+                text += f" (last terminated: {c.terminated_reason})"  # e.g. OOMKilled
             if c.restart_count:
                 text += f" (restarted {c.restart_count}x)"
             if c.exit_code is not None:
