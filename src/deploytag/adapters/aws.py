@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from deploytag.adapters.filesecrets import coerce_value, env_name_error
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import RetryableSecretStoreError, SecretStoreError, scrub
 from deploytag.ports.secrets import SecretBundle
 
@@ -200,6 +201,7 @@ class AwsSecretsManagerStore:
     def from_config(cls, *, config: SecretsConfig, root: Path) -> Self:
         """Build from ``secrets.*``; ``root`` is unused (nothing here is a path) but keeps one signature for all stores."""
         del root
+        require("boto3", needed_for="the aws secret store (AWS Secrets Manager)")
         return cls(region=config.region, endpoint_url=config.endpoint_url)
 
     def __repr__(self) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import functools
 
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import ImageError, RetryableImageError, scrub
 from deploytag.ports.images import RegistryCredentials
 
 
 @functools.cache
 def ecr_credentials(*, region: str) -> RegistryCredentials:
+    require("boto3", needed_for="logging in to ECR")
     import boto3
     import botocore.exceptions
 

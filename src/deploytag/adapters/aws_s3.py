@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import ImageError
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -18,6 +19,7 @@ _MAX_DETAIL = 300
 
 class S3ContextStore:
     def __init__(self, *, region: str | None = None) -> None:
+        require("boto3", needed_for="kaniko's S3 build contexts")
         self._region = region
         self._client: Any = None  # no S3 stubs installed; the calls below are the documented API
 

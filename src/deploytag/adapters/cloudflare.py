@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import ConfigError, DnsError, RetryableDnsError, scrub
 from deploytag.ports.dns import DnsRecord
 
@@ -46,6 +47,7 @@ class CloudflareDns:
 
     @classmethod
     def from_config(cls, *, config: DnsConfig, credentials: Mapping[str, str]) -> Self:
+        require("cloudflare", needed_for="the cloudflare DNS provider")
         if not config.zone_id:
             raise ConfigError(
                 "the Cloudflare provider needs the zone id",

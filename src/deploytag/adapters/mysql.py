@@ -16,6 +16,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import DatabaseError, RetryableDatabaseError, scrub
 from deploytag.ports.database import AdminConnection, DatabaseState, RoleState
 
@@ -60,6 +61,7 @@ class MySqlDatabase:
 
     @classmethod
     def from_connection(cls, *, connection: AdminConnection) -> MySqlDatabase:
+        require("pymysql", needed_for="the mysql database engine")
         return cls(connection=connection)
 
     def describe(self) -> str:

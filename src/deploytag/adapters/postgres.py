@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import DatabaseError, RetryableDatabaseError, scrub
 from deploytag.ports.database import AdminConnection, DatabaseState, RoleState
 
@@ -41,6 +42,7 @@ class PostgresDatabase:
 
     @classmethod
     def from_connection(cls, *, connection: AdminConnection) -> PostgresDatabase:
+        require("psycopg", needed_for="the postgres database engine")
         return cls(connection=connection)
 
     def describe(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import ConfigError, DnsError, RetryableDnsError
 from deploytag.ports.dns import DnsRecord
 
@@ -49,6 +50,7 @@ class Rfc2136Dns:
 
     @classmethod
     def from_config(cls, *, config: DnsConfig, credentials: Mapping[str, str]) -> Self:
+        require("dns.update", needed_for="the rfc2136 DNS provider (dnspython)")
         if not config.zone:
             raise ConfigError("the rfc2136 provider needs the zone name", hint="set dns.zone or pass --zone")
         c = config.rfc2136

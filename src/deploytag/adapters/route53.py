@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
+from deploytag.adapters.sdkcheck import require
 from deploytag.core.errors import ConfigError, DnsError, RetryableDnsError, scrub
 from deploytag.ports.dns import DnsRecord
 
@@ -43,6 +44,7 @@ class Route53Dns:
     @classmethod
     def from_config(cls, *, config: DnsConfig, credentials: Mapping[str, str]) -> Self:
         del credentials  # the AWS credential chain, not the secret store
+        require("boto3", needed_for="the route53 DNS provider")
         if not config.zone:
             raise ConfigError("the route53 provider needs the zone name", hint="set dns.zone or pass --zone")
         r53 = config.route53

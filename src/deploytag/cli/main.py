@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:
         if debug:
             raise
+        _exit_if_sdk_missing(e)
         click.echo(
             f"deploytag: unexpected error: {type(e).__name__}: {e} (run with --debug for details "
             "and report it)",
@@ -140,6 +141,18 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(ExitStatus.ERROR)
     sys.exit(status if isinstance(status, int) else ExitStatus.OK)
+
+
+def _exit_if_sdk_missing(e: Exception) -> None:
+    """Adapters check their SDK when a provider is built; this catches an import they did not guard."""
+    if not isinstance(e, ModuleNotFoundError):
+        return
+    from deploytag.core.extras import install_hint
+
+    hint = install_hint(e.name or "")
+    if hint is not None:
+        click.echo(f"deploytag: error: the Python package {e.name} is not installed; {hint}", err=True)
+        sys.exit(ExitStatus.CONFIG)
 
 
 __all__ = ["cli", "main", "pass_state"]

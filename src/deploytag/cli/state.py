@@ -61,10 +61,17 @@ pass_state = click.make_pass_decorator(CliState)
 
 
 def parse_set(values: tuple[str, ...]) -> dict[str, str]:
+    from deploytag.core.printable import shown, unprintable
+
     out: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r} is not KEY=VALUE", hint="write e.g. --set replicaCount=2")
+            raise ConfigError(f"--set {shown(item)} is not KEY=VALUE", hint="write e.g. --set replicaCount=2")
+        if unprintable(key) is not None:
+            raise ConfigError(
+                f"--set key {shown(key)} contains a control character ({unprintable(key)})",
+                hint="a key is a dotted path of chart value names, e.g. --set image.tag=v2",
+            )
         out[key.strip()] = value
     return out

@@ -8,10 +8,13 @@ adapter, since reading a repository is I/O).
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from deploytag.core.config import BranchRules
+from deploytag.core.errors import PlanError
+from deploytag.core.printable import shown, unprintable
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,44 @@ def from_ci(environ: Mapping[str, str]) -> BranchRef | None:
         if branch:
             return BranchRef(branch=branch, commit=environ.get("CIRCLE_SHA1", ""), source="circleci")
     return None
+
+
+# Where a CI system keeps the commit it builds, by BranchRef.source: named in errors.
+CI_COMMIT_VARIABLES = {"github": "GITHUB_SHA", "gitlab": "CI_COMMIT_SHA", "circleci": "CIRCLE_SHA1"}
+CI_BRANCH_VARIABLES = {
+    "github": "GITHUB_HEAD_REF or GITHUB_REF_NAME",
+    "gitlab": "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME or CI_COMMIT_BRANCH",
+    "circleci": "CIRCLE_BRANCH",
+}
+
+# A SHA-1 object id or its abbreviation (git's shortest is 7), or a full SHA-256 one.
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{7,40}|[0-9a-fA-F]{64}")
+MAX_REVISION = 255
+
+
+def object_id(value: str) -> str | None:
+    """``value`` as a lowercase hex object id, or None when it is not shaped like one."""
+    return value.lower() if _OBJECT_ID.fullmatch(value) else None
+
+
+def check_branch(branch: str, *, source: str) -> None:
+    """A branch name comes from a flag, a CI variable or git; none may carry control characters."""
+    bad = unprintable(branch)
+    if bad is not None:
+        raise PlanError(
+            f"the branch name from {source} contains a control character ({bad}): {shown(branch)}",
+            hint='pass the branch\'s name as git shows it, e.g. --branch "$(git branch --show-current)"',
+        )
+
+
+def revision_candidate(value: str) -> bool:
+    """Whether ``value`` could name a git revision at all: worth asking git about."""
+    return (
+        0 < len(value) <= MAX_REVISION
+        and not value.startswith("-")
+        and unprintable(value) is None
+        and not any(c.isspace() for c in value)
+    )
 
 
 def match_environment(branch: str, rules: BranchRules) -> EnvironmentMatch | None:

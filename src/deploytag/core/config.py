@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from deploytag.core import yamlio
 from deploytag.core.errors import ConfigError
+from deploytag.core.printable import printable_names
 
 CONFIG_FILE = "deploytag.yaml"
 ENV_PREFIX = "DEPLOYTAG_"
@@ -85,7 +86,7 @@ class ChartConfig(_Model):
     )
     atomic: bool = Field(
         default=False,
-        description="roll back to the previous revision when the upgrade fails",
+        description="roll back to the last good revision (the last one verified ready) when a deploy fails",
     )
 
 
@@ -105,6 +106,11 @@ class ImageConfig(_Model):
         default=None,
         description="repository of the base image; default '<repository>-base'",
     )
+
+    @field_validator("repository")
+    @classmethod
+    def _names_are_printable(cls, v: Any) -> Any:
+        return printable_names(v)
 
 
 class KanikoConfig(_Model):
@@ -214,6 +220,11 @@ class SecretsConfig(_Model):
         description="values key that receives the Kubernetes Secret's name for the chart to mount",
     )
 
+    @field_validator("provider", "ids")
+    @classmethod
+    def _names_are_printable(cls, v: Any) -> Any:
+        return printable_names(v)
+
 
 class DatabaseVariables(_Model):
     url: str = Field(default="DATABASE_URL", description="variable holding the full connection URL")
@@ -298,6 +309,11 @@ class DnsTargetConfig(_Model):
         default=300, ge=0, description="how long to wait for the load balancer to get an address"
     )
 
+    @field_validator("address")
+    @classmethod
+    def _names_are_printable(cls, v: Any) -> Any:
+        return printable_names(v)
+
 
 class DnsTlsConfig(_Model):
     cluster_issuer: str | None = Field(
@@ -360,6 +376,11 @@ class DnsConfig(_Model):
         # DEPLOYTAG_DNS__PROVIDER=none switches DNS off for a run (e.g. a cluster without a DNS zone).
         return None if v in ("", "none") else v
 
+    @field_validator("provider", "zone", "zone_id", "records")
+    @classmethod
+    def _names_are_printable(cls, v: Any) -> Any:
+        return printable_names(v)
+
 
 class QuotaConfig(_Model):
     enabled: bool = Field(default=True, description="create a ResourceQuota and LimitRange per environment")
@@ -396,9 +417,11 @@ class ClusterConfig(_Model):
         description="namespace holding the per-environment Leases; 'default' always exists",
     )
     lock_seconds: int = Field(
-        default=60,
+        default=15,
         ge=5,
-        description="lease duration; a killed run's lease is taken over after this",
+        description="lease duration in seconds, renewed every third of it while a run works; a killed "
+        "run's environment is free again within this. 15: short enough that CI retrying after a "
+        "crash barely waits, long enough (three renewals) that a slow API call does not lose the lease",
     )
     lock_wait_seconds: int = Field(
         default=600,
@@ -406,6 +429,11 @@ class ClusterConfig(_Model):
         description="how long a second run of the same branch waits for the first",
     )
     quota: QuotaConfig = Field(default_factory=QuotaConfig)
+
+    @field_validator("provider", "context")
+    @classmethod
+    def _names_are_printable(cls, v: Any) -> Any:
+        return printable_names(v)
 
 
 class ToolsConfig(_Model):

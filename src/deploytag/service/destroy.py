@@ -16,6 +16,7 @@ from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
 from deploytag.service.destroy_database import remove_database
+from deploytag.service.destroy_preflight import LeftBehind, check_before_removing, left_behind
 from deploytag.service.dns import destroy_records
 from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
@@ -42,6 +43,8 @@ class DestroyReport:
     branch: str
     namespace: str | None = None
     removed: list[Removed] = field(default_factory=list)
+    # Parts skipped on request (--skip database/dns): what is still there, and where.
+    left_behind: list[LeftBehind] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
     exception: DeployTagError | None = field(default=None, repr=False)
@@ -58,7 +61,12 @@ def destroy(
     progress: ProgressListener,
     allow_permanent: bool = False,
     timeout_seconds: int = 300,
+    skip: frozenset[str] = frozenset(),
 ) -> DestroyReport:
+    """Remove the environment; every provider it needs is checked before the first removal.
+
+    ``skip`` (parts of SKIPPABLE) are left alone on purpose and reported in ``left_behind``.
+    """
     clock = providers.clock
     started = clock.monotonic()
     report = DestroyReport(schema=DESTROY_SCHEMA, outcome="skipped", branch=ref.branch)
@@ -89,6 +97,8 @@ def destroy(
                     f"namespace {names.namespace} belongs to branch {recorded!r}, not {names.branch!r}",
                     hint="pass the branch that namespace was deployed for",
                 )
+        check_before_removing(loaded=loaded, providers=providers, names=names, existing=existing, skip=skip)
+        report.left_behind = left_behind(loaded=loaded, names=names, existing=existing, skip=skip)
         keeper = LeaseKeeper(
             leases=cluster,
             clock=clock,
@@ -101,7 +111,13 @@ def destroy(
         keeper.acquire(wait_seconds=0, supersede=True, progress=progress)
         try:
             # DNS first: names stop pointing at a load balancer that is about to go.
-            _remove_dns(report, loaded, providers, names, recorded_dns, progress)
+            if "dns" not in skip:
+                _remove_dns(report, loaded, providers, names, recorded_dns, progress)
+            database_part = (
+                (lambda: None)
+                if "database" in skip
+                else (lambda: remove_database(report, names, existing, providers, progress))
+            )
             _remove(
                 report,
                 names.release,
@@ -109,7 +125,7 @@ def destroy(
                 providers,
                 progress,
                 timeout_seconds,
-                before_namespace=lambda: remove_database(report, names, existing, providers, progress),
+                before_namespace=database_part,
             )
         finally:
             keeper.release()

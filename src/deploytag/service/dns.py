@@ -131,12 +131,7 @@ def destroy_records(
     provider = providers.dns
     if provider is None:
         return []
-    fqdns = [r.fqdn for r in names.dns_records if r.fqdn]
-    if recorded:
-        try:
-            fqdns += [n for n in json.loads(recorded).get("names", []) if n not in fqdns]
-        except (ValueError, AttributeError):
-            log.warning("ignoring an unreadable %s annotation", annotation("dns"))
+    fqdns = destroy_names(names, recorded)
     changes = delete_records(provider, names=fqdns, owner=Owner(app=names.app, branch=names.branch))
     for change in changes:
         if change.action == "deleted" and any(
@@ -146,3 +141,14 @@ def destroy_records(
                 f"DNS record {change.name} is still present after deleting it", hint="run destroy again"
             )
     return changes
+
+
+def destroy_names(names: NamePlan, recorded: str | None) -> list[str]:
+    """The plan's record names and those recorded on the namespace (a template may have changed since)."""
+    fqdns = [r.fqdn for r in names.dns_records if r.fqdn]
+    if recorded:
+        try:
+            fqdns += [n for n in json.loads(recorded).get("names", []) if n not in fqdns]
+        except (ValueError, AttributeError):
+            log.warning("ignoring an unreadable %s annotation", annotation("dns"))
+    return fqdns

@@ -11,6 +11,7 @@ from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import owner_name
 from deploytag.core.errors import ConfigError, DeployTagError
+from deploytag.core.extras import MissingPackageError
 from deploytag.core.lint import Finding, lint_manifests
 from deploytag.core.naming import NamePlan
 from deploytag.ports.helm import RenderedChart
@@ -206,6 +207,8 @@ def _database_exists(names: NamePlan, providers: Providers) -> dict[str, str]:
         db = providers.database
         database = db.database_state(database=names.database)
         role = db.role_state(role=names.database_role)
+    except MissingPackageError as e:
+        return {"exists": f"unknown: {e}"}
     except ConfigError:
         return {"exists": "unknown: no admin connection"}
     except DeployTagError as e:

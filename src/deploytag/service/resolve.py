@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deploytag.core.branch import BranchRef, EnvironmentMatch, from_ci, match_environment
+from deploytag.core.branch import (
+    CI_BRANCH_VARIABLES,
+    CI_COMMIT_VARIABLES,
+    BranchRef,
+    EnvironmentMatch,
+    check_branch,
+    from_ci,
+    match_environment,
+    object_id,
+    revision_candidate,
+)
 from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import OWNER_PREFIX
 from deploytag.core.errors import PlanError
 from deploytag.core.naming import NamePlan, derive
+from deploytag.core.printable import shown
 from deploytag.ports.providers import Providers
 
 
@@ -27,11 +38,28 @@ def resolve_branch(
     loaded: LoadedConfig,
     providers: Providers,
 ) -> BranchRef:
+    """The branch and commit to act on, both checked before anything uses them.
+
+    The commit ends up in annotations, values and image tags, so it is a hex
+    object id (lowercased) or a revision git resolves to one; anything else is a
+    PlanError naming where it came from.
+    """
     if branch:
-        return BranchRef(branch=branch, commit=commit or _git_commit(loaded, providers), source="flag")
+        check_branch(branch, source="--branch (DEPLOYTAG_BRANCH)")
+        return BranchRef(
+            branch=branch,
+            commit=_commit(commit, "--commit (DEPLOYTAG_COMMIT)", loaded, providers),
+            source="flag",
+        )
     ci = from_ci(environ)
     if ci is not None:
-        return BranchRef(branch=ci.branch, commit=commit or ci.commit, source=ci.source)
+        check_branch(ci.branch, source=CI_BRANCH_VARIABLES[ci.source])
+        found_commit = (
+            _commit(commit, "--commit (DEPLOYTAG_COMMIT)", loaded, providers)
+            if commit
+            else _commit(ci.commit, CI_COMMIT_VARIABLES[ci.source], loaded, providers, head=False)
+        )
+        return BranchRef(branch=ci.branch, commit=found_commit, source=ci.source)
     found = providers.git.current_branch(repo=loaded.root)
     if not found:
         raise PlanError(
@@ -39,11 +67,32 @@ def resolve_branch(
             "checked-out branch here",
             hint="pass --branch NAME (and --commit SHA)",
         )
-    return BranchRef(branch=found, commit=commit or _git_commit(loaded, providers), source="git")
+    check_branch(found, source="git")
+    return BranchRef(
+        branch=found, commit=_commit(commit, "--commit (DEPLOYTAG_COMMIT)", loaded, providers), source="git"
+    )
 
 
-def _git_commit(loaded: LoadedConfig, providers: Providers) -> str:
-    return providers.git.head_commit(repo=loaded.root) or ""
+def _commit(
+    value: str | None, source: str, loaded: LoadedConfig, providers: Providers, *, head: bool = True
+) -> str:
+    """The commit ``value`` names; when none is given, git's HEAD (``head``) or none at all."""
+    if not value:
+        found = providers.git.head_commit(repo=loaded.root) if head else None
+        # HEAD from git is an object id already; anything else is not trusted into a tag.
+        return object_id(found or "") or ""
+    as_id = object_id(value)
+    if as_id is not None:
+        return as_id
+    if revision_candidate(value):
+        resolved = providers.git.resolve_commit(repo=loaded.root, revision=value)
+        if resolved and object_id(resolved):
+            return resolved.lower()
+    raise PlanError(
+        f"{source} {shown(value)} is not a commit: neither a hex object id (7-40 or 64 hex digits) "
+        f"nor a revision git resolves in {loaded.root}",
+        hint='pass the commit\'s SHA, e.g. --commit "$(git rev-parse HEAD)"',
+    )
 
 
 def target_for(ref: BranchRef, loaded: LoadedConfig) -> Target:

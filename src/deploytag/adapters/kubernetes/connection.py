@@ -121,7 +121,7 @@ class Connection:
         except ImportError as e:
             raise ClusterError(
                 f"the kubernetes Python client is not installed ({e.name})",
-                hint="pip install 'deploytag[kubernetes]', or set cluster.provider to memory for a dry run",
+                hint="it is a core dependency: reinstall DeployTag (pip install --force-reinstall deploytag)",
             ) from e
 
         configuration = client.Configuration()
