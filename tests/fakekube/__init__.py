@@ -79,7 +79,8 @@ What the real clients need, and fakekube serves
 
 Known gaps: no CRDs or API aggregation; no field schema validation (``fieldValidation``
 is accepted and ignored); server-side apply is a merge for one manager at a time
-(no ``managedFields``, no conflicts between managers); no admission (quotas and limit
+(no ``managedFields``, no conflicts between managers); a client's change to a Deployment's
+annotations is no new generation (on a real server it is); no admission (quotas and limit
 ranges are stored, not enforced); no pod exec/attach/port-forward; no protobuf or
 CBOR responses; events.k8s.io writes are stored as core events.
 """

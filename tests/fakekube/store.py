@@ -245,9 +245,7 @@ class Store:
         self._queue.append((rtype.store_key, meta.get("namespace", ""), meta["name"]))
         self.changed.notify_all()
 
-    def _internal_write(
-        self, rtype: ResourceType, obj: Obj, old: Obj | None, *, client_write: bool = False
-    ) -> Obj:
+    def _internal_write(self, rtype: ResourceType, obj: Obj, old: Obj | None) -> Obj:
         """Store ``obj`` (storage form) as the new state; emit ADDED/MODIFIED."""
         storage = self._storage_type(rtype)
         obj["apiVersion"], obj["kind"] = storage.api_version, storage.kind
@@ -260,12 +258,7 @@ class Store:
                 meta.setdefault("generation", 1)
         elif storage.generation:
             generation = int(old["metadata"].get("generation", 1))
-            changed = _spec_part(obj) != _spec_part(old)
-            # A client's change to a Deployment's annotations is a new generation too (they are
-            # copied to its ReplicaSets); the deployment controller's own go through status.
-            if client_write and rtype.store_key == ("apps", "deployments"):
-                changed = changed or meta.get("annotations") != old["metadata"].get("annotations")
-            meta["generation"] = generation + 1 if changed else generation
+            meta["generation"] = generation + 1 if _spec_part(obj) != _spec_part(old) else generation
         meta["resourceVersion"] = str(self._next_rv())
         self._objects.setdefault(rtype.store_key, {})[(ns, meta["name"])] = obj
         self._emit(rtype, "ADDED" if old is None else "MODIFIED", obj, old)
@@ -586,7 +579,7 @@ class Store:
             self._collect_dependents(removed, "Background")
             self._drain()
             return self.view(rtype, removed or result)
-        stored = self._internal_write(rtype, result, current, client_write=subresource != "status")
+        stored = self._internal_write(rtype, result, current)
         self._drain()
         return self.view(rtype, stored)
 

@@ -424,8 +424,10 @@ def test_upgrade_keeps_defaults_and_unmanaged_fields(helm: Helm, target: Target)
         config_file=str(target.kubeconfig), persist_config=False
     )
     noted = client.AppsV1Api(api).patch_namespaced_deployment("web-web", ns, note, field_manager="other-tool")
-    # Annotations are copied to a Deployment's ReplicaSets: changing them is a new generation.
-    assert noted.metadata.generation == first["metadata"]["generation"] + 1
+    # A real server counts a change to a Deployment's annotations as a new generation (they are
+    # copied to its ReplicaSets); fakekube does not (a known gap, see its docstring).
+    bump = 1 if target.fake is None else 0
+    assert noted.metadata.generation == first["metadata"]["generation"] + bump
     patches_before = len(target.fake.requests("PATCH")) if target.fake else 0
     helm.upgrade("--set", f"image={target.next_image}", "--set", "replicas=3")
     second = target.objects.get("deployments", ns, "web-web")
