@@ -64,8 +64,9 @@ class FailureRule:
       Warning events ``Failed``.
     * ``error`` - runs once and exits with ``exit_code``: a Job's pod Fails; under
       restartPolicy Always this is the same as ``crashloop``.
-    * ``oomkill`` - killed by the kernel for exceeding its memory limit: as ``crashloop``, with
-      the real kubelet's last state ``OOMKilled``, exit code 137, and no log line.
+    * ``oomkilled`` - as ``crashloop``, but the kernel killed it at its memory limit: terminated
+      reason ``OOMKilled``, exit code 137, as a real kubelet reports it (``:oomkill`` in an image
+      name matches too).
     """
 
     image_contains: str
@@ -90,7 +91,7 @@ class Outcome:
     message: str = ""
     running: bool = False  # a Job's local process that has not exited yet
     termination_message: str = ""  # what it wrote to /dev/termination-log
-    reason: str = ""  # the terminated reason when not Error/Completed (OOMKilled)
+    reason: str = ""  # the terminated reason when it is not plain Error/Completed (OOMKilled)
 
 
 _SHELLS = {"sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"}
@@ -151,9 +152,9 @@ def default_failure_rules() -> list[FailureRule]:
             log="fakekube: starting\nError: cannot connect to database at db:5432: connection refused\n",
         ),
         FailureRule(":missing", "imagepull"),
-        FailureRule(":oomkill", "oomkill"),
         FailureRule("doesnotexist", "imagepull"),
         FailureRule(":fail", "error", log="fakekube: running job\nError: migration failed\n"),
+        FailureRule(":oomkill", "oomkilled", log="filling memory\n", exit_code=137),  # and :oomkilled
     ]
 
 
@@ -769,6 +770,10 @@ class Controllers:
         rule = self._rule_for(image)
         if rule is not None and rule.mode == "imagepull":
             return Outcome(pull_fails=True, message=rule.message)
+        if rule is not None and rule.mode == "oomkilled":
+            return Outcome(
+                exit_code=rule.exit_code, log=rule.log, restart_count=rule.restart_count, reason="OOMKilled"
+            )
         script = run_script(container)
         if script is not None and script.exit_code is not None:
             return Outcome(
@@ -777,8 +782,6 @@ class Controllers:
                 restart_count=rule.restart_count if rule else 4,
                 message=rule.message if rule else "",
             )
-        if rule is not None and rule.mode == "oomkill":
-            return Outcome(exit_code=137, log="", restart_count=rule.restart_count, reason="OOMKilled")
         if rule is not None and rule.mode in ("crashloop", "error"):
             log = script.log if script is not None and script.log else rule.log or None
             return Outcome(

@@ -58,6 +58,13 @@ class VerifyStep:
         raise VerifyError(f"rollout of {what} {reason}", hint=hint, digest=digest)
 
 
+def _failed_before(c: ContainerState) -> bool:
+    """Restarted after failing: a crash-looping container without a readiness probe is Ready
+    for a moment after each start on a real kubelet, which must not hide why it keeps dying."""
+    last = c.last_terminated_reason or c.terminated_reason
+    return c.restart_count > 0 and last not in ("", "Completed")
+
+
 def _fatal_pods(pods: Sequence[PodState]) -> list[PodState]:
     out = []
     for pod in pods:
@@ -94,7 +101,11 @@ def format_digest(d: Diagnostics) -> str:
         if pod.unschedulable_reason:
             head += f", unschedulable: {pod.unschedulable_reason}"
         lines.append(head)
-        lines.extend(f"  container {c.name}: {container_text(c)}" for c in pod.containers if not c.ready)
+        lines.extend(
+            f"  container {c.name}: {container_text(c)}"
+            for c in pod.containers
+            if not c.ready or _failed_before(c)
+        )
     warnings = _grouped_warnings(d, settled)[-10:]
     if warnings:
         lines.append("recent warning events:")
@@ -111,7 +122,8 @@ def format_digest(d: Diagnostics) -> str:
 
 def _settled(pod: PodState) -> bool:
     """Serving, or done (a finished Job's pod, such as the migration's): nothing to explain."""
-    return (pod.ready and pod.phase == "Running") or pod.phase == "Succeeded"
+    serving = pod.ready and pod.phase == "Running" and not any(_failed_before(c) for c in pod.containers)
+    return serving or pod.phase == "Succeeded"
 
 
 def container_text(c: ContainerState) -> str:
