@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from dnsunder import DnsUnderTest
 
-from deploytag.adapters.cloudflare import CloudflareDns
-from deploytag.adapters.powerdns import PowerDnsDns
-from deploytag.adapters.rfc2136 import Rfc2136Dns
-from deploytag.adapters.route53 import Route53Dns
+from deploytag.adapters.dns.cloudflare import CloudflareDns
+from deploytag.adapters.dns.powerdns import PowerDnsDns
+from deploytag.adapters.dns.rfc2136 import Rfc2136Dns
+from deploytag.adapters.dns.route53 import Route53Dns
 from servers import bind as bind_server
 from servers import powerdns as powerdns_server
 from servers.cloudflare import CloudflareDouble

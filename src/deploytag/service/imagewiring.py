@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from deploytag.adapters.registry import load_provider
-from deploytag.adapters.registry_auth import credential_source
-from deploytag.adapters.registry_v2 import RegistryV2
+from deploytag.adapters.images.registry_auth import credential_source
+from deploytag.adapters.images.registry_v2 import RegistryV2
+from deploytag.adapters.plugins import load_provider
 from deploytag.core.config import BuildConfig
 from deploytag.core.errors import ToolMissingError
 from deploytag.ports.cluster import Cluster
@@ -49,7 +49,7 @@ def make_builder(
                     raise ToolMissingError("the kaniko builder needs a cluster", hint="configure cluster:")
                 settings.update(cluster=cluster, namespace=namespace, kaniko=config.kaniko)
                 if config.kaniko.context == "s3":
-                    from deploytag.adapters.aws_s3 import S3ContextStore
+                    from deploytag.adapters.images.s3_context import S3ContextStore
 
                     settings["context_store"] = S3ContextStore()
             return cast(ImageBuilder, cls(runner=runner, credentials=credentials, **settings))

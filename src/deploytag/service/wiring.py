@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from deploytag.adapters.dburl import parse_admin_url
-from deploytag.adapters.git import GitCli
-from deploytag.adapters.helm import HelmBinary
-from deploytag.adapters.process import SubprocessRunner
-from deploytag.adapters.registry import load_provider
+from deploytag.adapters.common.process import SubprocessRunner
+from deploytag.adapters.databases.dburl import parse_admin_url
+from deploytag.adapters.git.cli import GitCli
+from deploytag.adapters.helm.binary import HelmBinary
+from deploytag.adapters.plugins import load_provider
 from deploytag.core.config import LoadedConfig, load_config
 from deploytag.core.errors import ConfigError
 from deploytag.ports.clock import Clock, SystemClock

@@ -12,8 +12,14 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from deploytag.adapters.buildah import TAIL_LINES, build_then_push, dockerfile_build_flags, hosts_of, tail
-from deploytag.adapters.registry_auth import auth_file
+from deploytag.adapters.images.buildah import (
+    TAIL_LINES,
+    build_then_push,
+    dockerfile_build_flags,
+    hosts_of,
+    tail,
+)
+from deploytag.adapters.images.registry_auth import auth_file
 from deploytag.core.errors import ImageError
 from deploytag.ports.images import BuildRequest, CredentialSource
 from deploytag.ports.runner import CommandRunner

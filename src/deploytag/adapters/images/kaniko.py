@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from deploytag.adapters.buildah import hosts_of
-from deploytag.adapters.kaniko_context import context_tarball
-from deploytag.adapters.registry_auth import auths_for
-from deploytag.adapters.registry_v2 import insecure
-from deploytag.core.config import KanikoConfig
+from deploytag.adapters.images.buildah import hosts_of
+from deploytag.adapters.images.kaniko_context import context_tarball
+from deploytag.adapters.images.registry_auth import auths_for
+from deploytag.adapters.images.registry_v2 import insecure
+from deploytag.adapters.images.settings import KanikoConfig
 from deploytag.core.errors import CommandError, ConfigError, ImageError
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Cluster, JobSpec
 from deploytag.ports.images import BuildRequest, CredentialSource

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from deploytag.adapters.helm_cli import (
+from deploytag.adapters.helm.cli import (
     HelmRunner,
     ReleaseNotFound,
     classify_error,
@@ -39,7 +39,7 @@ from deploytag.adapters.helm_cli import (
     target_flags,
     values_file,
 )
-from deploytag.adapters.helm_files import (
+from deploytag.adapters.helm.files import (
     RENDER_MARKER,
     check_render_dir,
     dependencies_stale,

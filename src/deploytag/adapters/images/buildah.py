@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from deploytag.adapters.registry_auth import auth_file
-from deploytag.adapters.registry_v2 import insecure
+from deploytag.adapters.images.registry_auth import auth_file
+from deploytag.adapters.images.registry_v2 import insecure
 from deploytag.core.errors import ImageError
 from deploytag.core.imageref import reference_host
 from deploytag.ports.images import BuildRequest, CredentialSource, ImageBuilder
