@@ -1,16 +1,10 @@
 """DeployTag's configuration: the schema (``schema``) and the loader (``loader``).
 
 Callers import from here; the names below are what they used before the split.
+Providers' settings models are imported from their adapter package
+(``deploytag.adapters.dns.settings``, ``deploytag.adapters.images.settings``).
 """
 
-from deploytag.adapters.dns.settings import (
-    CloudflareConfig,
-    DnsProviderSettings,
-    PowerDnsConfig,
-    Rfc2136Config,
-    Route53Config,
-)
-from deploytag.adapters.images.settings import BuilderSettings, KanikoConfig
 from deploytag.core.config.loader import (
     CONFIG_FILE,
     ENV_PREFIX,
@@ -45,26 +39,19 @@ __all__ = [
     "ENV_PREFIX",
     "BranchRules",
     "BuildConfig",
-    "BuilderSettings",
     "ChartConfig",
-    "CloudflareConfig",
     "ClusterConfig",
     "Config",
     "DatabaseConfig",
     "DatabaseVariables",
     "DnsConfig",
-    "DnsProviderSettings",
     "DnsTargetConfig",
     "DnsTlsConfig",
     "ImageConfig",
-    "KanikoConfig",
     "LintConfig",
     "LoadedConfig",
     "PermanentEnvironment",
-    "PowerDnsConfig",
     "QuotaConfig",
-    "Rfc2136Config",
-    "Route53Config",
     "SecretsConfig",
     "Severity",
     "TestConfig",
