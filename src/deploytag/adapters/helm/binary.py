@@ -14,8 +14,8 @@ of 3.18 and 4.1):
 - rollback and uninstall take ``--wait`` in both, with the same difference.
 
 The class is here; calling helm (argv flags, the values file, reading its JSON
-and classifying its errors) is in ``helm_cli``, and the files around a call
-(dependency freshness, rendered manifests) in ``helm_files``.
+and classifying its errors) is in ``cli``, and the files around a call
+(dependency freshness, rendered manifests) in ``files``.
 """
 
 from __future__ import annotations
