@@ -28,7 +28,7 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None
     assert cfg.chart.timeout_seconds == 200 and loaded.sources["chart.timeout_seconds"].startswith("env")
     assert cfg.chart.atomic is False and loaded.sources["chart.atomic"] == "file deploytag.yaml"
     assert cfg.secrets.provider == "vault" and loaded.sources["secrets.provider"] == "flag"
-    assert cfg.cluster.lock_seconds == 60 and loaded.sources["cluster.lock_seconds"] == "default"
+    assert cfg.cluster.lock_seconds == 15 and loaded.sources["cluster.lock_seconds"] == "default"
 
 
 def test_env_list_is_comma_separated(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Commands that act on a cluster: deploy, destroy, list."""
+"""Commands that act on a cluster: deploy, destroy, rollback, status, list."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ def register(cli: click.Group) -> None:
     @branch_options
     @output_option
     @set_option
-    @click.option("--atomic", is_flag=True, help="Roll back to the previous revision if the rollout fails.")
+    @click.option(
+        "--atomic",
+        is_flag=True,
+        help="If the deploy fails, roll back to the last good revision (the last one verified ready).",
+    )
     @click.option(
         "--supersede",
         is_flag=True,
@@ -45,6 +49,12 @@ def register(cli: click.Group) -> None:
         is_flag=True,
         help="Give the branch database's role a new generated password (kept across deploys otherwise).",
     )
+    @click.option(
+        "--allow-older-commit",
+        is_flag=True,
+        help="Deploy even if the commit is older than the newest one deployed (a person's choice; "
+        "without it such a run is skipped as superseded).",
+    )
     @pass_state
     def deploy(
         state: CliState,
@@ -61,6 +71,7 @@ def register(cli: click.Group) -> None:
         force: bool,
         skip_build: bool,
         rotate_database_password: bool,
+        allow_older_commit: bool,
     ) -> None:
         """Deploy this branch into its own namespace: secrets, Helm release, verified rollout.
 
@@ -82,6 +93,7 @@ def register(cli: click.Group) -> None:
             lock_wait_seconds=lock_wait,
             skip_build=skip_build,
             rotate_database_password=rotate_database_password,
+            allow_older_commit=allow_older_commit,
         )
         with output.progress(enabled=True) as listener:
             report = run_deploy(
@@ -144,6 +156,61 @@ def register(cli: click.Group) -> None:
             output.emit_json(report.to_dict())
         else:
             output.destroy_text(report)
+        if report.exception is not None:
+            output.error_line(report.error)
+            click.get_current_context().exit(int(report.exception.exit_status))
+
+    @cli.command()
+    @branch_options
+    @output_option
+    @click.option(
+        "--revision",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Helm revision to restore (default: the last good one recorded on the environment).",
+    )
+    @click.option(
+        "--lock-wait",
+        type=click.IntRange(min=0),
+        metavar="SECONDS",
+        help="How long to wait for a run of this branch in progress (default: cluster.lock_wait_seconds).",
+    )
+    @click.option(
+        "--timeout",
+        type=click.IntRange(min=1),
+        metavar="SECONDS",
+        help="How long to wait for the restored revision to be ready (default: chart.timeout_seconds).",
+    )
+    @pass_state
+    def rollback(
+        state: CliState,
+        branch: str | None,
+        commit: str | None,
+        fmt: str,
+        revision: int | None,
+        lock_wait: int | None,
+        timeout: int | None,
+    ) -> None:
+        """Return this branch's environment to its last good revision (the last one a deploy verified
+        ready, recorded on the namespace), or to --revision N. Failed revisions are never restored.
+        Takes the environment's lease and records the outcome like deploy."""
+        from deploytag.service.rollback import rollback as run_rollback
+
+        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
+        with output.progress(enabled=True) as listener:
+            report = run_rollback(
+                loaded=loaded,
+                providers=providers,
+                ref=ref,
+                progress=listener,
+                revision=revision,
+                timeout_seconds=timeout,
+                lock_wait_seconds=lock_wait,
+            )
+        if fmt == "json":
+            output.emit_json(report.to_dict())
+        else:
+            output.rollback_text(report)
         if report.exception is not None:
             output.error_line(report.error)
             click.get_current_context().exit(int(report.exception.exit_status))

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-OUTCOME_MARK = {"changed": "✓", "unchanged": "=", "skipped": "-", "failed": "✗"}
+OUTCOME_MARK = {"changed": "✓", "unchanged": "=", "skipped": "-", "failed": "✗", "superseded": "»"}
 
 
 def error_line(message: str | None) -> None:
@@ -130,6 +130,9 @@ def deploy_text(report: Any) -> None:
     if report.outcome == "skipped":
         click.echo(f"skip: {report.error}")
         return
+    if report.outcome == "superseded":
+        click.echo(f"superseded: {report.error}")  # exit 0: a newer run does (or did) the deploy
+        return
     rev = f" revision {report.revision}" if report.revision else ""
     click.echo(
         f"{head}: {report.branch} -> namespace {report.namespace}, release {report.release}{rev} "
@@ -139,6 +142,24 @@ def deploy_text(report: Any) -> None:
         click.echo(f"  {url}")
     if report.digest:
         click.echo(report.digest, err=True)
+
+
+def rollback_text(report: Any) -> None:
+    if report.outcome == "skipped":
+        click.echo(f"skip: {report.error}")
+        return
+    target = f"revision {report.to_revision}" if report.to_revision else "the last good revision"
+    if report.to_commit:
+        target += f" (commit {report.to_commit[:12]})"
+    where = f"{report.branch} -> namespace {report.namespace}, release {report.release}"
+    if report.outcome == "rolled-back":
+        click.echo(
+            f"rolled back: {where} to {target}, now revision {report.revision} ({report.seconds:.1f} s)"
+        )
+    elif report.outcome == "unchanged":
+        click.echo(f"up to date: {where} already runs {target}")
+    else:
+        click.echo(f"FAILED: rolling {where} back to {target}")
 
 
 def destroy_text(report: Any) -> None:

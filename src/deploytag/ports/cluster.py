@@ -36,6 +36,10 @@ class LeaseInfo:
     duration_seconds: int
     renewed_at: float  # seconds since the epoch
     transitions: int = 0
+    # What runs waiting for this lease record on it (the newest deploy request, steps.ordering).
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    # The API server's resourceVersion as read: annotate_lease writes only if it is unchanged.
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,18 @@ class Leases(Protocol):
 
     def release_lease(self, *, namespace: str, name: str, holder: str) -> None:
         """Give the lease up if we still hold it; no-op otherwise."""
+        ...
+
+    def annotate_lease(
+        self, *, namespace: str, name: str, annotations: Mapping[str, str], version: str
+    ) -> LeaseInfo | None:
+        """Merge ``annotations`` into the lease, only if it is still at ``version`` (as read).
+
+        With ``version`` "" the lease must not exist: one is created with no holder,
+        carrying the annotations. None when the lease changed, appeared or went since
+        it was read (optimistic concurrency): the caller re-reads and decides again.
+        Holder and expiry are left as they are.
+        """
         ...
 
 

@@ -13,6 +13,14 @@ class GitReader(Protocol):
 
     def head_commit(self, *, repo: Path) -> str | None: ...
 
+    def is_ancestor(self, *, repo: Path, ancestor: str, descendant: str) -> bool | None:
+        """Whether ``ancestor`` is reachable from ``descendant`` (``git merge-base --is-ancestor``).
+
+        None when git cannot tell: a commit unknown in ``repo``, or "no" in a shallow
+        clone, where the history that would connect them may be missing.
+        """
+        ...
+
     def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
         """The full object id of the commit ``revision`` names in ``repo``, or None when git cannot tell."""
         ...

@@ -32,9 +32,19 @@ from deploytag.steps.dns import DnsStep, check_in_zone
 from deploytag.steps.expose import ExposeStep
 from deploytag.steps.imagebuild import build_args, plan_base
 from deploytag.steps.images import AppImageStep, BaseImageStep
+from deploytag.steps.lastgood import GoodRevision, record_good
 from deploytag.steps.lock import LeaseKeeper, SupersededError
 from deploytag.steps.migrate import MigrateStep, job_image
 from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
+from deploytag.steps.ordering import (
+    NEWEST_COMMIT,
+    NEWEST_REQUESTED_AT,
+    Ordering,
+    Request,
+    RequestBoard,
+    gave_way,
+    stop_if_older_than_newest,
+)
 from deploytag.steps.release import ReleaseStep
 from deploytag.steps.secrets import SecretsStep
 from deploytag.steps.testgate import TestGate
@@ -103,6 +113,7 @@ def deploy(
 ) -> DeployReport:
     clock = providers.clock
     started = clock.monotonic()
+    requested_at = clock.now()
     report = DeployReport(schema=DEPLOY_SCHEMA, outcome="skipped", branch=ref.branch, commit=ref.commit)
     target = target_for(ref, loaded)
     if target.match is None or target.names is None:
@@ -119,30 +130,51 @@ def deploy(
         progress=progress,
         run_id=new_run_id(clock.now()),
         injected_values=injected_values(names, target.match, loaded),
+        requested_at=requested_at,
     )
     records: list[StepRecord] = []
     keeper: LeaseKeeper | None = None
+    board: RequestBoard | None = None
     namespace_ready = False
     try:
         preflight(ctx)
-        existing = providers.cluster.get_namespace(name=names.namespace)
-        check_ownership(existing, ctx)
-        ctx.previous = dict(existing.annotations) if existing else {}
+        ordering = Ordering(git=providers.git, repo=loaded.root)
+        mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
+        _read_environment(ctx)
+        stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
         run_steps(ctx, [TestGate()], records)
+        cluster_config = loaded.config.cluster
         keeper = LeaseKeeper(
             leases=providers.cluster,
             clock=clock,
-            namespace=loaded.config.cluster.lock_namespace,
+            namespace=cluster_config.lock_namespace,
             name=names.lease_name,
             holder=ctx.run_id,
-            duration_seconds=loaded.config.cluster.lock_seconds,
+            duration_seconds=cluster_config.lock_seconds,
+        )
+        board = RequestBoard(
+            leases=providers.cluster,
+            clock=clock,
+            namespace=cluster_config.lock_namespace,
+            name=names.lease_name,
+            ordering=ordering,
+            mine=mine,
+            stale_seconds=cluster_config.lock_seconds,
         )
         wait = options.lock_wait_seconds
         keeper.acquire(
-            wait_seconds=loaded.config.cluster.lock_wait_seconds if wait is None else wait,
+            wait_seconds=cluster_config.lock_wait_seconds if wait is None else wait,
             supersede=options.supersede,
             progress=progress,
+            # While waiting, and once on taking it: record our request, or give way to a newer one.
+            give_way=lambda: None if options.allow_older_commit else gave_way(board.register(), mine),
         )
+        # Between steps, as the holder: only read (a waiting newer run has recorded itself).
+        keeper.give_way = lambda: None if options.allow_older_commit else gave_way(board.newer(), mine)
+        ctx.checkpoint = keeper.check
+        # Another run may have deployed while we waited: decide on what is there now.
+        _read_environment(ctx)
+        stop_if_older_than_newest(ctx, ordering, mine)
 
         def record_progress(record: StepRecord) -> None:
             nonlocal namespace_ready
@@ -164,13 +196,21 @@ def deploy(
         if namespace_ready and report.outcome != "superseded":
             _record_outcome(ctx, records, report.outcome)
         if keeper is not None:
-            keeper.release()
+            # Giving way to a newer waiting run: hand it the lease, so it goes on at once.
+            newer = board.gave_way_to if board is not None and report.outcome == "superseded" else None
+            keeper.release(hand_to=newer.run if newer is not None else "")
     report.revision = ctx.release.revision if ctx.release else None
     report.urls = ctx.urls
     report.images = [asdict(r) for r in ctx.images.values()]
     report.steps = [asdict(r) for r in records]
     report.seconds = round(clock.monotonic() - started, 3)
     return report
+
+
+def _read_environment(ctx: RunContext) -> None:
+    existing = ctx.providers.cluster.get_namespace(name=ctx.names.namespace)
+    check_ownership(existing, ctx)
+    ctx.previous = dict(existing.annotations) if existing else {}
 
 
 def preflight(ctx: RunContext) -> None:
@@ -221,8 +261,13 @@ def _record_outcome(ctx: RunContext, records: list[StepRecord], outcome: str) ->
         values.update(ctx.record)
         values[annotation("commit")] = ctx.names.commit
         values[annotation("deployed-at")] = stamp
+        if not ctx.older_than_newest:
+            values[NEWEST_COMMIT] = ctx.names.commit
+            values[NEWEST_REQUESTED_AT] = rfc3339(ctx.requested_at)
         if ctx.release is not None:
             values[annotation("revision")] = str(ctx.release.revision)
+            # Only a verified run moves the last good revision; a failed one never does.
+            values.update(record_good(ctx.previous, GoodRevision(ctx.release.revision, ctx.names.commit)))
     else:
         # A failed run must not leave a fingerprint that makes the next run skip helm.
         values[annotation("fingerprint")] = None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from deploytag.core.errors import DeployTagError
 from deploytag.steps.context import RunContext, Step, StepResult
+from deploytag.steps.lock import SupersededError
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,10 @@ def run_steps(
             result = _with_retries(ctx, step)
         except DeployTagError as e:
             seconds = clock.monotonic() - started
-            record = StepRecord(step.name, "failed", seconds, e.message)
+            outcome = "superseded" if isinstance(e, SupersededError) else "failed"
+            record = StepRecord(step.name, outcome, seconds, e.message)
             records.append(record)
-            ctx.progress.step_finished(step=step.name, outcome="failed", seconds=seconds, detail=e.message)
+            ctx.progress.step_finished(step=step.name, outcome=outcome, seconds=seconds, detail=e.message)
             raise
         seconds = clock.monotonic() - started
         record = StepRecord(step.name, result.outcome, seconds, result.detail)

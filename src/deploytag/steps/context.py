@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,6 +28,11 @@ class DeployOptions:
     lock_wait_seconds: int | None = None
     skip_build: bool = False  # deploy the commit tag as it is in the registry
     rotate_database_password: bool = False
+    allow_older_commit: bool = False  # a person's choice to deploy a commit older than the deployed one
+
+
+def _carry_on() -> None:
+    return None
 
 
 @dataclass
@@ -47,7 +52,8 @@ class RunContext:
     fingerprint: str = ""
     unchanged: bool = False  # the release matches the fingerprint: skip helm and verify
     release: ReleaseInfo | None = None
-    previous_revision: int | None = None
+    requested_at: float = 0.0  # when this run started: orders requests git cannot (steps.ordering)
+    older_than_newest: bool = False  # --allow-older-commit deployed a commit older than the newest
     urls: list[str] = field(default_factory=list)
     record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
     images: dict[str, Any] = field(default_factory=dict)  # image name -> steps.imagebuild.ImageResult
@@ -55,6 +61,9 @@ class RunContext:
     # Connection variables the database step adds to the environment's Secret (never logged).
     extra_secret_data: dict[str, str] = field(default_factory=dict, repr=False)
     database_created: bool = False  # this run created the database: migrate even if the commit ran before
+    # Raises SupersededError when a newer run took over or a newer commit waits (steps.lock);
+    # long waits inside a step (verify) call it, so the newer commit need not wait for them.
+    checkpoint: Callable[[], None] = _carry_on
 
     @property
     def timeout_seconds(self) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import deploytag
-from deploytag.core.errors import ReleaseError
+from deploytag.core.errors import DeployTagError, ReleaseError
 from deploytag.steps.chartvalues import (
     chart_dir,
     digest_chart,
@@ -16,6 +16,7 @@ from deploytag.steps.chartvalues import (
     helm_values,
 )
 from deploytag.steps.context import RunContext, StepResult, annotation
+from deploytag.steps.lastgood import GoodRevision, last_good, restore
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,6 @@ class ReleaseStep:
         ctx.fingerprint = compute_fingerprint(ctx, chart=chart, files=files, values=values)
         ctx.record[annotation("fingerprint")] = ctx.fingerprint
         status = helm.status(release=names.release, namespace=names.namespace, target=target)
-        if status is not None and status.status == "deployed":
-            ctx.previous_revision = status.revision
-        elif status is not None:
-            ctx.previous_revision = _last_deployed(ctx)
         previous = ctx.previous
         if (
             not ctx.options.force
@@ -82,35 +79,43 @@ class ReleaseStep:
                 atomic=False,
                 target=target,
             )
-        except ReleaseError:
-            if atomic_requested(ctx):
-                rollback(ctx)
-            raise
+        except ReleaseError as e:
+            raise ReleaseError(e.message, hint=after_failure(ctx, e.hint)) from e
         ctx.release = info
         return StepResult("changed", f"revision {info.revision} ({info.status})")
 
 
-def _last_deployed(ctx: RunContext) -> int | None:
-    history = ctx.providers.helm.history(
-        release=ctx.names.release, namespace=ctx.names.namespace, target=ctx.providers.kube_target
+def after_failure(ctx: RunContext, hint: str | None) -> str:
+    """Roll back when asked (--atomic) and say where the environment stands, naming the
+    last good revision in every case."""
+    good = last_good(ctx.previous)
+    rest = hint or "fix the cause above and deploy again"
+    if good is None:
+        return f"no revision of this environment was ever verified good, so there is none to roll back to; {rest}"
+    if atomic_requested(ctx):
+        rollback(ctx, good)
+        return f"rolled back to {good.describe()}, the last good one; {rest}"
+    return (
+        f"{good.describe()} is still recorded as the last good one; {rest}, or pass --atomic "
+        f"(or run `deploytag rollback --branch {ctx.names.branch}`) to return to it"
     )
-    deployed = [r.revision for r in history if r.status in ("deployed", "superseded")]
-    return max(deployed) if deployed else None
 
 
-def rollback(ctx: RunContext) -> int | None:
-    """Return to the previous working revision; None when there is none (first install)."""
-    revision = ctx.previous_revision
-    if revision is None:
-        ctx.progress.note(text="no previous revision to roll back to")
-        return None
-    ctx.progress.note(text=f"rolling back {ctx.names.release} to revision {revision}")
-    ctx.providers.helm.rollback(
-        release=ctx.names.release,
-        namespace=ctx.names.namespace,
-        revision=revision,
-        wait=True,
-        timeout_seconds=ctx.timeout_seconds,
-        target=ctx.providers.kube_target,
-    )
-    return revision
+def rollback(ctx: RunContext, good: GoodRevision) -> None:
+    """Return to the last good revision; a failure to do so is the error the run reports."""
+    try:
+        restore(
+            helm=ctx.providers.helm,
+            target=ctx.providers.kube_target,
+            release=ctx.names.release,
+            namespace=ctx.names.namespace,
+            good=good,
+            timeout_seconds=ctx.timeout_seconds,
+            progress=ctx.progress,
+        )
+    except DeployTagError as e:
+        raise ReleaseError(
+            f"the deploy failed, and {e.message}",
+            hint=f"{good.describe()} is still recorded as the last good one: run "
+            f"`deploytag rollback --branch {ctx.names.branch}` once the cluster is healthy",
+        ) from e

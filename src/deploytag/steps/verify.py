@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from deploytag.core.errors import VerifyError
 from deploytag.ports.cluster import Diagnostics, PodState, WorkloadState
 from deploytag.steps.context import RunContext, StepResult, annotation, dumps
-from deploytag.steps.release import atomic_requested, rollback
+from deploytag.steps.release import after_failure
 
 # Waiting reasons that never resolve by themselves: fail at once rather than at the timeout.
 FATAL_REASONS = frozenset(
@@ -43,6 +43,8 @@ class VerifyStep:
             fatal = _fatal_pods(cluster.collect_diagnostics(namespace=namespace, log_lines=0).pods)
             if fatal or clock.monotonic() >= deadline:
                 self._fail(ctx, pending, timed_out=not fatal)
+            # The release is applied: a newer commit waiting for the lease may take over from here.
+            ctx.checkpoint()
             clock.sleep(POLL_SECONDS)
 
     def _fail(self, ctx: RunContext, pending: list[WorkloadState], *, timed_out: bool) -> None:
@@ -52,18 +54,7 @@ class VerifyStep:
         digest = format_digest(diagnostics)
         what = ", ".join(f"{w.kind.lower()}/{w.name}" for w in pending)
         reason = f"not ready after {ctx.timeout_seconds} s" if timed_out else "cannot start"
-        rolled_back = None
-        if atomic_requested(ctx):
-            rolled_back = rollback(ctx)
-        if rolled_back is not None:
-            hint = f"rolled back to revision {rolled_back}; fix the cause above and deploy again"
-        elif ctx.previous_revision is not None:
-            hint = (
-                f"revision {ctx.previous_revision} is still recorded as the last good one; fix the "
-                "cause above and deploy again, or pass --atomic to roll back automatically"
-            )
-        else:
-            hint = "fix the cause above and deploy again"
+        hint = after_failure(ctx, None)
         raise VerifyError(f"rollout of {what} {reason}", hint=hint, digest=digest)
 
 

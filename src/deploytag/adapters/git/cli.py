@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from deploytag.core.errors import CommandError
+from deploytag.core.errors import CommandError, ToolMissingError
 from deploytag.ports.runner import CommandRunner
+
+log = logging.getLogger(__name__)
 
 
 class GitCli:
@@ -24,6 +27,26 @@ class GitCli:
 
     def head_commit(self, *, repo: Path) -> str | None:
         return self._out(repo, "rev-parse", "HEAD")
+
+    def is_ancestor(self, *, repo: Path, ancestor: str, descendant: str) -> bool | None:
+        try:
+            # Exit 0: ancestor; 1: not; anything else (128: unknown commit, not a repository): cannot tell.
+            result = self._runner.run(
+                argv=["git", "-C", str(repo), "merge-base", "--is-ancestor", ancestor, descendant],
+                timeout_seconds=30,
+                check=False,
+            )
+        except (CommandError, ToolMissingError) as e:
+            log.debug("git merge-base --is-ancestor failed: %s", e)
+            return None
+        if result.returncode == 0:
+            return True
+        if result.returncode != 1:
+            return None
+        # "Not an ancestor" in a shallow clone may only mean the connecting history was not fetched.
+        if self._out(repo, "rev-parse", "--is-shallow-repository") == "true":
+            return None
+        return False
 
     def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
         # --end-of-options: a revision is never read as an option, whatever the caller checked.

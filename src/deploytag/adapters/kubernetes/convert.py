@@ -63,6 +63,7 @@ def namespace_info(obj: Mapping[str, Any]) -> NamespaceInfo:
 
 def lease_info(*, namespace: str, name: str, obj: Mapping[str, Any]) -> LeaseInfo:
     spec = obj.get("spec") or {}
+    meta = obj.get("metadata") or {}
     renewed = parse_time(spec.get("renewTime")) or parse_time(spec.get("acquireTime")) or 0.0
     return LeaseInfo(
         namespace=namespace,
@@ -71,6 +72,8 @@ def lease_info(*, namespace: str, name: str, obj: Mapping[str, Any]) -> LeaseInf
         duration_seconds=int(spec.get("leaseDurationSeconds") or 0),
         renewed_at=renewed,
         transitions=int(spec.get("leaseTransitions") or 0),
+        annotations={str(k): str(v) for k, v in (meta.get("annotations") or {}).items()},
+        version=str(meta.get("resourceVersion") or ""),
     )
 
 

@@ -3,10 +3,15 @@
 Atomicity comes from the API server, not from us: creation either succeeds or
 conflicts, and a takeover is a replace carrying the resourceVersion we read, so
 of two runs that both saw an expired lease exactly one replace succeeds.
+
+Waiting runs also write to the lease (their deploy request, as an annotation), so
+a conflict does not mean another run took the lease: every conditional write that
+conflicts is retried from a fresh read, which decides again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from deploytag.adapters.kubernetes.connection import Connection
@@ -15,9 +20,10 @@ from deploytag.adapters.kubernetes.errors import ApiConflict, ApiNotFound, Op
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, LeaseInfo
 
 _GROUP = "coordination.k8s.io"
-# Create -> conflict -> read can find the lease deleted by its holder in between;
-# a few rounds settle that without looping forever against a flapping holder.
-_ROUNDS = 3
+# Create -> conflict -> read can find the lease deleted by its holder in between, and a
+# replace can conflict with a waiting run's annotation; a bounded number of fresh reads
+# settles both without looping forever against a flapping writer.
+_ROUNDS = 8
 
 
 class LeaseOps:
@@ -55,10 +61,8 @@ class LeaseOps:
                     namespace,
                     body,
                 )
-            except ApiConflict:
-                return None  # changed since our read: another run won the race
-            except ApiNotFound:
-                continue
+            except (ApiConflict, ApiNotFound):
+                continue  # changed since our read (another holder, or an annotation): read again
             return lease_info(namespace=namespace, name=name, obj=replaced)
         return None
 
@@ -72,26 +76,30 @@ class LeaseOps:
         now: float,
         previous_holder: str,
     ) -> LeaseInfo | None:
-        try:
-            current = self._conn.json(
-                _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
-            )
-        except ApiNotFound:
-            return None  # nothing to take over: try_acquire_lease creates it
-        if lease_info(namespace=namespace, name=name, obj=current).holder != previous_holder:
-            return None
-        body = _taken_over(current, holder=holder, duration_seconds=duration_seconds, now=now)
-        try:
-            replaced = self._conn.json(
-                _op("update", name, namespace),
-                "coordination.replace_namespaced_lease",
-                name,
-                namespace,
-                body,
-            )
-        except (ApiConflict, ApiNotFound):
-            return None  # the holder changed since our read; the caller re-reads
-        return lease_info(namespace=namespace, name=name, obj=replaced)
+        for _ in range(_ROUNDS):
+            try:
+                current = self._conn.json(
+                    _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
+                )
+            except ApiNotFound:
+                return None  # nothing to take over: try_acquire_lease creates it
+            if lease_info(namespace=namespace, name=name, obj=current).holder != previous_holder:
+                return None  # the holder changed since our read; the caller re-reads
+            body = _taken_over(current, holder=holder, duration_seconds=duration_seconds, now=now)
+            try:
+                replaced = self._conn.json(
+                    _op("update", name, namespace),
+                    "coordination.replace_namespaced_lease",
+                    name,
+                    namespace,
+                    body,
+                )
+            except ApiConflict:
+                continue  # written since our read (a renewal, an annotation): read again
+            except ApiNotFound:
+                return None
+            return lease_info(namespace=namespace, name=name, obj=replaced)
+        return None
 
     def get_lease(self, *, namespace: str, name: str) -> LeaseInfo | None:
         try:
@@ -103,27 +111,76 @@ class LeaseOps:
         return lease_info(namespace=namespace, name=name, obj=obj)
 
     def release_lease(self, *, namespace: str, name: str, holder: str) -> None:
+        for _ in range(_ROUNDS):
+            try:
+                current = self._conn.json(
+                    _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
+                )
+            except ApiNotFound:
+                return
+            if lease_info(namespace=namespace, name=name, obj=current).holder != holder:
+                return
+            version = (current.get("metadata") or {}).get("resourceVersion")
+            # Deleted rather than cleared so a removed environment leaves no Lease behind; the
+            # precondition keeps us from deleting one another run took over after we read it.
+            try:
+                self._conn.json(
+                    _op("delete", name, namespace),
+                    "coordination.delete_namespaced_lease",
+                    name,
+                    namespace,
+                    body={"preconditions": {"resourceVersion": version}} if version else None,
+                )
+            except ApiConflict:
+                continue  # a waiting run annotated it since our read: still ours, read again
+            except ApiNotFound:
+                return
+            return
+
+    def annotate_lease(
+        self, *, namespace: str, name: str, annotations: Mapping[str, str], version: str
+    ) -> LeaseInfo | None:
+        if not version:
+            body = {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {
+                    "name": name,
+                    "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE},
+                    "annotations": dict(annotations),
+                },
+                "spec": {},
+            }
+            try:
+                created = self._conn.json(
+                    _op("create", name, namespace), "coordination.create_namespaced_lease", namespace, body
+                )
+            except ApiConflict:
+                return None  # created by someone since our read
+            return lease_info(namespace=namespace, name=name, obj=created)
         try:
             current = self._conn.json(
                 _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
             )
         except ApiNotFound:
-            return
-        if lease_info(namespace=namespace, name=name, obj=current).holder != holder:
-            return
-        version = (current.get("metadata") or {}).get("resourceVersion")
-        # Deleted rather than cleared so a removed environment leaves no Lease behind; the
-        # precondition keeps us from deleting one another run took over after we read it.
+            return None
+        metadata = {k: v for k, v in (current.get("metadata") or {}).items() if k != "managedFields"}
+        if str(metadata.get("resourceVersion") or "") != version:
+            return None
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": metadata,  # carries ``version``: the API server refuses a stale replace
+            "spec": current.get("spec") or {},
+        }
         try:
-            self._conn.json(
-                _op("delete", name, namespace),
-                "coordination.delete_namespaced_lease",
-                name,
-                namespace,
-                body={"preconditions": {"resourceVersion": version}} if version else None,
+            replaced = self._conn.json(
+                _op("update", name, namespace), "coordination.replace_namespaced_lease", name, namespace, body
             )
         except (ApiConflict, ApiNotFound):
-            return
+            return None
+        return lease_info(namespace=namespace, name=name, obj=replaced)
 
 
 def _op(verb: str, name: str, namespace: str) -> Op:

@@ -93,6 +93,7 @@ class MemoryCluster:
         self._namespaces: dict[str, _Namespace] = {}
         self._objects: dict[str, _Objects] = {}
         self.jobs: list[JobSpec] = []  # every Job run, for tests
+        self._lease_versions = 0
         # Decides a Job's (succeeded, log), succeeded None for one that never ends; the
         # default is a Job that succeeds silently.
         self.job_runner: Callable[[JobSpec], tuple[bool | None, str]] = lambda _spec: (True, "")
@@ -273,8 +274,7 @@ class MemoryCluster:
                     renewed_at=now,
                     transitions=current.transitions + (1 if changed else 0),
                 )
-            objects.leases[name] = lease
-            return lease
+            return self._store_lease(objects, lease)
 
     def take_over_lease(
         self,
@@ -298,8 +298,7 @@ class MemoryCluster:
                 renewed_at=now,
                 transitions=current.transitions + (1 if holder != current.holder else 0),
             )
-            objects.leases[name] = lease
-            return lease
+            return self._store_lease(objects, lease)
 
     def get_lease(self, *, namespace: str, name: str) -> LeaseInfo | None:
         with self._lock:
@@ -313,6 +312,29 @@ class MemoryCluster:
                 current = objects.leases.get(name)
                 if current is not None and current.holder == holder:
                     del objects.leases[name]
+
+    def annotate_lease(
+        self, *, namespace: str, name: str, annotations: Mapping[str, str], version: str
+    ) -> LeaseInfo | None:
+        with self._lock:
+            objects = self._writable(namespace, "leases", name)
+            current = objects.leases.get(name)
+            if current is None:
+                if version:
+                    return None  # gone since it was read
+                lease = LeaseInfo(namespace, name, "", 0, 0.0, 0, annotations=dict(annotations))
+            elif current.version != version:
+                return None  # written since it was read
+            else:
+                lease = replace(current, annotations={**current.annotations, **annotations})
+            return self._store_lease(objects, lease)
+
+    def _store_lease(self, objects: _Objects, lease: LeaseInfo) -> LeaseInfo:
+        """Every write gets a new version, as the API server's resourceVersion does."""
+        self._lease_versions += 1
+        stored = replace(lease, version=str(self._lease_versions))
+        objects.leases[lease.name] = stored
+        return stored
 
     # ------------------------------------------------------------------- workloads
 

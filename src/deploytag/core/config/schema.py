@@ -74,7 +74,7 @@ class ChartConfig(_Model):
     )
     atomic: bool = Field(
         default=False,
-        description="roll back to the previous revision when the upgrade fails",
+        description="roll back to the last good revision (the last one verified ready) when a deploy fails",
     )
 
 
@@ -350,9 +350,11 @@ class ClusterConfig(_Model):
         description="namespace holding the per-environment Leases; 'default' always exists",
     )
     lock_seconds: int = Field(
-        default=60,
+        default=15,
         ge=5,
-        description="lease duration; a killed run's lease is taken over after this",
+        description="lease duration in seconds, renewed every third of it while a run works; a killed "
+        "run's environment is free again within this. 15: short enough that CI retrying after a "
+        "crash barely waits, long enough (three renewals) that a slow API call does not lose the lease",
     )
     lock_wait_seconds: int = Field(
         default=600,
