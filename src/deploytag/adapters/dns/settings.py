@@ -4,9 +4,9 @@ Each provider's section sits here beside its adapter module. ``DnsProviderSettin
 holds one field per provider; ``core.config.schema.DnsConfig`` inherits it, so a new
 provider adds its model and its field here and nothing in core changes.
 
-Only pydantic and ``core.config.base`` are imported: the schema imports this
-module (the one exception to the layers, see .importlinter), so it must not
-reach an adapter or an SDK.
+Only pydantic and ``core.config.base`` are imported: the schema imports this module (the
+one exception to the layers; see the import-linter contracts in pyproject.toml), so it
+must not reach an adapter or an SDK.
 """
 
 from __future__ import annotations

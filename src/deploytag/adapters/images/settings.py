@@ -1,9 +1,9 @@
 """Settings of the image builders, composed into ``build.*`` by the config schema.
 
-``BuilderSettings`` holds buildah's options (flat under ``build.``, as they always
-were) and kaniko's section (``build.kaniko.*``); ``core.config.schema.BuildConfig``
-inherits it. Only pydantic and ``core.config.base`` are imported: the schema
-imports this module (the one exception to the layers, see .importlinter).
+``BuilderSettings`` holds buildah's options (flat under ``build.``, as they always were)
+and kaniko's section (``build.kaniko.*``); ``core.config.schema.BuildConfig`` inherits
+it. Only pydantic and ``core.config.base`` are imported: the schema imports this module
+(the one exception to the layers; see the import-linter contracts in pyproject.toml).
 """
 
 from __future__ import annotations

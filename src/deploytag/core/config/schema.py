@@ -23,8 +23,9 @@ Severity = Literal["off", "warn", "error"]
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
-# Provider settings live beside their adapters and are composed here (the one
-# import from core into adapters the layers contract allows: pydantic-only modules).
+# Every section's base. Providers' sections are declared on it beside their adapters
+# (``adapters/*/settings.py``, pydantic only) and composed below by inheritance: the
+# one import from core into adapters that the layers contract allows.
 _Model = SettingsModel
 
 
