@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from deploytag.adapters.memory import MemoryCluster
+from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.ports.cluster import (
     ContainerState,
     EventRecord,

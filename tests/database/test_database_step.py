@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from deploytag.adapters.memory import MemoryCluster
+from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.core.branch import match_environment
 from deploytag.core.errors import DatabaseError
 from deploytag.core.naming import derive

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deploytag.adapters.memory import MemoryCluster
+from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.core.config import Config, DnsTargetConfig, LoadedConfig
 from deploytag.core.errors import DnsError
 from deploytag.core.naming import NamePlan, derive

@@ -22,8 +22,8 @@ import pytest
 import yaml
 from helmtesting import RecordingRunner
 
-from deploytag.adapters.helm import HelmBinary
-from deploytag.adapters.process import SubprocessRunner
+from deploytag.adapters.common.process import SubprocessRunner
+from deploytag.adapters.helm.binary import HelmBinary
 from deploytag.core.errors import ChartError, ReleaseError
 from deploytag.ports.helm import KubeTarget, ReleaseInfo
 from realimages import NodeImages

@@ -94,7 +94,7 @@ class EcrOnly:
         match = ECR_HOST.match(host)
         if not match:
             return None
-        from deploytag.adapters.aws_ecr import ecr_credentials
+        from deploytag.adapters.images.ecr import ecr_credentials
 
         return ecr_credentials(region=match.group(2))
 
