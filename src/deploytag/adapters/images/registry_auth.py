@@ -88,7 +88,7 @@ class ChainCredentials:
 
 
 class EcrOnly:
-    """ECR's token (through boto3, in adapters.aws) for ECR hosts; nothing for others."""
+    """ECR's token (through boto3, in adapters.images.ecr) for ECR hosts; nothing for others."""
 
     def credentials(self, *, host: str) -> RegistryCredentials | None:
         match = ECR_HOST.match(host)
