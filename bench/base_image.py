@@ -25,8 +25,8 @@ from _util import ROOT, VENV_BIN, env
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from deploytag.adapters.registry_auth import NoCredentials
-from deploytag.adapters.registry_v2 import RegistryV2
+from deploytag.adapters.images.registry_auth import NoCredentials
+from deploytag.adapters.images.registry_v2 import RegistryV2
 from deploytag.capabilities.imagebuild import plan_base
 from deploytag.core.config import load_config
 from servers import buildah as buildah_server

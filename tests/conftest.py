@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 # A real moto_server for AWS (session-scoped, started only by tests that use it).
-pytest_plugins = ["motofixtures", "servers.fixtures", "servers.plugin", "realkube"]
+pytest_plugins = ["motofixtures", "servers.fixtures", "servers.plugin", "realkube", "realimages"]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "guestbook"

@@ -23,7 +23,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-K8S_DIR = Path(os.environ.get("DEPLOYTAG_TEST_K8S_DIR") or ROOT.parent / "shared" / "k8s")
+
+
+def _shared_k8s() -> Path:
+    """../shared/k8s from the project's root; from a git worktree (e.g. /work/wt/NAME) one more up."""
+    candidates = [parent / "shared" / "k8s" for parent in ROOT.parents[:2]]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+K8S_DIR = Path(os.environ.get("DEPLOYTAG_TEST_K8S_DIR") or _shared_k8s())
 START_TIMEOUT = 300.0
 
 
@@ -101,18 +109,27 @@ def _start(directory: Path, with_node: bool) -> tuple[RealKube | None, str]:
 
 def _stop(directory: Path, with_node: bool) -> None:
     script = K8S_DIR / ("node-down" if with_node else "down")
-    subprocess.run(
-        [str(script), str(directory), "--wipe"],
-        capture_output=True,
-        timeout=120,
-        env=_tools_env(),
-        check=False,
-    )
+    if script.is_file():  # absent when it could not start for want of ../shared/k8s
+        subprocess.run(
+            [str(script), str(directory), "--wipe"],
+            capture_output=True,
+            timeout=120,
+            env=_tools_env(),
+            check=False,
+        )
     shutil.rmtree(directory, ignore_errors=True)
+
+
+NODE_BRIDGE = Path("/sys/class/net/dtk8s0")  # node-up's bridge: one node per machine
 
 
 def want_node() -> bool:
     return os.geteuid() == 0 and os.environ.get("DEPLOYTAG_TEST_NODE", "1") != "0"
+
+
+def node_elsewhere() -> bool:
+    """Another node-up already runs on this machine: a second would fight over its bridge."""
+    return NODE_BRIDGE.exists()
 
 
 @pytest.fixture(scope="session")
@@ -131,6 +148,10 @@ def real_kube_or_reason() -> Iterator[tuple[RealKube | None, str]]:
         )
         return
     with_node = want_node()
+    if with_node and node_elsewhere():
+        # Only the control plane, then; tests that need the node say how to use the running one.
+        print(f"\n{NODE_BRIDGE.name} exists: another node runs here; starting the control plane alone")
+        with_node = False
     directory = Path(tempfile.mkdtemp(prefix="deploytag-k8s-"))
     kube, reason = _start(directory, with_node)
     try:
@@ -155,8 +176,14 @@ def real_kube(real_kube_or_reason: tuple[RealKube | None, str]) -> RealKube:
 def real_node(real_kube: RealKube) -> RealKube:
     """The session's real cluster with a real node and its registry."""
     if not real_kube.has_node or not real_kube.registry:
+        elsewhere = (
+            "; a node already runs on this machine: point DEPLOYTAG_TEST_KUBECONFIG and "
+            "DEPLOYTAG_TEST_REGISTRY at its cluster"
+            if not os.environ.get("DEPLOYTAG_TEST_KUBECONFIG") and want_node() and node_elsewhere()
+            else ""
+        )
         unavailable(
             "this cluster has no node with a registry (node-up needs root; for a given cluster "
-            "set DEPLOYTAG_TEST_REGISTRY)"
+            f"set DEPLOYTAG_TEST_REGISTRY){elsewhere}"
         )
     return real_kube

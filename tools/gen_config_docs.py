@@ -6,6 +6,7 @@ tests/docs/test_docs.py fails when the committed file differs from what this wri
 from __future__ import annotations
 
 import json
+import re
 import sys
 import typing
 from pathlib import Path
@@ -26,7 +27,8 @@ lists are comma-separated: `DEPLOYTAG_SECRETS__IDS=staging/app,staging/extra`), 
 defaults below. Unknown keys and wrong types are one error naming the file and the key.
 `deploytag config --explain` prints every effective value with its source.
 
-This page is generated from `src/deploytag/core/config.py` by `tools/gen_config_docs.py`.
+This page is generated from `src/deploytag/core/config/schema.py` and the providers' settings beside their
+adapters (`src/deploytag/adapters/*/settings.py`) by `tools/gen_config_docs.py`.
 
 | key | type | default | meaning |
 |---|---|---|---|
@@ -35,7 +37,8 @@ This page is generated from `src/deploytag/core/config.py` by `tools/gen_config_
 
 def _type_name(annotation: Any) -> str:
     text = str(annotation).replace("typing.", "").replace("pathlib.", "").replace("<class '", "")
-    text = text.replace("'>", "").replace("deploytag.core.config.", "")
+    # Models are declared in core.config.schema and in adapters' settings modules: drop the module path.
+    text = re.sub(r"\bdeploytag(\.\w+)*\.(?=[A-Z])", "", text.replace("'>", ""))
     return text.replace("|", "\\|")
 
 

@@ -25,6 +25,8 @@ declare -A NEED=(
   [/usr/sbin/runc]=runc
   [/usr/lib/cni/bridge]=containernetworking-plugins
   [/usr/sbin/iptables]=iptables
+  # the e2e tests' Python base image for the node, made from Debian packages (tests/nodeimages.py)
+  [/usr/bin/mmdebstrap]=mmdebstrap
 )
 missing=()
 for path in "${!NEED[@]}"; do

@@ -157,8 +157,8 @@ def test_a_missing_kubernetes_client_says_to_reinstall(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("code", "extra"),
     [
-        ("from deploytag.adapters.aws_ecr import ecr_credentials as f; f(region='us-east-1')", "aws"),
-        ("from deploytag.adapters.aws_s3 import S3ContextStore as f; f()", "aws"),
+        ("from deploytag.adapters.images.ecr import ecr_credentials as f; f(region='us-east-1')", "aws"),
+        ("from deploytag.adapters.images.s3_context import S3ContextStore as f; f()", "aws"),
     ],
     ids=["ecr-login", "kaniko-s3-context"],
 )

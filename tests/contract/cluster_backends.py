@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from deploytag.adapters.memory import MemoryCluster
+from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.ports.cluster import (
     ContainerState,
     EventRecord,
@@ -63,6 +63,8 @@ class Backend:
     run_label: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     created: list[str] = field(default_factory=list)
     make_client: Callable[[], Any] | None = None
+    image: str = "busybox:1.36"  # what Jobs run; the fakes read only the command
+    require_node: Callable[[], Any] = lambda: None  # the real backend asks for ``real_node``
 
     def new_namespace_name(self) -> str:
         name = f"{NS_PREFIX}{uuid.uuid4().hex[:10]}"
@@ -219,6 +221,8 @@ class MemorySeeder:
                         waiting_message="back-off 20s restarting failed container",
                         terminated_reason="Error",
                         exit_code=3,
+                        last_terminated_reason="Error",  # as the real adapter reads lastState
+                        last_exit_code=3,
                     ),
                 ),
                 conditions={"PodScheduled": "True", "Ready": "False"},
@@ -237,6 +241,30 @@ class MemorySeeder:
                 "Back-off restarting failed container",
                 3,
                 "2024-05-01T10:00:00Z",
+            ),
+        )
+
+    def oom_killed(self, *, namespace: str, name: str) -> None:
+        self._deployment(namespace, name)
+        self.cluster.add_pod(
+            namespace=namespace,
+            pod=PodState(
+                name=f"{name}-8e7d6c5b4-pqrst",
+                phase="Running",
+                ready=False,
+                containers=(
+                    ContainerState(
+                        name="main",
+                        ready=False,
+                        restart_count=1,
+                        waiting_reason="CrashLoopBackOff",
+                        waiting_message="back-off 10s restarting failed container",
+                        terminated_reason="OOMKilled",
+                        exit_code=137,
+                    ),
+                ),
+                conditions={"PodScheduled": "True", "Ready": "False"},
+                owner=f"ReplicaSet/{name}-8e7d6c5b4",
             ),
         )
 
@@ -321,10 +349,14 @@ class KubeBackend(Backend):
 class KubeSeeder:
     """Creates the objects through the SDK; controllers (real or fake) do the rest."""
 
-    def __init__(self, api: Any, *, bad_image_ref: str, crash_image: str) -> None:
+    def __init__(
+        self, api: Any, *, bad_image_ref: str, crash_image: str, real: bool = False, oom_image: str = ""
+    ) -> None:
         self.api = api
         self.bad_image_ref = bad_image_ref
         self.crash_image = crash_image
+        self.real = real
+        self.oom_image = oom_image or crash_image  # fakekube fails containers by image name
 
     def _apps(self) -> Any:
         import kubernetes
@@ -347,6 +379,11 @@ class KubeSeeder:
 
     def load_balancer(self, *, namespace: str, name: str, port: int) -> None:
         self._service(namespace, name, port, "LoadBalancer")
+        if self.real:
+            # No cloud controller runs beside the test cluster: write the address it would
+            # (through the status subresource, as one does). fakekube assigns one itself.
+            status = {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}}
+            self._core().patch_namespaced_service_status(name, namespace, status)
 
     def cluster_ip(self, *, namespace: str, name: str, port: int) -> None:
         self._service(namespace, name, port, "ClusterIP")
@@ -376,6 +413,24 @@ class KubeSeeder:
             namespace=namespace,
             name=name,
             container={"name": "main", "image": self.crash_image, "command": ["sh", "-c", script]},
+        )
+
+    def oom_killed(self, *, namespace: str, name: str) -> None:
+        """dd fills a 64 MiB buffer under a 16 MiB limit; exec makes it the container's process, so
+        the kernel's OOM kill ends the container (a shell would survive its child's death)."""
+        self.deployment(
+            namespace=namespace,
+            name=name,
+            container={
+                "name": "main",
+                "image": self.oom_image,
+                "command": [
+                    "sh",
+                    "-c",
+                    "echo filling memory; exec dd if=/dev/zero of=/dev/null bs=64M count=1",
+                ],
+                "resources": {"limits": {"memory": "16Mi"}, "requests": {"memory": "16Mi"}},
+            },
         )
 
     def unschedulable(self, *, namespace: str, name: str) -> None:

@@ -1,39 +1,56 @@
-"""Backends for the cluster contract: memory always, the fake API when present, a real cluster on demand."""
+"""Backends for the cluster contract: memory, the fake API, and the session's real cluster, always.
+
+The real cluster is ``real_kube`` (tests/realkube.py): the ../shared/k8s control plane, with a node
+when the session has one, or whatever ``DEPLOYTAG_TEST_KUBECONFIG`` points at. Under CI it fails
+when it cannot start; it never skips.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from cluster_backends import Backend, MemoryBackend
 
-REAL_KUBECONFIG = os.environ.get("DEPLOYTAG_TEST_KUBECONFIG")
+from realimages import NodeImages
+from realkube import RealKube
+
+# Without a node no pod starts and no image is pulled: any reference does.
+NO_NODE_IMAGES = ("registry.invalid/deploytag-test/busybox:1", "registry.invalid/deploytag-test/app:missing")
 
 
-def _real_backend() -> Backend:
+def real_images(request: pytest.FixtureRequest, kube: RealKube) -> tuple[str, str]:
+    """(busybox without an entrypoint, a reference whose pull fails) on this cluster."""
+    if not (kube.has_node and kube.registry):
+        return NO_NODE_IMAGES
+    images: NodeImages = request.getfixturevalue("real_images")
+    return images.busybox, images.missing
+
+
+def _real_backend(request: pytest.FixtureRequest) -> Backend:
     import kubernetes
     from cluster_backends import KubeBackend, KubeSeeder
 
-    assert REAL_KUBECONFIG
-    context = os.environ.get("DEPLOYTAG_TEST_CONTEXT") or None
+    kube: RealKube = request.getfixturevalue("real_kube")
     api = kubernetes.config.new_client_from_config(
-        config_file=REAL_KUBECONFIG, context=context, persist_config=False
+        config_file=str(kube.kubeconfig), context=kube.context, persist_config=False
     )
-    seeder = KubeSeeder(
-        api, bad_image_ref="registry.invalid/deploytag/contract:missing", crash_image="busybox:1.36"
-    )
+    image, missing = real_images(request, kube)
+    seeder = KubeSeeder(api, bad_image_ref=missing, crash_image=image, real=True)
     return KubeBackend(
         id="real",
-        kubeconfig=REAL_KUBECONFIG,
-        context=context,
+        kubeconfig=str(kube.kubeconfig),
+        context=kube.context,
         seeder=seeder,
         real=True,
-        delete_timeout=180.0,
-        address_timeout=60.0,
-        rollout_timeout=180.0,
+        delete_timeout=120.0,
+        address_timeout=30.0,
+        rollout_timeout=120.0,
         describe_contains="context ",
+        image=image,
+        # Pods run only on a node: tests that need running containers ask for it.
+        require_node=lambda: request.getfixturevalue("real_node"),
     )
 
 
@@ -50,9 +67,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     elif request.param == "fakeapi":
         made = request.getfixturevalue("fake_api_backend")
     else:
-        if not REAL_KUBECONFIG:
-            pytest.skip("set DEPLOYTAG_TEST_KUBECONFIG to run the contract against a real cluster")
-        made = _real_backend()
+        made = _real_backend(request)
     try:
         yield made
     finally:
@@ -87,9 +102,13 @@ def fake_api_backend(fake_api: Any) -> Backend:
 
     kubeconfig = str(fake_api.kubeconfig)
     api = kubernetes.config.new_client_from_config(config_file=kubeconfig, persist_config=False)
-    # ":missing" and a plain ``sh -c 'echo ...; exit 3'`` are how the fake's kubelet fails a container.
+    # ":missing", ":oomkilled" and a plain ``sh -c 'echo ...; exit 3'`` are how the fake's kubelet
+    # fails a container.
     seeder = KubeSeeder(
-        api, bad_image_ref="registry.example/deploytag/contract:missing", crash_image="busybox:1.36"
+        api,
+        bad_image_ref="registry.example/deploytag/contract:missing",
+        crash_image="busybox:1.36",
+        oom_image="busybox:oomkilled",  # fakekube's rule for "killed at its memory limit"
     )
     return KubeBackend(
         id="fakeapi",

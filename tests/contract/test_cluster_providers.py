@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploytag.adapters.kubernetes import KubernetesCluster
-from deploytag.adapters.memory import MemoryCluster
-from deploytag.adapters.registry import load_provider
+from deploytag.adapters.memory.cluster import MemoryCluster
+from deploytag.adapters.plugins import load_provider
 from deploytag.core.config import ClusterConfig
 
 

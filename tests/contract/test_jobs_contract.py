@@ -1,4 +1,8 @@
-"""The Jobs capability (migrations run in the cluster), against every cluster backend."""
+"""The Jobs capability (migrations run in the cluster), against every cluster backend.
+
+On the real cluster the Jobs run on the session's node (``real_node``), from a busybox image
+in its registry (``backend.image``); the fakes only read the command.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,14 @@ from cluster_backends import Backend
 
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, JobSpec
 
-IMAGE = "busybox:1.36"  # real clusters pull it; the fakes only read the command
 OURS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
 
 
-def spec(namespace: str, script: str) -> JobSpec:
+def spec(backend: Backend, namespace: str, script: str) -> JobSpec:
     return JobSpec(
         namespace=namespace,
         name="app-migrate",
-        image=IMAGE,
+        image=backend.image,
         command=["sh", "-c", script],
         env_secret="app-env",
         labels={**OURS, "deploytag.dev/job": "migrate"},
@@ -34,26 +37,31 @@ def with_secret(backend: Backend, namespace: str) -> str:
 
 
 def test_a_job_that_exits_zero_succeeds_with_its_logs(backend: Backend, with_secret: str) -> None:
+    backend.require_node()
     result = backend.cluster.run_job(
-        spec=spec(with_secret, "echo migrating; echo 2 applied; exit 0"), timeout_seconds=60, log_lines=10
+        spec=spec(backend, with_secret, "echo migrating; echo 2 applied; exit 0"),
+        timeout_seconds=60,
+        log_lines=10,
     )
     assert result.succeeded and result.reason == "Complete"
     assert "2 applied" in result.logs
 
 
 def test_a_failing_job_reports_failure_and_the_log_tail(backend: Backend, with_secret: str) -> None:
+    backend.require_node()
     script = "; ".join(f"echo line {i}" for i in range(30)) + "; echo relation missing; exit 3"
-    result = backend.cluster.run_job(spec=spec(with_secret, script), timeout_seconds=60, log_lines=5)
+    result = backend.cluster.run_job(spec=spec(backend, with_secret, script), timeout_seconds=60, log_lines=5)
     assert not result.succeeded and result.reason
     assert result.logs.splitlines() == ["line 26", "line 27", "line 28", "line 29", "relation missing"]
 
 
 def test_a_job_of_the_same_name_is_replaced(backend: Backend, with_secret: str) -> None:
+    backend.require_node()
     first = backend.cluster.run_job(
-        spec=spec(with_secret, "echo one; exit 1"), timeout_seconds=60, log_lines=5
+        spec=spec(backend, with_secret, "echo one; exit 1"), timeout_seconds=60, log_lines=5
     )
     second = backend.cluster.run_job(
-        spec=spec(with_secret, "echo two; exit 0"), timeout_seconds=60, log_lines=5
+        spec=spec(backend, with_secret, "echo two; exit 0"), timeout_seconds=60, log_lines=5
     )
     assert not first.succeeded and second.succeeded
     assert second.logs.strip() == "two"
@@ -67,7 +75,7 @@ def test_a_job_still_running_at_the_timeout_fails_as_timeout(
         request.getfixturevalue("fake_api").run_jobs_in = tmp_path
     try:
         result = backend.cluster.run_job(
-            spec=spec(with_secret, "echo started; sleep 4"), timeout_seconds=1.5, log_lines=5
+            spec=spec(backend, with_secret, "echo started; sleep 4"), timeout_seconds=1.5, log_lines=5
         )
     finally:
         if backend.id == "fakeapi":
@@ -80,11 +88,12 @@ def test_a_job_sees_the_secret_as_environment(
 ) -> None:
     if backend.id == "memory":
         pytest.skip("the in-memory cluster runs no processes")
+    backend.require_node()
     if backend.id == "fakeapi":
         request.getfixturevalue("fake_api").run_jobs_in = tmp_path
     try:
         result = backend.cluster.run_job(
-            spec=spec(with_secret, 'echo "url=$DATABASE_URL"'), timeout_seconds=60, log_lines=5
+            spec=spec(backend, with_secret, 'echo "url=$DATABASE_URL"'), timeout_seconds=60, log_lines=5
         )
     finally:
         if backend.id == "fakeapi":
@@ -97,6 +106,7 @@ def test_a_job_reads_a_mounted_secret_and_reports_its_termination_message(
 ) -> None:
     """kaniko's shape: no command (the image's entrypoint, here busybox's none), args, a Secret
     mounted as files, and a result written to /dev/termination-log."""
+    backend.require_node()
     backend.cluster.apply_secret(
         namespace=namespace,
         name="docker-config",
@@ -108,7 +118,7 @@ def test_a_job_reads_a_mounted_secret_and_reports_its_termination_message(
     job = JobSpec(
         namespace=namespace,
         name="app-build",
-        image=IMAGE,
+        image=backend.image,
         command=(),
         args=[
             "sh",
@@ -124,7 +134,7 @@ def test_a_job_reads_a_mounted_secret_and_reports_its_termination_message(
         assert not backend.cluster.run_job(spec=missing, timeout_seconds=5, log_lines=5).succeeded
     if backend.id == "fakeapi":
         fake = request.getfixturevalue("fake_api")
-        fake.job_entrypoints = {IMAGE: []}
+        fake.job_entrypoints = {backend.image: []}
         fake.run_jobs_in = tmp_path
     try:
         result = backend.cluster.run_job(spec=job, timeout_seconds=60, log_lines=5)

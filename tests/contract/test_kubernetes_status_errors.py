@@ -1,11 +1,13 @@
 """HTTP failures of the API server, as KubernetesCluster reports them.
 
-Statuses a real API server gives for real reasons (401 wrong token, 403
-protected namespace, 422 invalid name, a slow answer) come from the fake API
-(``tests/fakekube``). Throttling, server errors and non-JSON answers, which no
-client action provokes, come from a few lines of ``http.server`` below that
-answer every request with one canned response. Both go through the real SDK
-over real sockets.
+Statuses an API server gives for real reasons (401 wrong token, 403 protected
+namespace, 404, 422 invalid name) come from the session's real cluster
+(``real_kube``) and from the fake API (``tests/fakekube``) alike. A slow answer
+comes from fakekube alone: a real server cannot be told to answer late.
+Throttling, server errors and non-JSON answers, which no client action provokes
+on a healthy server, come from a few lines of ``http.server`` below that answer
+every request with one canned response. All go through the real SDK over real
+sockets.
 """
 
 from __future__ import annotations
@@ -23,21 +25,33 @@ import yaml
 
 from deploytag.adapters.kubernetes import KubernetesCluster
 from deploytag.core.errors import ClusterError, NotFoundError, RetryableClusterError
+from realkube import RealKube
+
+
+@pytest.fixture(params=["fakekube", pytest.param("real", marks=pytest.mark.cluster)])
+def server(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """(kubeconfig, context) of an API server: fakekube, or the session's real cluster."""
+    if request.param == "fakekube":
+        return str(request.getfixturevalue("fake_api").kubeconfig), None
+    kube: RealKube = request.getfixturevalue("real_kube")
+    return str(kube.kubeconfig), kube.context
 
 
 @pytest.fixture
-def cluster(fake_api: Any) -> KubernetesCluster:
-    return KubernetesCluster(kubeconfig=str(fake_api.kubeconfig), context=None)
+def cluster(server: tuple[str, str | None]) -> KubernetesCluster:
+    return KubernetesCluster(kubeconfig=server[0], context=server[1])
 
 
-def test_wrong_token_is_not_retryable_and_says_to_log_in(fake_api: Any, tmp_path: Path) -> None:
-    config = yaml.safe_load(Path(fake_api.kubeconfig).read_text())
+def test_wrong_token_is_not_retryable_and_says_to_log_in(
+    server: tuple[str, str | None], tmp_path: Path
+) -> None:
+    config = yaml.safe_load(Path(server[0]).read_text())
     for user in config["users"]:
-        user["user"] = {"token": "expired-token-0000"}
+        user["user"] = {"token": "expired-token-0000"}  # in place of the client certificate, if any
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     with pytest.raises(ClusterError) as caught:
-        KubernetesCluster(kubeconfig=str(path), context=None).list_namespaces(label_selector="a=b")
+        KubernetesCluster(kubeconfig=str(path), context=server[1]).list_namespaces(label_selector="a=b")
     error = caught.value
     assert not error.retryable
     assert "did not accept our credentials to list namespaces" in error.message
@@ -73,6 +87,7 @@ def test_invalid_name_is_refused_and_not_retryable(cluster: KubernetesCluster) -
 
 
 def test_slow_server_times_out_as_retryable(fake_api: Any) -> None:
+    # fakekube only: its ``latency`` delays every answer; a real server cannot be told to.
     cluster = KubernetesCluster(kubeconfig=str(fake_api.kubeconfig), context=None, request_timeout=(2.0, 0.3))
     fake_api.latency = 1.0
     try:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from deploytag.adapters.dburl import parse_admin_url
-from deploytag.adapters.mysql import MySqlDatabase
-from deploytag.adapters.postgres import PostgresDatabase
+from deploytag.adapters.databases.dburl import parse_admin_url
+from deploytag.adapters.databases.mysql import MySqlDatabase
+from deploytag.adapters.databases.postgres import PostgresDatabase
 from deploytag.core.errors import DatabaseError, RetryableDatabaseError
 from deploytag.ports.database import Database
 

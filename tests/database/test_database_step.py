@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from deploytag.adapters.memory import MemoryCluster
+from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.capabilities.context import DeployOptions, RunContext, annotation, dumps
 from deploytag.capabilities.database import DatabaseStep, marker_for
 from deploytag.core.branch import match_environment

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from dnsunder import DnsUnderTest
 
-from deploytag.adapters.cloudflare import CloudflareDns
-from deploytag.adapters.powerdns import PowerDnsDns
-from deploytag.adapters.rfc2136 import Rfc2136Dns
-from deploytag.adapters.route53 import Route53Dns
+from deploytag.adapters.plugins import available, load_provider
+from deploytag.core.config import DnsConfig
+from deploytag.ports.factories import DnsProviderFactory
 from servers import bind as bind_server
 from servers import powerdns as powerdns_server
 from servers.cloudflare import CloudflareDouble
@@ -63,41 +63,55 @@ def route53_zone(moto: str) -> tuple[str, str]:
     return moto, zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
 
 
-def make_cloudflare(cloudflare: CloudflareDouble) -> DnsUnderTest:
-    provider = CloudflareDns(
-        zone="", zone_id=cloudflare.zone_id, token=cloudflare.token, base_url=cloudflare.base_url
-    )
-    return DnsUnderTest(provider, cloudflare.zone, f"t{next(_unique)}-")
+# How the contract suite reaches each provider's server, by entry point name: the
+# ``dns`` section and the credentials its factory is built from (as ``deploytag``
+# builds it), and the zone. A provider's entry point without a backend here fails.
+Backend = tuple[dict[str, Any], dict[str, str], str]
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
+    "cloudflare": lambda request: cloudflare_backend(request.getfixturevalue("cloudflare")),
+    "route53": lambda request: route53_backend(request.getfixturevalue("route53_zone")),
+    "rfc2136": lambda request: rfc2136_backend(request.getfixturevalue("bind")),
+    "powerdns": lambda request: powerdns_backend(request.getfixturevalue("powerdns")),
+}
 
 
-def make_rfc2136(bind: bind_server.Bind) -> DnsUnderTest:
-    provider = Rfc2136Dns(
-        zone=bind.zone, server=bind.server, port=bind.port, key_name=bind.key_name, key_secret=bind.key_secret
-    )
-    return DnsUnderTest(provider, bind.zone, f"t{next(_unique)}-")
+def cloudflare_backend(cloudflare: CloudflareDouble) -> Backend:
+    settings = {"zone_id": cloudflare.zone_id, "cloudflare": {"base_url": cloudflare.base_url}}
+    return settings, {"CLOUDFLARE_API_TOKEN": cloudflare.token}, cloudflare.zone
 
 
-def make_route53(route53_zone: tuple[str, str]) -> DnsUnderTest:
-    endpoint, _ = route53_zone
-    return DnsUnderTest(
-        Route53Dns(zone="example.org", endpoint_url=endpoint), "example.org", f"t{next(_unique)}-"
-    )
-
-
-def make_powerdns(server: powerdns_server.PowerDns) -> DnsUnderTest:
-    provider = PowerDnsDns(
-        zone=server.zone, url=server.url, api_key=server.api_key, server_id=server.server_id
-    )
-    return DnsUnderTest(provider, server.zone, f"t{next(_unique)}-")
-
-
-@pytest.fixture(params=["cloudflare", "route53", "rfc2136", "powerdns"])
-def dns(request: pytest.FixtureRequest) -> DnsUnderTest:
-    """Each provider in turn; the contract suite runs against all of them."""
-    makers: dict[str, Callable[[], DnsUnderTest]] = {
-        "cloudflare": lambda: make_cloudflare(request.getfixturevalue("cloudflare")),
-        "route53": lambda: make_route53(request.getfixturevalue("route53_zone")),
-        "rfc2136": lambda: make_rfc2136(request.getfixturevalue("bind")),
-        "powerdns": lambda: make_powerdns(request.getfixturevalue("powerdns")),
+def rfc2136_backend(bind: bind_server.Bind) -> Backend:
+    settings = {
+        "zone": bind.zone,
+        "rfc2136": {"server": bind.server, "port": bind.port, "key_name": bind.key_name},
     }
-    return makers[request.param]()
+    return settings, {"DNS_TSIG_SECRET": bind.key_secret}, bind.zone
+
+
+def route53_backend(route53_zone: tuple[str, str]) -> Backend:
+    endpoint, _ = route53_zone
+    return {"zone": "example.org", "route53": {"endpoint_url": endpoint}}, {}, "example.org"
+
+
+def powerdns_backend(server: powerdns_server.PowerDns) -> Backend:
+    settings = {"zone": server.zone, "powerdns": {"url": server.url, "server_id": server.server_id}}
+    return settings, {"PDNS_API_KEY": server.api_key}, server.zone
+
+
+def make_provider(name: str, request: pytest.FixtureRequest) -> DnsUnderTest:
+    """The provider registered as ``name``, built through its entry point and factory."""
+    backend = BACKENDS.get(name)
+    if backend is None:
+        pytest.fail(f"DNS provider {name!r} has an entry point but no backend in tests/dns/conftest.py")
+    settings, credentials, zone = backend(request)
+    factory: DnsProviderFactory = load_provider("deploytag.dns", name)
+    provider = factory.from_config(
+        config=DnsConfig.model_validate({"provider": name, **settings}), credentials=credentials
+    )
+    return DnsUnderTest(provider, zone, f"t{next(_unique)}-")
+
+
+@pytest.fixture(params=sorted(available("deploytag.dns")))
+def dns(request: pytest.FixtureRequest) -> DnsUnderTest:
+    """Each provider in turn, as the entry points list them; the contract suite runs against all."""
+    return make_provider(request.param, request)

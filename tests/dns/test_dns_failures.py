@@ -11,10 +11,10 @@ import dns.query
 import dns.rdatatype
 import pytest
 
-from deploytag.adapters.cloudflare import CloudflareDns
-from deploytag.adapters.powerdns import PowerDnsDns
-from deploytag.adapters.rfc2136 import Rfc2136Dns
-from deploytag.adapters.route53 import Route53Dns
+from deploytag.adapters.dns.cloudflare import CloudflareDns
+from deploytag.adapters.dns.powerdns import PowerDnsDns
+from deploytag.adapters.dns.rfc2136 import Rfc2136Dns
+from deploytag.adapters.dns.route53 import Route53Dns
 from deploytag.capabilities.dns import ensure_records
 from deploytag.core.dnsowner import Owner
 from deploytag.core.errors import DnsError, RetryableDnsError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deploytag.adapters.memory import MemoryCluster
+from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.capabilities.chartvalues import ingress_values
 from deploytag.capabilities.expose import discover_address
 from deploytag.core.config import Config, DnsTargetConfig, LoadedConfig

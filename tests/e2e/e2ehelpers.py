@@ -1,10 +1,15 @@
-"""Helpers for the end-to-end tests. End-to-end: the installed `deploytag` command, as a user runs it, against the fake API
-server (tests/fakekube) with the real helm, on a copy of the bundled example."""
+"""Helpers for the end-to-end tests. End-to-end: the installed `deploytag` command, as a user runs it, against
+the real Kubernetes control plane and node (tests/realkube.py) with the real helm, on a copy of the bundled
+example whose pods really run (images built from Debian packages, tests/nodeimages.py).
+
+The cluster is shared (by the helm versions, and by other suites): every test's app has a random name,
+so its namespaces, releases, databases and leases are its own."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -12,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakekube import FakeKube
+import yaml
+from kubeapi import Kube
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYTAG = Path(sys.executable).parent / "deploytag"
@@ -33,10 +39,13 @@ class Result:
 @dataclass
 class App:
     repo: Path
-    kube: FakeKube
+    kube: Kube
     helm: Path
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. the DNS provider's settings
     database_admin_url: str = field(default="", repr=False)  # the session PostgreSQL
+    name: str = "guestbook"  # deploytag.yaml's app: random per test (copy_example), the prefix of every name
+    # DEPLOYTAG_* settings that build the app image onto the node's registry (empty: no build).
+    build_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -47,9 +56,11 @@ class App:
             [str(DEPLOYTAG.parent), str(self.helm.parent), str(ROOT / ".tools/bin"), env.get("PATH", "")]
         )
         env["DEPLOYTAG_TOOLS__HELM"] = str(self.helm)
-        # These tests deploy the commit tag as it is; image builds have their own tests
-        # (tests/images, tests/e2e/test_deploy_images.py), which switch this back on.
-        env["DEPLOYTAG_BUILD__ENABLED"] = "false"
+        # The pods really run, so the image must exist: DeployTag builds it onto the session's
+        # Python base and pushes it to the node's registry (a branch's tag, once built, is found
+        # there by its inputs hash and not built again). Without build settings: the tag as it is.
+        env["DEPLOYTAG_BUILD__ENABLED"] = "true" if self.build_env else "false"
+        env.update(self.build_env)
         env["HELM_CACHE_HOME"] = str(self.repo.parent / "helm-cache")
         env["HELM_CONFIG_HOME"] = str(self.repo.parent / "helm-config")
         env["HELM_DATA_HOME"] = str(self.repo.parent / "helm-data")
@@ -93,7 +104,34 @@ class App:
         )
 
 
-def copy_example(tmp_path: Path) -> Path:
+# The real node has no cluster DNS and no kube-proxy, so the app cannot reach the Redis subchart's
+# Service by name: it keeps entries in memory (redis.enabled false). Short probe periods and no
+# pre-stop sleep keep rollouts and namespace deletion quick; the values stay the example's otherwise.
+NODE_VALUES: dict[str, Any] = {
+    "redis": {"enabled": False},
+    # Probed every second, but patient: on 2 busy cores a probe can take seconds to answer.
+    "readinessProbe": {"periodSeconds": 1, "timeoutSeconds": 5, "failureThreshold": 5},
+    "livenessProbe": {"initialDelaySeconds": 5, "periodSeconds": 5},
+    "preStopSleepSeconds": 0,
+    "terminationGracePeriodSeconds": 2,
+}
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = (
+            merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
+def random_app_name() -> str:
+    return "guestbook" + secrets.token_hex(3)
+
+
+def copy_example(tmp_path: Path, name: str = "guestbook") -> Path:
+    """The example in tmp_path, named ``name`` (app:), with the node's values for previews."""
     repo = tmp_path / "guestbook"
     shutil.copytree(
         ROOT / "examples" / "guestbook",
@@ -105,7 +143,8 @@ def copy_example(tmp_path: Path) -> Path:
         f"staging/app:\n  SECRET_KEY: {SECRET_SENTINEL}\n  DATABASE_PASSWORD: also-secret-pw\n"
     )
     secrets.chmod(0o600)
-    # Shorter lease so the killed-run test sees the takeover quickly.
     config = repo / "deploytag.yaml"
-    config.write_text(config.read_text() + "\n")
+    config.write_text(config.read_text().replace("\napp: guestbook\n", f"\napp: {name}\n", 1))
+    preview = repo / "deploy" / "values-preview.yaml"
+    preview.write_text(yaml.safe_dump(merge(yaml.safe_load(preview.read_text()), NODE_VALUES)))
     return repo

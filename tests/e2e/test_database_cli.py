@@ -1,4 +1,4 @@
-"""The branch database through the CLI: real PostgreSQL, real migrations, fake Kubernetes API."""
+"""The branch database through the CLI: real PostgreSQL, real migrations (a Job on the real node), real cluster."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def exists(server: PostgresServer, kind: str, name: str) -> bool:
 
 
 def secret_values(app: App, namespace: str) -> dict[str, str]:
-    data = app.kube.store.get("secrets", namespace, "guestbook-env")["data"]
+    data = app.kube.store.get("secrets", namespace, f"{app.name}-env")["data"]
     return {k: base64.b64decode(v).decode() for k, v in data.items()}
 
 
@@ -79,10 +79,13 @@ def test_database_is_created_migrated_kept_rotated_and_dropped(
         psycopg.connect(values["DATABASE_URL"]).close()
     psycopg.connect(secret_values(app, ns)["DATABASE_URL"]).close()
 
-    plan = app.run("plan", "--branch", "feature/db", "--commit", COMMIT, "--no-render").stdout
-    assert "database exists: yes (ours), role exists: yes (ours)" in plan
+    shown = app.run("plan", "--branch", "feature/db", "--commit", COMMIT, "--no-render").stdout
+    assert "database exists: yes (ours), role exists: yes (ours)" in shown
     listed = app.run("list", "-o", "json").json()["environments"]
-    assert [e["database"] for e in listed] == [f"postgres:{planned['name']}"]
+    assert [e["database"] for e in listed if e["namespace"] == ns] == [f"postgres:{planned['name']}"]
+    # The migration ran in the cluster: a Job with the app's image, completed by the kubelet.
+    (job,) = app.kube.store.list("jobs", ns)
+    assert job["status"].get("succeeded") == 1
 
     gone = app.run("destroy", "--branch", "feature/db", "-o", "json")
     assert gone.returncode == 0, gone.stderr
@@ -170,8 +173,8 @@ def test_database_creation_failing_leaves_no_role(app: App, postgres_server: Pos
     result = app.deploy("feature/tpl", env={"DEPLOYTAG_DATABASE__TEMPLATE": "no_such_template"})
     assert result.returncode == 15, result.stderr
     assert "no_such_template" in result.stderr
-    assert not exists(postgres_server, "role", "guestbook_feature_tpl")
-    roles = [r for r in _roles(postgres_server) if r.startswith("guestbook_feature_tpl")]
+    assert not exists(postgres_server, "role", f"{app.name}_feature_tpl")
+    roles = [r for r in _roles(postgres_server) if r.startswith(f"{app.name}_feature_tpl")]
     assert roles == []
     assert app.deploy("feature/tpl").returncode == 0  # converges once fixed
     assert app.run("destroy", "--branch", "feature/tpl").returncode == 0
@@ -228,7 +231,7 @@ def test_seed_runs_once_and_a_failed_seed_leaves_nothing(app: App, postgres_serv
     failed = app.deploy("feature/seed", env=failing)
     assert failed.returncode == 17, failed.stderr
     assert "seed broke" in failed.stderr
-    assert [r for r in _roles(postgres_server) if r.startswith("guestbook_feature_seed")] == []
+    assert [r for r in _roles(postgres_server) if r.startswith(f"{app.name}_feature_seed")] == []
 
     seeding = {"DEPLOYTAG_DATABASE__SEED": json.dumps(["python", "-c", SEED_OK])}
     for _ in range(2):  # the second deploy must not seed again
@@ -249,10 +252,15 @@ MYSQL_MIGRATE = (
 
 
 def test_mysql_database_through_the_cli(app: App, mariadb_server: Any) -> None:
-    """The same lifecycle on MariaDB: created, migrated (locally), kept, dropped."""
+    """The same lifecycle on MariaDB: created, migrated (locally), kept, dropped.
+
+    The test MariaDB listens on loopback only, which the node's pods cannot reach: the app runs
+    with no replicas here (its readiness would wait for the database), and connects from here.
+    """
     import pymysql
 
     env = {
+        "DEPLOYTAG_DATABASE__APP_HOST": "",
         "DEPLOYTAG_DATABASE__ENGINE": "mysql",
         "DEPLOYTAG_DATABASE_ADMIN_URL": mariadb_server.admin_url,
         "DEPLOYTAG_DATABASE__MIGRATE_MODE": "local",
@@ -270,7 +278,8 @@ def test_mysql_database_through_the_cli(app: App, mariadb_server: Any) -> None:
         finally:
             conn.close()
 
-    result = app.deploy("feature/my-sql", env=env)
+    no_pods = ("--set", "replicaCount=0")
+    result = app.deploy("feature/my-sql", *no_pods, env=env)
     assert result.returncode == 0, result.stderr
     report = result.json()
     values = secret_values(app, report["namespace"])
@@ -278,7 +287,7 @@ def test_mysql_database_through_the_cli(app: App, mariadb_server: Any) -> None:
     assert len(name) <= 32 and len(user) <= 32
     tables = admin_rows("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", name)
     assert sorted(tables) == [("deploytag_owner",), ("entries",)]  # our ownership marker, the migration's
-    again = app.deploy("feature/my-sql", env=env)
+    again = app.deploy("feature/my-sql", *no_pods, env=env)
     assert again.returncode == 0, again.stderr
     assert steps(again.json())["database"] == "unchanged"
     assert secret_values(app, report["namespace"])["DATABASE_PASSWORD"] == values["DATABASE_PASSWORD"]

@@ -1,10 +1,13 @@
-"""deploy / list / redeploy / destroy through the CLI, with the real helm and the fake API."""
+"""deploy / list / redeploy / destroy through the CLI, with the real helm, on the real cluster and node.
+
+What DeployTag did is read back from the API server (kubeapi.Kube), not from its report."""
 
 from __future__ import annotations
 
 import base64
 import json
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,7 @@ def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
     report = result.json()
     assert report["outcome"] == "succeeded"
     ns = report["namespace"]
-    assert ns.startswith("guestbook-feature-login--")
+    assert ns.startswith(f"{app.name}-feature-login--")
     assert [s["name"] for s in report["steps"]] == [
         "test",
         "base",
@@ -56,29 +59,49 @@ def test_deploy_creates_the_environment_and_records_it(app: App) -> None:
     assert notes["deploytag.dev/revision"] == "1"
     assert "staging/app" in notes["deploytag.dev/secret-versions"]
 
-    secret = app.kube.store.get("secrets", ns, "guestbook-env")
+    secret = app.kube.store.get("secrets", ns, f"{app.name}-env")
     data = secret.get("data") or {}
     assert sorted(data) == [*DB_KEYS, "SECRET_KEY"]
     assert base64.b64decode(data["SECRET_KEY"]).decode() == SECRET_SENTINEL
     deployment = app.kube.store.get("deployments", ns, report["release"])
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"].endswith(":feature-login--" + ns.rsplit("--", 1)[1] + "-01234567")
-    assert {"secretRef": {"name": "guestbook-env"}} in container.get("envFrom", [])
+    # The image DeployTag built, pinned by the digest it pushed.
+    tagged, _, digest = container["image"].partition("@")
+    assert tagged.endswith(":feature-login--" + ns.rsplit("--", 1)[1] + "-01234567")
+    assert digest.startswith("sha256:")
+    assert {"secretRef": {"name": f"{app.name}-env"}} in container.get("envFrom", [])
+    assert deployment["status"].get("readyReplicas") == 1  # the kubelet's readiness probe passed
+    assert serves(app, ns), "the app's pod does not answer on its pod IP"
     assert app.kube.store.get("resourcequotas", ns, "deploytag-default") is not None
     assert app.kube.store.get("limitranges", ns, "deploytag-default") is not None
     assert any(url.startswith("http://") for url in report["urls"])
 
     listed = app.run("list", "-o", "json").json()["environments"]
-    assert [(e["namespace"], e["branch"], e["outcome"]) for e in listed] == [
-        (ns, "feature/login", "succeeded")
-    ]
+    assert [
+        (e["namespace"], e["branch"], e["outcome"]) for e in listed if e["namespace"].startswith(app.name)
+    ] == [(ns, "feature/login", "succeeded")]
     for stream in (result.stdout, result.stderr):
         assert SECRET_SENTINEL not in stream
 
 
+def serves(app: App, namespace: str) -> bool:
+    """GET / from the app's running pod, straight to its IP (the host is on the pod bridge)."""
+    for pod in app.kube.store.list("pods", namespace):
+        status = pod.get("status") or {}
+        owners = {ref["kind"] for ref in pod["metadata"].get("ownerReferences", [])}
+        if "ReplicaSet" not in owners or status.get("phase") != "Running" or not status.get("podIP"):
+            continue  # the migration Job's pod, or one already going away
+        ip = status["podIP"]
+        with urllib.request.urlopen(f"http://{ip}:8080/", timeout=5) as resp:
+            return resp.status == 200 and b"<" in resp.read()
+    return False
+
+
 def test_redeploy_with_nothing_changed_skips_helm(app: App) -> None:
-    assert app.deploy().returncode == 0
-    writes_before = len(app.kube.requests("POST", "/secrets"))
+    first = app.deploy()
+    assert first.returncode == 0, first.stderr
+    ns = first.json()["namespace"]
+    records_before = app.kube.release_records(ns)
     started = time.monotonic()
     again = app.deploy()
     elapsed = time.monotonic() - started
@@ -88,7 +111,7 @@ def test_redeploy_with_nothing_changed_skips_helm(app: App) -> None:
     steps = {s["name"]: s["outcome"] for s in report["steps"]}
     assert steps["release"] == "unchanged" and steps["verify"] == "skipped"
     assert report["revision"] == 1
-    assert len(app.kube.requests("POST", "/secrets")) == writes_before  # no new helm release record
+    assert app.kube.release_records(ns) == records_before  # no new helm release record
     assert elapsed < 30
 
 
@@ -100,29 +123,52 @@ def test_changed_values_make_a_new_revision(app: App) -> None:
 
 def test_failed_rollout_prints_a_digest_and_atomic_rolls_back(app: App) -> None:
     assert app.deploy().returncode == 0
-    failed = app.deploy("feature/login", "--set", "image.tag=crashloop", "--atomic", "--timeout", "5")
+    # The app refuses a bad setting at start-up and exits 1: the kubelet restarts it with back-off.
+    # --timeout also bounds helm's rollback, which waits for the crashing pod to go.
+    failed = app.deploy("feature/login", "--set", "env.MAX_ENTRIES=lots", "--atomic", "--timeout", "25")
     assert failed.returncode == 11, failed.stderr
     report = failed.json()
     assert report["outcome"] == "failed"
     digest = report["digest"]
-    assert "CrashLoopBackOff" in digest
-    assert "KeyError: 'SECRET_KEY'" in digest
+    # A real kubelet says "CrashLoopBackOff" only between restarts: the digest reads the restart
+    # count, the last run's reason and exit code, the BackOff events and the container's own log.
+    assert "restarted " in digest and "Error (exit code 1)" in digest, digest
+    assert "Back-off restarting failed container" in digest, digest
+    assert "guestbook: MAX_ENTRIES must be an integer, got 'lots'" in digest, digest
     assert "rolled back to revision 1" in report["error"]
     ns = report["namespace"]
     deployment = app.kube.store.get("deployments", ns, report["release"])
-    assert "crashloop" not in deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
+    assert {"name": "MAX_ENTRIES", "value": "lots"} not in env
     notes = app.kube.store.get("namespaces", None, ns)["metadata"]["annotations"]
     assert notes["deploytag.dev/outcome"] == "failed"
     # The next deploy must not be skipped as "unchanged" after a failure.
     assert app.deploy().json()["outcome"] == "succeeded"
 
 
-def test_image_pull_failure_without_atomic_is_explained(app: App) -> None:
+@pytest.mark.parametrize("where", ["unknown-registry", "missing-from-registry"])
+def test_image_pull_failure_without_atomic_is_explained(app: App, where: str) -> None:
+    registry = app.build_env["DEPLOYTAG_IMAGES__APP__REPOSITORY"].split("/", 1)[0]
+    repository = {
+        "unknown-registry": "registry.invalid/doesnotexist",
+        "missing-from-registry": f"{registry}/deploytag-e2e/not-pushed",
+    }[where]
     failed = app.deploy(
-        "feature/pull", "--set", "image.repository=registry.invalid/doesnotexist", "--timeout", "3"
+        "feature/pull", "--set", f"image.repository={repository}", "--set", "image.digest=", "--timeout", "10"
     )
     assert failed.returncode == 11
-    assert "ImagePullBackOff" in failed.json()["digest"]
+    digest = failed.json()["digest"]
+    assert "ImagePullBackOff" in digest or "ErrImagePull" in digest, digest
+    assert repository in digest
+
+
+def test_memory_limit_exceeded_is_explained_as_oom_killed(app: App) -> None:
+    limits = ("--set", "resources.limits.memory=6Mi", "--set", "resources.requests.memory=6Mi")
+    failed = app.deploy("feature/oom", *limits, "--timeout", "15")
+    assert failed.returncode == 11
+    digest = failed.json()["digest"]
+    assert "OOMKilled (exit code 137)" in digest, digest
+    assert "raise resources.limits.memory" in digest
 
 
 def test_destroy_removes_everything_and_is_idempotent(app: App) -> None:
@@ -141,13 +187,17 @@ def test_destroy_removes_everything_and_is_idempotent(app: App) -> None:
         "namespace",
         "lease",
     }
+    # Verified by listing the API, not by trusting the report: no namespace, no lease, no release.
     assert app.kube.store.get("namespaces", None, ns) is None
-    assert app.kube.store.list("leases", "default") == [] or all(
+    assert app.kube.namespaces(f"{app.name}-") == []
+    assert all(
         not lease["metadata"]["name"].endswith(ns) for lease in app.kube.store.list("leases", "default")
     )
+    assert app.kube.store.list("pods", ns) == [] and app.kube.release_records(ns) == []
     again = app.run("destroy", "--branch", "feature/login", "-o", "json")
     assert again.returncode == 0 and again.json()["outcome"] == "absent"
-    assert app.run("list", "-o", "json").json()["environments"] == []
+    listed = app.run("list", "-o", "json").json()["environments"]
+    assert [e for e in listed if e["namespace"].startswith(f"{app.name}-")] == []
 
 
 def test_deploy_and_destroy_refuse_a_namespace_that_is_not_ours(app: App) -> None:
@@ -215,27 +265,27 @@ def test_branch_without_rule_is_skipped(app: App) -> None:
     result = app.run("deploy", "--branch", "chore/deps", "--commit", COMMIT)
     assert result.returncode == 0
     assert result.stdout.strip().startswith("skip:")
-    assert app.kube.requests("POST", "/namespaces") == []
+    assert app.kube.namespaces(f"{app.name}-") == []
 
 
 @pytest.mark.parametrize(
     ("config", "status", "words"),
     [
-        ("app: guestbook\nchrt: {}\n", 3, "chrt: unknown key"),
-        ("app: guestbook\nchart: {path: nowhere}\n", 6, "no Helm chart at"),
-        ("app: guestbook\ndns: {records: ['{.Brnch}-x']}\n", 4, "unknown placeholder {.Brnch}"),
+        ("chrt: {}\n", 3, "chrt: unknown key"),
+        ("chart: {path: nowhere}\n", 6, "no Helm chart at"),
+        ("dns: {records: ['{.Brnch}-x']}\n", 4, "unknown placeholder {.Brnch}"),
     ],
 )
 def test_bad_input_is_one_line_with_distinct_status_and_no_side_effects(
     app: App, config: str, status: int, words: str
 ) -> None:
-    (app.repo / "deploytag.yaml").write_text(config)
+    (app.repo / "deploytag.yaml").write_text(f"app: {app.name}\n{config}")
     result = app.deploy()
     assert result.returncode == status, (result.stdout, result.stderr)
     message = (result.json()["error"] if result.stdout.strip().startswith("{") else result.stderr).strip()
     assert words in message
     assert len(message.splitlines()) == 1
-    assert app.kube.requests("POST", "/namespaces") == []
+    assert app.kube.namespaces(f"{app.name}-") == []
 
 
 def test_secrets_from_aws_secrets_manager(app: App, moto: str, sm: Any) -> None:
@@ -265,7 +315,7 @@ def test_secrets_from_aws_secrets_manager(app: App, moto: str, sm: Any) -> None:
     result = deploy_with_aws("--debug")
     assert result.returncode == 0, result.stderr
     report = result.json()
-    secret = app.kube.store.get("secrets", report["namespace"], "guestbook-env")
+    secret = app.kube.store.get("secrets", report["namespace"], f"{app.name}-env")
     assert sorted(secret["data"]) == sorted(["API_KEY", "EXTRA", "MODE", *DB_KEYS])
     notes = app.kube.store.get("namespaces", None, report["namespace"])["metadata"]["annotations"]
     versions = json.loads(notes["deploytag.dev/secret-versions"])
@@ -284,8 +334,16 @@ def test_secrets_from_aws_secrets_manager(app: App, moto: str, sm: Any) -> None:
 def test_killed_runs_lease_is_taken_over_after_it_expires(app: App) -> None:
     env = {"DEPLOYTAG_CLUSTER__LOCK_SECONDS": "5"}
     proc = app.popen("deploy", "--branch", "feature/expire", "--commit", COMMIT, "--skip-tests", env=env)
+
+    def ours() -> list[dict[str, Any]]:
+        return [
+            lease
+            for lease in app.kube.store.list("leases", "default")
+            if lease["metadata"]["name"].startswith(f"deploytag-{app.name}-")
+        ]
+
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not app.kube.store.list("leases", "default"):
+    while time.monotonic() < deadline and not ours():
         time.sleep(0.02)
     proc.kill()
     proc.wait()
@@ -293,13 +351,23 @@ def test_killed_runs_lease_is_taken_over_after_it_expires(app: App) -> None:
     result = app.deploy("feature/expire", "--lock-wait", "30", env=env)
     assert result.returncode == 0, result.stderr
     waited = time.monotonic() - started
-    leases_left = app.kube.store.list("leases", "default")
+    leases_left = ours()
     if leases_left or waited < 1:
         pytest.skip("the killed run had already released its lease")  # it finished before the kill
     assert "waiting up to 30 s" in result.stderr
 
 
-def test_unschedulable_pod_is_explained_with_the_schedulers_reason(app: App) -> None:
+@pytest.mark.parametrize(
+    ("quota", "words"),
+    [
+        ("false", ["Pending, unschedulable", "Insufficient cpu"]),  # the real scheduler's reason
+        ("true", ["exceeded quota: deploytag-default", "FailedCreate"]),  # the API server's admission
+    ],
+    ids=["scheduler", "quota"],
+)
+def test_unschedulable_pod_is_explained_with_the_schedulers_reason(
+    app: App, quota: str, words: list[str]
+) -> None:
     failed = app.deploy(
         "feature/big",
         "--set",
@@ -307,12 +375,13 @@ def test_unschedulable_pod_is_explained_with_the_schedulers_reason(app: App) -> 
         "--set",
         "resources.limits.cpu=500",
         "--timeout",
-        "3",
+        "5",
+        env={"DEPLOYTAG_CLUSTER__QUOTA__ENABLED": quota},
     )
     assert failed.returncode == 11
     digest = failed.json()["digest"]
-    assert "Pending" in digest
-    assert "Insufficient cpu" in digest
+    for word in words:
+        assert word in digest, digest
 
 
 def test_quota_has_an_off_switch(app: App) -> None:

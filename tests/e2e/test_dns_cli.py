@@ -1,8 +1,9 @@
 """DNS through the CLI: the platform guide's `deploytag dns` line as written, and deploy/destroy with records.
 
-Real parts: the installed `deploytag`, fakekube (its load balancer controller fills
-status.loadBalancer.ingress), moto_server holding the Cloudflare token in Secrets
-Manager, and the Cloudflare v4 double driven through the official SDK.
+Real parts: the installed `deploytag`, the real cluster (with no cloud controller, the tests
+fill status.loadBalancer.ingress as one would: kubeapi.LoadBalancerController), moto_server
+holding the Cloudflare token in Secrets Manager, and the Cloudflare v4 double driven through
+the official SDK.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 from typing import TYPE_CHECKING
 
 from e2ehelpers import COMMIT, App, Result
+from kubeapi import LoadBalancerController
+from kubernetes.client.exceptions import ApiException
 
 from servers.cloudflare import CloudflareDouble
 
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
 
 FRONTEND = "{.Branch}-guest-server-frontend-aws"
 SERVER = "{.Branch}-guest-server-server-aws"
-CONTROLLER_LB = "ingress-nginx-controller.ingress-nginx.lb.fakekube.test"
+CONTROLLER_LB = LoadBalancerController.hostname("ingress-nginx-controller", "ingress-nginx")
 
 
 def by_type(double: CloudflareDouble, rtype: str) -> dict[str, str]:
@@ -27,16 +30,29 @@ def by_type(double: CloudflareDouble, rtype: str) -> dict[str, str]:
 
 
 def ingress_controller(app: App) -> None:
-    app.kube.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ingress-nginx"}})
-    app.kube.store.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
-            "spec": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 80}]},
-        },
-        "ingress-nginx",
-    )
+    """The shared ingress controller's LoadBalancer Service, with the address a cloud would give it.
+
+    Cluster-wide and shared by the tests (created once, left in place): nothing in it runs.
+    """
+    store = app.kube.store
+    if store.get("namespaces", None, "ingress-nginx") is None:
+        store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ingress-nginx"}})
+    if store.get("services", "ingress-nginx", "ingress-nginx-controller") is None:
+        try:
+            store.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
+                    "spec": {"type": "LoadBalancer", "ports": [{"name": "http", "port": 80}]},
+                },
+                "ingress-nginx",
+            )
+        except ApiException as e:
+            if e.status != 409:  # another session made it meanwhile
+                raise
+    ingress = {"status": {"loadBalancer": {"ingress": [{"hostname": CONTROLLER_LB}]}}}
+    store.patch_status("services", "ingress-nginx", "ingress-nginx-controller", ingress)
 
 
 def guide_command(app: App, zone_id: str, *extra: str) -> Result:
@@ -72,7 +88,8 @@ def test_the_guides_dns_command_as_written(
     assert frontend.startswith("feature-login-")
     txt = by_type(cloudflare, "TXT")
     assert (
-        txt[f"dt-{frontend}"] == '"heritage=deploytag,deploytag/app=guestbook,deploytag/branch=feature/login"'
+        txt[f"dt-{frontend}"]
+        == f'"heritage=deploytag,deploytag/app={app.name},deploytag/branch=feature/login"'
     )
     assert "created" in first.stdout and cloudflare.token not in first.stdout + first.stderr
 
@@ -128,7 +145,7 @@ def test_deploy_creates_records_redeploy_keeps_them_destroy_deletes_ours(
     cnames = by_type(cloudflare, "CNAME")
     ours = sorted(n for n in cnames if n != "www.example.com")
     assert len(ours) == 2
-    assert {cnames[n] for n in ours} == {f"{report['release']}.{ns}.lb.fakekube.test"}
+    assert {cnames[n] for n in ours} == {LoadBalancerController.hostname(report["release"], ns)}
     assert {f"http://{n}/" for n in ours} <= set(report["urls"])
     dns_step = next(s for s in report["steps"] if s["name"] == "dns")
     assert dns_step["outcome"] == "changed"

@@ -1,9 +1,11 @@
 """fakekube: an HTTP-level fake Kubernetes API server for tests.
 
-No real API server can run on this machine or in CI, so this one stands in for
-it at the HTTP level: the official ``kubernetes`` Python client, ``kubectl``
-and the real ``helm`` binaries (Helm 3.18 and 4.1) talk to it through an
-ordinary kubeconfig file. Standard library only (plus PyYAML; ``cryptography``
+The README's offline sandbox (``tools/example.sh``): it stands in for a cluster
+at the HTTP level, so the official ``kubernetes`` Python client, ``kubectl`` and
+the real ``helm`` binaries (Helm 3.18 and 4.1) talk to it through an ordinary
+kubeconfig file. The tests run against a real API server (tests/realkube.py);
+fakekube is held to the same suites (tests/contract, tests/fakekube_test) so it
+cannot drift from it. Standard library only (plus PyYAML; ``cryptography``
 for the optional TLS mode).
 
 Importing it
@@ -50,7 +52,8 @@ The FakeKube object
   ``aggregated_discovery``, ``kube_version``.
 
 How workloads behave (``controllers.py``): a container image containing
-``:crashloop`` crash-loops (CrashLoopBackOff, restarts, a log), ``:missing`` or
+``:crashloop`` crash-loops (CrashLoopBackOff, restarts, a log; ``:oomkill`` likewise with the
+last state OOMKilled, exit code 137), ``:missing`` or
 ``doesnotexist`` can't be pulled (ImagePullBackOff, Warning ``Failed`` events),
 ``:fail`` exits 1 (a failed Job); a ``sh -c`` script of ``echo``s ending in
 ``exit N`` exits N with those lines as its log; a pod asking for more CPU or
@@ -77,7 +80,8 @@ What the real clients need, and fakekube serves
 
 Known gaps: no CRDs or API aggregation; no field schema validation (``fieldValidation``
 is accepted and ignored); server-side apply is a merge for one manager at a time
-(no ``managedFields``, no conflicts between managers); no admission (quotas and limit
+(no ``managedFields``, no conflicts between managers); a client's change to a Deployment's
+annotations is no new generation (on a real server it is); no admission (quotas and limit
 ranges are stored, not enforced); no pod exec/attach/port-forward; no protobuf or
 CBOR responses; events.k8s.io writes are stored as core events.
 """

@@ -11,7 +11,7 @@ readiness delay, a Deployment's progress deadline).
   ``volumeClaimTemplates``; DaemonSet -> one Pod on the one node; Job -> Pods
   until one succeeds or ``backoffLimit`` is passed.
 * Pods are "run" by matching each container image against :class:`FailureRule`
-  s: ``:crashloop`` gives CrashLoopBackOff, ``:missing``/``doesnotexist``
+  s: ``:crashloop`` gives CrashLoopBackOff (``:oomkill`` with OOMKilled), ``:missing``/``doesnotexist``
   ImagePullBackOff, ``:fail`` exit code 1 (a failed Job); a pod asking more CPU
   or memory than the node has stays Pending (Unschedulable). Events are
   recorded as the real components record them.
@@ -64,6 +64,9 @@ class FailureRule:
       Warning events ``Failed``.
     * ``error`` - runs once and exits with ``exit_code``: a Job's pod Fails; under
       restartPolicy Always this is the same as ``crashloop``.
+    * ``oomkilled`` - as ``crashloop``, but the kernel killed it at its memory limit: terminated
+      reason ``OOMKilled``, exit code 137, as a real kubelet reports it (``:oomkill`` in an image
+      name matches too).
     """
 
     image_contains: str
@@ -88,6 +91,7 @@ class Outcome:
     message: str = ""
     running: bool = False  # a Job's local process that has not exited yet
     termination_message: str = ""  # what it wrote to /dev/termination-log
+    reason: str = ""  # the terminated reason when it is not plain Error/Completed (OOMKilled)
 
 
 _SHELLS = {"sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"}
@@ -150,6 +154,7 @@ def default_failure_rules() -> list[FailureRule]:
         FailureRule(":missing", "imagepull"),
         FailureRule("doesnotexist", "imagepull"),
         FailureRule(":fail", "error", log="fakekube: running job\nError: migration failed\n"),
+        FailureRule(":oomkill", "oomkilled", log="filling memory\n", exit_code=137),  # and :oomkilled
     ]
 
 
@@ -765,6 +770,10 @@ class Controllers:
         rule = self._rule_for(image)
         if rule is not None and rule.mode == "imagepull":
             return Outcome(pull_fails=True, message=rule.message)
+        if rule is not None and rule.mode == "oomkilled":
+            return Outcome(
+                exit_code=rule.exit_code, log=rule.log, restart_count=rule.restart_count, reason="OOMKilled"
+            )
         script = run_script(container)
         if script is not None and script.exit_code is not None:
             return Outcome(
@@ -946,7 +955,7 @@ class Controllers:
                 cstatus["containerID"] = container_id
                 terminated = {
                     "exitCode": outcome.exit_code,
-                    "reason": "Error" if outcome.exit_code else "Completed",
+                    "reason": outcome.reason or ("Error" if outcome.exit_code else "Completed"),
                     "startedAt": started,
                     "finishedAt": started,
                     "containerID": container_id,

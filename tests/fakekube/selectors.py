@@ -166,6 +166,10 @@ def parse_field_selector(
         if not m:
             raise ApiError.bad_request(f"invalid selector: '{selector}'; can't understand '{part}'")
         field = m.group(1)
+        if bad := re.search(r"(?<!\\)[=!]", m.group(3)):  # as fields.ParseSelector: escape them with \\
+            raise ApiError.bad_request(
+                f"invalid field selector: unescaped character in value: {ord(bad.group())}"
+            )
         known = field in ("metadata.name", "metadata.namespace") or field in FIELD_LABELS.get(
             kind or ("", ""), set()
         )

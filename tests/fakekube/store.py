@@ -699,23 +699,15 @@ class Store:
                     f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
                     f"ResourceVersion in object meta: {obj['metadata']['resourceVersion']}",
                 )
-            if rtype.store_key == ("", "namespaces"):
-                if name in PROTECTED_NAMESPACES[:3]:
-                    raise ApiError(
-                        403,
-                        "Forbidden",
-                        f'namespaces "{name}" is forbidden: this namespace may not be deleted',
-                        {"name": name, "kind": "namespaces"},
-                    )
-                if obj["metadata"].get("deletionTimestamp") and (obj.get("spec") or {}).get("finalizers"):
-                    # the namespace controller has not finished: a real server answers 409
-                    raise ApiError.conflict(
-                        "",
-                        "namespaces",
-                        name,
-                        "The system is ensuring all content is removed from this namespace.  Upon completion, "
-                        "this namespace will automatically be purged by the system.",
-                    )
+            # Deleting a namespace that is already Terminating answers 200 with it, as kube-apiserver
+            # v1.36 does (older servers answered 409); _delete_obj leaves it as it is.
+            if rtype.store_key == ("", "namespaces") and name in PROTECTED_NAMESPACES[:3]:
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    {"name": name, "kind": "namespaces"},
+                )
             if dry_run:
                 return self.view(rtype, obj), False
             policy = options.get("propagationPolicy") or (

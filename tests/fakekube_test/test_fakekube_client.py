@@ -1,10 +1,14 @@
-"""fakekube through the official kubernetes Python client: the REST semantics and the controllers."""
+"""fakekube through the official kubernetes Python client: its imitation of the kubelet and controllers.
+
+What the API server itself decides (conflicts, validation, selectors, patches, watches, namespace
+finalization, garbage collection) is checked on the real server and on fakekube alike, in
+tests/contract/test_api_server.py; what is left here is how the sandbox plays the parts a real
+cluster's node and controllers would, by image name (``:crashloop``, failure rules) and at once.
+"""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,223 +54,6 @@ def _deployment(name: str, image: str, replicas: int = 2, **pod_spec: Any) -> di
 
 # ---------------------------------------------------------------------------------------------
 # REST semantics
-
-
-def test_configmap_crud_and_errors(api: client.ApiClient) -> None:
-    core = client.CoreV1Api(api)
-    created = core.create_namespaced_config_map(NS, {"metadata": {"name": "settings"}, "data": {"a": "1"}})
-    assert created.metadata.uid
-    assert created.metadata.creation_timestamp is not None
-    assert int(created.metadata.resource_version) > 0
-
-    with pytest.raises(client.ApiException) as exists:
-        core.create_namespaced_config_map(NS, {"metadata": {"name": "settings"}})
-    assert exists.value.status == 409
-    assert _status(exists.value)["reason"] == "AlreadyExists"
-    assert _status(exists.value)["message"] == 'configmaps "settings" already exists'
-
-    created.data["a"] = "2"
-    replaced = core.replace_namespaced_config_map("settings", NS, created)
-    assert replaced.data == {"a": "2"}
-    assert int(replaced.metadata.resource_version) > int(created.metadata.resource_version)
-
-    with pytest.raises(client.ApiException) as stale:  # same (now stale) resourceVersion again
-        core.replace_namespaced_config_map("settings", NS, created)
-    assert stale.value.status == 409
-    assert _status(stale.value)["reason"] == "Conflict"
-    assert "the object has been modified" in _status(stale.value)["message"]
-
-    core.delete_namespaced_config_map("settings", NS)
-    with pytest.raises(client.ApiException) as gone:
-        core.read_namespaced_config_map("settings", NS)
-    assert gone.value.status == 404
-    status = _status(gone.value)
-    assert (status["kind"], status["reason"], status["code"]) == ("Status", "NotFound", 404)
-    assert status["details"] == {"name": "settings", "kind": "configmaps"}
-
-
-def test_creating_in_a_missing_namespace_is_not_found(api: client.ApiClient) -> None:
-    with pytest.raises(client.ApiException) as missing:
-        client.CoreV1Api(api).create_namespaced_secret("nowhere", {"metadata": {"name": "s"}})
-    assert missing.value.status == 404
-    assert _status(missing.value)["message"] == 'namespaces "nowhere" not found'
-
-
-def test_invalid_names_and_labels_are_rejected(api: client.ApiClient) -> None:
-    core = client.CoreV1Api(api)
-    with pytest.raises(client.ApiException) as bad_ns:
-        core.create_namespace({"metadata": {"name": "Feature/Login"}})
-    assert bad_ns.value.status == 422
-    assert "RFC 1123 label" in _status(bad_ns.value)["message"]
-    with pytest.raises(client.ApiException) as bad_label:
-        core.create_namespaced_config_map(
-            NS, {"metadata": {"name": "x", "labels": {"branch": "feature/login"}}}
-        )
-    assert bad_label.value.status == 422
-    assert _status(bad_label.value)["reason"] == "Invalid"
-
-
-def test_label_selectors(api: client.ApiClient) -> None:
-    core = client.CoreV1Api(api)
-    for name, labels in {
-        "a": {"env": "prod", "tier": "web"},
-        "b": {"env": "dev", "tier": "web"},
-        "c": {"env": "qa"},
-        "d": {},
-    }.items():
-        core.create_namespaced_config_map(NS, {"metadata": {"name": name, "labels": labels}})
-
-    def names(selector: str) -> list[str]:
-        items = core.list_namespaced_config_map(NS, label_selector=selector).items
-        return [i.metadata.name for i in items if i.metadata.name != "kube-root-ca.crt"]
-
-    assert names("env=prod") == ["a"]
-    assert names("env==dev") == ["b"]
-    assert names("env!=prod") == ["b", "c", "d"]
-    assert names("env in (dev, qa)") == ["b", "c"]
-    assert names("env notin (dev,qa)") == ["a", "d"]
-    assert names("tier") == ["a", "b"]
-    assert names("!tier") == ["c", "d"]
-    assert names("tier=web,env!=dev") == ["a"]
-    with pytest.raises(client.ApiException) as bad:
-        core.list_namespaced_config_map(NS, label_selector="env in prod")
-    assert bad.value.status == 400
-
-
-def test_field_selector_pagination_and_all_namespaces(api: client.ApiClient) -> None:
-    core = client.CoreV1Api(api)
-    for i in range(5):
-        core.create_namespaced_secret(NS, {"metadata": {"name": f"s{i}"}, "stringData": {"k": "v"}})
-    assert [
-        s.metadata.name for s in core.list_namespaced_secret(NS, field_selector="metadata.name=s3").items
-    ] == ["s3"]
-    first = core.list_namespaced_secret(NS, limit=2)
-    assert [s.metadata.name for s in first.items] == ["s0", "s1"]
-    assert first.metadata.remaining_item_count == 3
-    second = core.list_namespaced_secret(NS, limit=2, _continue=first.metadata._continue)
-    assert [s.metadata.name for s in second.items] == ["s2", "s3"]
-    everywhere = core.list_secret_for_all_namespaces(field_selector=f"metadata.namespace={NS},type=Opaque")
-    assert len(everywhere.items) == 5
-    with pytest.raises(client.ApiException) as unsupported:  # as on a real server: per-kind field labels
-        core.list_namespaced_secret(NS, field_selector="data.k=dg==")
-    assert unsupported.value.status == 400
-    assert _status(unsupported.value)["message"] == "field label not supported: data.k"
-    # stringData is written into data, base64-encoded, as a real server does
-    assert core.read_namespaced_secret("s0", NS).data == {"k": "dg=="}
-
-
-def test_patch_flavours(api: client.ApiClient) -> None:
-    apps = client.AppsV1Api(api)
-    apps.create_namespaced_deployment(NS, _deployment("web", "nginx:1.27"))
-    generation = apps.read_namespaced_deployment("web", NS).metadata.generation
-    assert generation == 1
-
-    # strategic merge: containers merge by name, ports survive
-    patched = apps.patch_namespaced_deployment(
-        "web", NS, {"spec": {"template": {"spec": {"containers": [{"name": "main", "image": "nginx:1.28"}]}}}}
-    )
-    container = patched.spec.template.spec.containers[0]
-    assert (container.image, container.ports[0].container_port) == ("nginx:1.28", 8080)
-    assert patched.metadata.generation == 2
-
-    # merge patch on metadata only: generation stays
-    labelled = apps.patch_namespaced_deployment(
-        "web", NS, {"metadata": {"labels": {"team": "a"}}}, _content_type="application/merge-patch+json"
-    )
-    assert labelled.metadata.labels == {"app": "web", "team": "a"}
-    assert labelled.metadata.generation == 2
-
-    # JSON patch
-    scaled = apps.patch_namespaced_deployment(
-        "web",
-        NS,
-        [{"op": "replace", "path": "/spec/replicas", "value": 3}],
-        _content_type="application/json-patch+json",
-    )
-    assert scaled.spec.replicas == 3
-    assert (
-        scaled.status.ready_replicas == 3
-        or apps.read_namespaced_deployment("web", NS).status.ready_replicas == 3
-    )
-
-    # server-side apply creates, then updates, and drops what the manager stopped applying
-    core = client.CoreV1Api(api)
-    applied = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "ssa"},
-        "data": {"a": "1", "b": "2"},
-    }
-    core.patch_namespaced_config_map(
-        "ssa", NS, applied, field_manager="tests", _content_type="application/apply-patch+yaml"
-    )
-    applied["data"] = {"a": "10"}
-    result = core.patch_namespaced_config_map(
-        "ssa", NS, applied, field_manager="tests", _content_type="application/apply-patch+yaml"
-    )
-    assert result.data == {"a": "10"}
-
-
-def test_delete_collects_dependents(api: client.ApiClient, fakekube: FakeKube) -> None:
-    apps = client.AppsV1Api(api)
-    apps.create_namespaced_deployment(NS, _deployment("web", "nginx:1.27"))
-    assert len(fakekube.store.list("pods", NS, label_selector="app=web")) == 2
-    apps.delete_namespaced_deployment("web", NS, propagation_policy="Foreground")
-    assert fakekube.store.list("replicasets", NS) == []
-    assert fakekube.store.list("pods", NS) == []
-
-
-def test_lease_optimistic_concurrency(api: client.ApiClient) -> None:
-    leases = client.CoordinationV1Api(api)
-    lease = leases.create_namespaced_lease(
-        NS, {"metadata": {"name": "lock"}, "spec": {"holderIdentity": "a", "leaseDurationSeconds": 30}}
-    )
-    results: list[int] = []
-
-    def take(holder: str) -> None:
-        body = client.V1Lease(metadata=lease.metadata, spec=client.V1LeaseSpec(holder_identity=holder))
-        try:
-            leases.replace_namespaced_lease("lock", NS, body)
-            results.append(200)
-        except client.ApiException as exc:
-            results.append(exc.status)
-
-    threads = [threading.Thread(target=take, args=(f"h{i}",)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [200, 409, 409, 409]
-
-
-def test_watch_streams_changes(api: client.ApiClient) -> None:
-    core = client.CoreV1Api(api)
-    start = core.list_namespaced_config_map(NS).metadata.resource_version
-
-    def writer() -> None:
-        time.sleep(0.1)
-        core.create_namespaced_config_map(NS, {"metadata": {"name": "w", "labels": {"watched": "yes"}}})
-        core.create_namespaced_config_map(NS, {"metadata": {"name": "other"}})
-        core.patch_namespaced_config_map("w", NS, {"data": {"x": "1"}})
-        core.patch_namespaced_config_map("w", NS, {"metadata": {"labels": {"watched": "no"}}})
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    seen = []
-    stream = watch.Watch().stream(
-        core.list_namespaced_config_map,
-        NS,
-        label_selector="watched=yes",
-        resource_version=start,
-        timeout_seconds=2,
-    )
-    for event in stream:
-        seen.append((event["type"], event["object"].metadata.name))
-        if len(seen) == 3:
-            break
-    thread.join()
-    # leaving the selector reads as DELETED, as on a real server
-    assert seen == [("ADDED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,6 +109,20 @@ def test_crashloop_image(api: client.ApiClient) -> None:
         ).items
     }
     assert "BackOff" in reasons
+
+
+def test_oom_killed_container_shows_it_in_its_last_state(api: client.ApiClient) -> None:
+    """As the real kubelet reports it: waiting CrashLoopBackOff, lastState OOMKilled 137."""
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    apps.create_namespaced_deployment(NS, _deployment("api", "example/api:oomkill", replicas=1))
+    (pod,) = core.list_namespaced_pod(NS, label_selector="app=api").items
+    (container,) = pod.status.container_statuses
+    assert container.state.waiting.reason == "CrashLoopBackOff"
+    assert container.restart_count > 0
+    assert (container.last_state.terminated.reason, container.last_state.terminated.exit_code) == (
+        "OOMKilled",
+        137,
+    )
 
 
 def test_image_pull_failure_and_events(api: client.ApiClient) -> None:
@@ -434,40 +235,6 @@ def test_statefulset_pvcs_and_services(api: client.ApiClient) -> None:
     assert len(endpoints.subsets[0].addresses) == 2
 
 
-def test_namespace_deletion_lifecycle(api: client.ApiClient, fakekube: FakeKube) -> None:
-    core = client.CoreV1Api(api)
-    fakekube.namespace_deletion_delay = 1.0  # long enough for the checks below, even on a busy machine
-    client.AppsV1Api(api).create_namespaced_deployment(NS, _deployment("web", "nginx:1.27"))
-    deleted = core.delete_namespace(NS)
-    assert deleted.status == {"phase": "Terminating"} or core.read_namespace(NS).status.phase == "Terminating"
-    namespace = core.read_namespace(NS)
-    assert namespace.status.phase == "Terminating"
-    assert namespace.metadata.deletion_timestamp is not None
-
-    with pytest.raises(client.ApiException) as forbidden:
-        core.create_namespaced_config_map(NS, {"metadata": {"name": "late"}})
-    assert forbidden.value.status == 403
-    assert "because it is being terminated" in _status(forbidden.value)["message"]
-    with pytest.raises(client.ApiException) as again:
-        core.delete_namespace(NS)
-    assert again.value.status == 409
-
-    fakekube.wait_until(lambda: fakekube.store.get("namespaces", None, NS) is None, timeout=3)
-    assert fakekube.store.namespaced_objects(NS) == []
-    with pytest.raises(client.ApiException) as gone:
-        core.read_namespace(NS)
-    assert gone.value.status == 404
-    with pytest.raises(client.ApiException) as protected:
-        core.delete_namespace("default")
-    assert protected.value.status == 403
-
-
-def test_new_namespace_has_default_service_account(api: client.ApiClient) -> None:
-    core = client.CoreV1Api(api)
-    assert core.read_namespaced_service_account("default", NS).metadata.name == "default"
-    assert "ca.crt" in core.read_namespaced_config_map("kube-root-ca.crt", NS).data
-
-
 def test_wrong_token_is_unauthorized(fakekube: FakeKube) -> None:
     configuration = client.Configuration()
     configuration.host = fakekube.url
@@ -504,23 +271,6 @@ def test_request_log_records_what_clients_sent(api: client.ApiClient, fakekube: 
     assert record.content_type.startswith("application/strategic-merge-patch+json")
     assert record.body == {"metadata": {"labels": {"x": "y"}}}
     assert record.status == 200
-
-
-def test_metadata_finalizer_holds_a_terminating_namespace(api: client.ApiClient, fakekube: FakeKube) -> None:
-    core = client.CoreV1Api(api)
-    fakekube.namespace_deletion_delay = 0.05
-    core.patch_namespace(NS, {"metadata": {"finalizers": ["example.com/hold"]}})
-    core.create_namespaced_config_map(NS, {"metadata": {"name": "content"}})
-    core.delete_namespace(NS)
-    fakekube.wait_until(lambda: fakekube.store.get("configmaps", NS, "content") is None, timeout=3)
-    time.sleep(0.1)
-    held = core.read_namespace(NS)
-    assert held.status.phase == "Terminating"
-    assert held.spec.finalizers == []
-    conditions = {c.type: c.status for c in held.status.conditions}
-    assert conditions["NamespaceContentRemaining"] == "False"
-    core.patch_namespace(NS, {"metadata": {"finalizers": None}})
-    assert fakekube.store.get("namespaces", None, NS) is None
 
 
 def test_shell_script_containers_exit_with_their_code_and_output(api: client.ApiClient) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploytag.adapters.git import GitCli
-from deploytag.adapters.process import SubprocessRunner
+from deploytag.adapters.common.process import SubprocessRunner
+from deploytag.adapters.git.cli import GitCli
 
 ENV = {
     "GIT_AUTHOR_NAME": "t",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helmtesting import CHARTS, RecordingRunner
 
-from deploytag.adapters.helm import HelmBinary
+from deploytag.adapters.helm.binary import HelmBinary
 
 
 @pytest.fixture

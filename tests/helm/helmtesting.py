@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from deploytag.adapters.process import SubprocessRunner
+from deploytag.adapters.common.process import SubprocessRunner
 from deploytag.ports.helm import RenderedChart
 from deploytag.ports.runner import CommandResult
 

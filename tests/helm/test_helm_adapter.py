@@ -15,7 +15,7 @@ import pytest
 import yaml
 from helmtesting import RecordingRunner, values_seen_by_chart
 
-from deploytag.adapters.helm import RENDER_MARKER, HelmBinary, dependencies_stale
+from deploytag.adapters.helm.binary import RENDER_MARKER, HelmBinary, dependencies_stale
 from deploytag.capabilities.render import render_chart
 from deploytag.core.errors import ChartError, ClusterError, ConfigError, ToolMissingError
 from deploytag.core.values import build_layers, explain

@@ -1,14 +1,15 @@
-"""HelmBinary's cluster operations, Helm 3 and Helm 4, against an API server.
+"""HelmBinary's cluster operations, Helm 3 and Helm 4, against the session's real cluster.
 
-The server is tests/fakekube (an HTTP fake the real helm talks to through a
-kubeconfig), or a real cluster when DEPLOYTAG_TEST_KUBECONFIG points at one.
-Workload readiness comes from fakekube's controllers: an image tagged
-``:crashloop`` never becomes ready.
+The cluster is ``real_node`` (tests/realkube.py): a real API server and a real node whose
+kubelet runs the chart's pods, so ``--wait`` waits for containers that really start. The app
+image comes from the node's registry (tests/realimages.py); a release that can never become
+ready asks for a tag that registry lacks. (Not the ``crashloop`` tag: a container without a
+readiness probe that exits at once is Ready for a moment after each start on a real kubelet,
+and ``helm --wait`` may catch that moment and report success.)
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import time
@@ -21,16 +22,16 @@ import pytest
 import yaml
 from helmtesting import RecordingRunner
 
-from deploytag.adapters.helm import HelmBinary
-from deploytag.adapters.process import SubprocessRunner
+from deploytag.adapters.common.process import SubprocessRunner
+from deploytag.adapters.helm.binary import HelmBinary
 from deploytag.core.errors import ChartError, ReleaseError
 from deploytag.ports.helm import KubeTarget, ReleaseInfo
+from realimages import NodeImages
+from realkube import RealKube
 
 pytestmark = [pytest.mark.helm, pytest.mark.cluster]
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD = {"image": {"tag": "1.0.0"}}
-BROKEN = {"image": {"tag": "crashloop"}}
 
 
 @dataclass
@@ -38,31 +39,34 @@ class Cluster:
     target: KubeTarget
     namespace: str
     kubeconfig: str
+    images: NodeImages
+
+    def image(self, tag: str) -> dict[str, Any]:
+        return {"image": {"repository": self.images.app, "tag": tag}}
+
+    @property
+    def good(self) -> dict[str, Any]:
+        return self.image("1.0.0")
+
+    @property
+    def broken(self) -> dict[str, Any]:
+        return self.image("missing")  # never pulled, never ready
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+def cluster(real_node: RealKube, real_images: NodeImages) -> Iterator[Cluster]:
     namespace = f"dt-helm-{secrets.token_hex(4)}"
-    real = os.environ.get("DEPLOYTAG_TEST_KUBECONFIG")
-    if real:
-        kubectl = SubprocessRunner(extra_path=[str(ROOT / ".tools/bin")])
-        kubectl.run(argv=["kubectl", "--kubeconfig", real, "create", "namespace", namespace])
-        try:
-            yield Cluster(KubeTarget(kubeconfig=real), namespace, real)
-        finally:
-            kubectl.run(
-                argv=["kubectl", "--kubeconfig", real, "delete", "namespace", namespace, "--wait=false"],
-                check=False,
-            )
-        return
-    fakekube = pytest.importorskip(
-        "fakekube", reason="tests/fakekube is missing and no DEPLOYTAG_TEST_KUBECONFIG"
-    )
-    with fakekube.FakeKube(kubeconfig=tmp_path / "kubeconfig") as kube:
-        kube.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        yield Cluster(
-            KubeTarget(kubeconfig=str(kube.kubeconfig), context=kube.context), namespace, str(kube.kubeconfig)
-        )
+    kubeconfig = str(real_node.kubeconfig)
+    kubectl = SubprocessRunner(extra_path=[str(ROOT / ".tools/bin")])
+    base = ["kubectl", "--kubeconfig", kubeconfig]
+    if real_node.context:
+        base += ["--context", real_node.context]
+    kubectl.run(argv=[*base, "create", "namespace", namespace])
+    try:
+        target = KubeTarget(kubeconfig=kubeconfig, context=real_node.context)
+        yield Cluster(target, namespace, kubeconfig, real_images)
+    finally:
+        kubectl.run(argv=[*base, "delete", "namespace", namespace, "--wait=false"], check=False)
 
 
 @pytest.fixture
@@ -96,7 +100,8 @@ def deploy(
 
 def helm_cli(helm: HelmBinary, cluster: Cluster) -> list[str]:
     """The same helm, for what the adapter does not do (reading values back, being killed)."""
-    return [helm.binary, "--kubeconfig", cluster.kubeconfig, "--namespace", cluster.namespace]
+    context = ["--kube-context", cluster.target.context] if cluster.target.context else []
+    return [helm.binary, "--kubeconfig", cluster.kubeconfig, *context, "--namespace", cluster.namespace]
 
 
 def statuses(helm: HelmBinary, cluster: Cluster) -> list[tuple[int, str]]:
@@ -111,7 +116,7 @@ def test_release_lifecycle(helm: HelmBinary, app: Path, cluster: Cluster) -> Non
     assert helm.status(**where) is None
     assert helm.history(**where) == []
 
-    first = deploy(helm, app, cluster, GOOD)
+    first = deploy(helm, app, cluster, cluster.good)
     assert (first.name, first.namespace, first.revision, first.status) == (
         "web",
         cluster.namespace,
@@ -120,7 +125,7 @@ def test_release_lifecycle(helm: HelmBinary, app: Path, cluster: Cluster) -> Non
     )
     assert (first.chart, first.app_version) == ("app-0.1.0", "1.0.0")
 
-    second = deploy(helm, app, cluster, {"image": {"tag": "1.0.1"}})
+    second = deploy(helm, app, cluster, cluster.image("1.0.1"))
     assert second.revision == 2
     assert statuses(helm, cluster) == [(1, "superseded"), (2, "deployed")]
 
@@ -143,7 +148,7 @@ def test_values_reach_the_release_through_a_file_only(
     helm: HelmBinary, app: Path, cluster: Cluster, runner: RecordingRunner
 ) -> None:
     sentinel = f"s3cr3t-{secrets.token_hex(6)}"
-    deploy(helm, app, cluster, {"auth": {"token": sentinel}, **GOOD})
+    deploy(helm, app, cluster, {"auth": {"token": sentinel}, **cluster.good})
     got = runner.inner.run(argv=[*helm_cli(helm, cluster), "get", "values", "web", "-o", "json"])
     assert yaml.safe_load(got.stdout)["auth"]["token"] == sentinel
     assert not any(sentinel in arg for call in runner.calls for arg in call)
@@ -153,26 +158,26 @@ def test_no_values_resets_to_the_chart_defaults(
     helm: HelmBinary, app: Path, cluster: Cluster, runner: RecordingRunner
 ) -> None:
     """An upgrade without values must not quietly reuse the previous release's."""
-    deploy(helm, app, cluster, {"replicaCount": 2, **GOOD})
-    deploy(helm, app, cluster, {})
+    deploy(helm, app, cluster, {"replicaCount": 2, **cluster.good})
+    deploy(helm, app, cluster, {}, wait=False)  # the chart's default image is not pullable here
     got = runner.inner.run(argv=[*helm_cli(helm, cluster), "get", "values", "web", "-o", "json"])
     assert yaml.safe_load(got.stdout) in (None, {})
 
 
 def test_failed_upgrade_says_what_to_look_at(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
-    deploy(helm, app, cluster, GOOD)
+    deploy(helm, app, cluster, cluster.good)
     with pytest.raises(ReleaseError) as info:
-        deploy(helm, app, cluster, BROKEN, timeout=3)
+        deploy(helm, app, cluster, cluster.broken, timeout=3)
     assert "kubectl get events" in (info.value.hint or "")
     assert statuses(helm, cluster)[-1] == (2, "failed")
     # The next good push upgrades over the failed revision.
-    assert deploy(helm, app, cluster, GOOD).status == "deployed"
+    assert deploy(helm, app, cluster, cluster.good).status == "deployed"
 
 
 def test_atomic_rolls_back_on_either_helm(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
-    deploy(helm, app, cluster, GOOD)
+    deploy(helm, app, cluster, cluster.good)
     with pytest.raises(ReleaseError):
-        deploy(helm, app, cluster, BROKEN, timeout=3, atomic=True)
+        deploy(helm, app, cluster, cluster.broken, timeout=3, atomic=True)
     current = helm.status(release="web", namespace=cluster.namespace, target=cluster.target)
     assert current is not None
     assert (current.revision, current.status) == (3, "deployed")
@@ -180,16 +185,16 @@ def test_atomic_rolls_back_on_either_helm(helm: HelmBinary, app: Path, cluster: 
 
 def test_first_install_that_failed_can_be_fixed(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
     with pytest.raises(ReleaseError):
-        deploy(helm, app, cluster, BROKEN, timeout=3)
+        deploy(helm, app, cluster, cluster.broken, timeout=3)
     assert statuses(helm, cluster) == [(1, "failed")]
-    assert deploy(helm, app, cluster, GOOD).status == "deployed"
+    assert deploy(helm, app, cluster, cluster.good).status == "deployed"
 
 
 def kill_helm_midway(helm: HelmBinary, app: Path, cluster: Cluster, pending: str) -> None:
     """Start a real `helm upgrade --install --wait` that cannot finish, and SIGKILL it
     once the release is recorded as ``pending``: what a cancelled CI job leaves."""
     values = app.parent / "broken.yaml"
-    values.write_text(yaml.safe_dump(BROKEN))
+    values.write_text(yaml.safe_dump(cluster.broken))
     wait = "--wait" if helm.major == 3 else "--wait=watcher"
     argv = [
         *helm_cli(helm, cluster),
@@ -224,9 +229,9 @@ def wait_for(predicate: Callable[[], bool], seconds: float = 30) -> None:
 
 
 def test_recovers_a_release_stuck_in_pending_upgrade(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
-    deploy(helm, app, cluster, GOOD)
+    deploy(helm, app, cluster, cluster.good)
     kill_helm_midway(helm, app, cluster, "pending-upgrade")
-    info = deploy(helm, app, cluster, GOOD)
+    info = deploy(helm, app, cluster, cluster.good)
     assert info.status == "deployed"
     history = statuses(helm, cluster)
     # 1 deployed, 2 stuck, 3 the rollback to 1, 4 the upgrade.
@@ -237,7 +242,7 @@ def test_recovers_a_release_stuck_in_pending_upgrade(helm: HelmBinary, app: Path
 
 def test_recovers_a_release_stuck_in_pending_install(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
     kill_helm_midway(helm, app, cluster, "pending-install")
-    info = deploy(helm, app, cluster, GOOD)
+    info = deploy(helm, app, cluster, cluster.good)
     assert (info.revision, info.status) == (1, "deployed")
 
 

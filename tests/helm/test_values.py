@@ -17,8 +17,8 @@ from helmtesting import values_seen_by_chart
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deploytag.adapters.helm import HelmBinary
-from deploytag.adapters.process import SubprocessRunner
+from deploytag.adapters.common.process import SubprocessRunner
+from deploytag.adapters.helm.binary import HelmBinary
 from deploytag.capabilities.render import render_chart
 from deploytag.core.errors import ConfigError
 from deploytag.core.values import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploytag.adapters.aws_ecr import ecr_credentials
-from deploytag.adapters.registry_auth import credential_source
+from deploytag.adapters.images.ecr import ecr_credentials
+from deploytag.adapters.images.registry_auth import credential_source
 
 
 def test_ecr_hosts_get_a_token_others_do_not(moto: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploytag.adapters.kaniko import KanikoBuilder, kaniko_git_url
-from deploytag.adapters.memory import MemoryCluster
-from deploytag.adapters.process import SubprocessRunner
+from deploytag.adapters.common.process import SubprocessRunner
+from deploytag.adapters.images.kaniko import KanikoBuilder, kaniko_git_url
+from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.core.config import BuildConfig
 from deploytag.core.errors import ConfigError, ToolMissingError
 from deploytag.service.imagewiring import make_builder

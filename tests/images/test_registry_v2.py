@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploytag.adapters.registry_auth import AuthFileCredentials, EnvCredentials, NoCredentials
-from deploytag.adapters.registry_v2 import RegistryAuthError, RegistryV2
+from deploytag.adapters.images.registry_auth import AuthFileCredentials, EnvCredentials, NoCredentials
+from deploytag.adapters.images.registry_v2 import RegistryAuthError, RegistryV2
 from deploytag.core.errors import RetryableImageError
 from servers.fixtures import REGISTRY_USER, Images
 from servers.registry import LocalRegistry, free_port

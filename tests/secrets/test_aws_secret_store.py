@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.exceptions import ClientError
 
-from deploytag.adapters.aws import AwsSecretsManagerStore, plain_variable_name, split_id
+from deploytag.adapters.secrets.aws import AwsSecretsManagerStore, plain_variable_name, split_id
 from deploytag.core.config import SecretsConfig
 from deploytag.core.errors import RetryableSecretStoreError, SecretStoreError
 

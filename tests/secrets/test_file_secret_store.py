@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deploytag.adapters.filesecrets import FileSecretStore, content_version
+from deploytag.adapters.secrets.file import FileSecretStore, content_version
 from deploytag.core.config import SecretsConfig
 from deploytag.core.errors import SecretStoreError
 

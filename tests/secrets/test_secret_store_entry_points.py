@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploytag.adapters.aws import AwsSecretsManagerStore
-from deploytag.adapters.filesecrets import FileSecretStore
+from deploytag.adapters.secrets.aws import AwsSecretsManagerStore
+from deploytag.adapters.secrets.file import FileSecretStore
 from deploytag.core.config import SecretsConfig
 from deploytag.ports.secrets import SecretStore
 
@@ -33,8 +33,8 @@ def test_every_store_is_built_by_the_same_from_config(tmp_path: Path) -> None:
 
 def test_importing_the_aws_adapter_does_not_import_boto3() -> None:
     code = (
-        "import sys, deploytag.adapters.aws, deploytag.adapters.filesecrets\n"
-        "deploytag.adapters.aws.AwsSecretsManagerStore(region='us-east-1')\n"
+        "import sys, deploytag.adapters.secrets.aws, deploytag.adapters.secrets.file\n"
+        "deploytag.adapters.secrets.aws.AwsSecretsManagerStore(region='us-east-1')\n"
         "loaded = sorted(m for m in ('boto3', 'botocore', 'yaml') if m in sys.modules)\n"
         "assert not loaded, loaded\n"
     )

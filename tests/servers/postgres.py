@@ -58,7 +58,12 @@ class PostgresServer:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start(directory: Path, *, port: int | None = None) -> PostgresServer:
+POD_NETWORK = "10.88.0.0/16"  # ../shared/k8s node-up's pod bridge; the host is 10.88.0.1 there
+
+
+def start(directory: Path, *, port: int | None = None, pod_network: str | None = None) -> PostgresServer:
+    """``pod_network``: also accept password logins from that network (pods on the real node),
+    listening on every address; pg_hba still admits only loopback and that network."""
     binaries = bin_dir()
     if binaries is None:
         raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql-15)")
@@ -99,9 +104,15 @@ def start(directory: Path, *, port: int | None = None) -> PostgresServer:
         capture_output=True,
     )
     pwfile.unlink()
+    listen = "127.0.0.1"
+    if pod_network:
+        # The node's bridge may not exist yet (it appears with the first pod), so bind to all.
+        listen = "*"
+        with (data / "pg_hba.conf").open("a") as hba:
+            hba.write(f"host all all {pod_network} scram-sha-256\n")
     port = port or free_port()
     options = [
-        "-c", f"port={port}", "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={directory}",
+        "-c", f"port={port}", "-c", f"listen_addresses={listen}", "-c", f"unix_socket_directories={directory}",
         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         "-c", "shared_buffers=16MB", "-c", "max_connections=50",
     ]  # fmt: skip
@@ -115,8 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", required=True, type=Path, help="data directory (created)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--info", type=Path, help="write connection info here (0600) instead of stdout")
+    parser.add_argument(
+        "--pod-network",
+        metavar="CIDR",
+        help=f"also accept logins from pods on this network (the real node's is {POD_NETWORK})",
+    )
     args = parser.parse_args(argv)
-    server = start(args.dir, port=args.port or None)
+    server = start(args.dir, port=args.port or None, pod_network=args.pod_network)
     write_info(args.info, {"admin_url": server.admin_url, "port": server.port})
     return run_until_signalled(server.process, server.stop)
 

@@ -15,7 +15,7 @@ from deploytag.capabilities.context import RunContext, annotation, dumps
 from deploytag.capabilities.outputs import DnsUrls, EnvironmentUrls, ReleaseResult
 from deploytag.capabilities.release import after_failure
 from deploytag.core.errors import VerifyError
-from deploytag.ports.cluster import Diagnostics, PodState, WorkloadState
+from deploytag.ports.cluster import ContainerState, Diagnostics, PodState, WorkloadState
 
 # Waiting reasons that never resolve by themselves: fail at once rather than at the timeout.
 FATAL_REASONS = frozenset(
@@ -62,6 +62,13 @@ class VerifyStep(Capability):
         raise VerifyError(f"rollout of {what} {reason}", hint=hint, digest=digest)
 
 
+def _failed_before(c: ContainerState) -> bool:
+    """Restarted after failing: a crash-looping container without a readiness probe is Ready
+    for a moment after each start on a real kubelet, which must not hide why it keeps dying."""
+    last = c.last_terminated_reason or c.terminated_reason
+    return c.restart_count > 0 and last not in ("", "Completed")
+
+
 def _fatal_pods(pods: Sequence[PodState]) -> list[PodState]:
     out = []
     for pod in pods:
@@ -90,36 +97,84 @@ def format_digest(d: Diagnostics) -> str:
             continue
         lines.append(f"{w.kind.lower()}/{w.name}: {w.ready}/{w.desired} ready, {w.updated} updated")
         lines.extend(f"  condition {kind}: {text}" for kind, text in sorted(w.conditions.items()))
+    settled = {p.name for p in d.pods if _settled(p)}
     for pod in d.pods:
-        if pod.ready and pod.phase == "Running":
+        if pod.name in settled:
             continue
         head = f"pod/{pod.name}: {pod.phase}"
         if pod.unschedulable_reason:
             head += f", unschedulable: {pod.unschedulable_reason}"
         lines.append(head)
-        for c in pod.containers:
-            if c.ready:
-                continue
-            state = c.waiting_reason or c.terminated_reason or "not ready"
-            text = f"  container {c.name}: {state}"
-            if c.waiting_message:
-                text += f": {c.waiting_message}"
-            if c.restart_count:
-                text += f" (restarted {c.restart_count}x)"
-            if c.exit_code is not None:
-                text += f" (exit code {c.exit_code})"
-            lines.append(text)
-    warnings = [e for e in d.events if e.type == "Warning"][-10:]
+        lines.extend(
+            f"  container {c.name}: {container_text(c)}"
+            for c in pod.containers
+            if not c.ready or _failed_before(c)
+        )
+    warnings = _grouped_warnings(d, settled)[-10:]
     if warnings:
         lines.append("recent warning events:")
-        lines.extend(
-            f"  {e.object_kind.lower()}/{e.object_name}: {e.reason}: {e.message}"
-            + (f" (x{e.count})" if e.count > 1 else "")
-            for e in warnings
-        )
+        lines.extend(warnings)
     for where, text in sorted(d.logs.items()):
+        if where.split("/", 1)[0] in settled:
+            continue
         tail = [line for line in text.splitlines() if line.strip()][-LOG_LINES:]
         if tail:
             lines.append(f"last log lines of {where}:")
             lines.extend(f"  | {line}" for line in tail)
     return "\n".join(lines)
+
+
+def _settled(pod: PodState) -> bool:
+    """Serving, or done (a finished Job's pod, such as the migration's): nothing to explain."""
+    serving = pod.ready and pod.phase == "Running" and not any(_failed_before(c) for c in pod.containers)
+    return serving or pod.phase == "Succeeded"
+
+
+def container_text(c: ContainerState) -> str:
+    """Its state now, how often it restarted and why its last run ended.
+
+    A real kubelet reports a crash loop as ``CrashLoopBackOff`` only while it waits between
+    restarts; in between the container is running again (not ready) or terminated with
+    ``Error``. The restart count and the last run's reason and exit code say it either way.
+    """
+    if c.waiting_reason:
+        message = c.waiting_message
+        if c.waiting_reason == "CrashLoopBackOff":
+            message = message.split(" container=", 1)[0]  # the rest repeats the pod's name and uid
+        state = f"{c.waiting_reason}: {message}" if message else c.waiting_reason
+    elif c.running:
+        state = "running, not ready"
+    else:
+        state = c.terminated_reason or "not ready"
+        if c.exit_code is not None:
+            state += f" (exit code {c.exit_code})"
+    if c.restart_count:
+        state += f"; restarted {c.restart_count}x"
+    if c.last_terminated_reason or c.last_exit_code is not None:
+        state += f"; last run ended: {c.last_terminated_reason or 'terminated'}"
+        if c.last_exit_code is not None:
+            state += f" (exit code {c.last_exit_code})"
+    elif c.waiting_reason and c.exit_code is not None:  # a port that reports only terminated_*
+        state += f"; last run ended: {c.terminated_reason or 'terminated'} (exit code {c.exit_code})"
+    if "OOMKilled" in (c.last_terminated_reason, c.terminated_reason):
+        state += " - killed for using more memory than its limit; raise resources.limits.memory"
+    return state
+
+
+def _grouped_warnings(d: Diagnostics, settled: set[str]) -> list[str]:
+    """Warning events, one line per object and reason (the latest message, counts summed).
+
+    Without grouping, a ReplicaSet refused by a quota fills the list with one event per pod
+    name it tried; events about settled pods (the finished migration) are left out.
+    """
+    grouped: dict[tuple[str, str, str], tuple[str, int]] = {}
+    for e in d.events:
+        if e.type != "Warning" or (e.object_kind == "Pod" and e.object_name in settled):
+            continue
+        key = (e.object_kind.lower(), e.object_name, e.reason)
+        _, count = grouped.pop(key, ("", 0))
+        grouped[key] = (e.message, count + max(e.count, 1))  # re-inserted: ordered by latest
+    return [
+        f"  {kind}/{name}: {reason}: {message}" + (f" (x{count})" if count > 1 else "")
+        for (kind, name, reason), (message, count) in grouped.items()
+    ]

@@ -44,13 +44,23 @@ class LeaseInfo:
 
 @dataclass(frozen=True)
 class ContainerState:
+    """One container as the kubelet reports it.
+
+    A real kubelet shows a crash loop mostly as a running (restarted) or terminated container
+    with reason ``Error`` and its exit code; ``CrashLoopBackOff`` is the waiting state between
+    restarts only. Why the last run died (``OOMKilled``, ``Error``) is in ``last_*``.
+    """
+
     name: str
     ready: bool
     restart_count: int = 0
     waiting_reason: str = ""  # ImagePullBackOff, CrashLoopBackOff, ...
     waiting_message: str = ""
-    terminated_reason: str = ""
-    exit_code: int | None = None
+    terminated_reason: str = ""  # the current run's, else the last run's (why it died)
+    exit_code: int | None = None  # likewise
+    running: bool = False  # the current run is running (restarted, maybe not ready yet)
+    last_terminated_reason: str = ""  # lastState.terminated: Error, OOMKilled, Completed
+    last_exit_code: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The CommandRunner port: the one choke point for external programs.
 
 Argument lists only, never shell strings. Implemented by
-``adapters.process.SubprocessRunner``.
+``adapters.common.process.SubprocessRunner``.
 """
 
 from __future__ import annotations

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, cast
 
-from deploytag.adapters.registry import load_provider
-from deploytag.adapters.registry_auth import credential_source
-from deploytag.adapters.registry_v2 import RegistryV2
+from deploytag.adapters.images.registry_auth import credential_source
+from deploytag.adapters.images.registry_v2 import RegistryV2
+from deploytag.adapters.plugins import load_provider
 from deploytag.core.config import BuildConfig
 from deploytag.core.errors import ToolMissingError
 from deploytag.ports.cluster import Cluster
+from deploytag.ports.factories import ImageBuilderFactory
 from deploytag.ports.images import CredentialSource, ImageBuilder, Registry
 from deploytag.ports.runner import CommandRunner
 
@@ -37,39 +37,17 @@ def make_builder(
     cluster: Callable[[], Cluster] | None = None,
     namespace: str = "default",
 ) -> ImageBuilder:
-    """``cluster`` and ``namespace`` (the lock namespace) are for kaniko, which builds in a Job."""
+    """``cluster`` and ``namespace`` (the lock namespace) are for builders that run in the cluster (kaniko)."""
     credentials = credential_source(config.registry_auth, environ)
     names = AUTO_ORDER if config.builder == "auto" else (config.builder,)
     for name in names:
-        cls = load_provider("deploytag.builders", name)
-        if cls.available(runner):
-            settings = _settings(name, config)
-            if name == "kaniko":
-                if cluster is None:
-                    raise ToolMissingError("the kaniko builder needs a cluster", hint="configure cluster:")
-                settings.update(cluster=cluster, namespace=namespace, kaniko=config.kaniko)
-                if config.kaniko.context == "s3":
-                    from deploytag.adapters.aws_s3 import S3ContextStore
-
-                    settings["context_store"] = S3ContextStore()
-            return cast(ImageBuilder, cls(runner=runner, credentials=credentials, **settings))
+        factory: ImageBuilderFactory = load_provider("deploytag.builders", name)
+        if factory.available(runner):
+            return factory.from_config(
+                config=config, runner=runner, credentials=credentials, cluster=cluster, namespace=namespace
+            )
     wanted = "buildah or docker buildx" if config.builder == "auto" else config.builder
     raise ToolMissingError(f"no image builder found ({wanted})", hint=INSTALL_HINT)
-
-
-def _settings(name: str, config: BuildConfig) -> dict[str, Any]:
-    common: dict[str, Any] = {
-        "insecure_hosts": config.insecure_registries,
-        "timeout_seconds": config.timeout_seconds,
-    }
-    if name == "buildah":
-        common.update(
-            root=config.buildah_root,
-            runroot=config.buildah_runroot,
-            storage_driver=config.storage_driver,
-            isolation=config.isolation,
-        )
-    return common
 
 
 __all__ = ["CredentialSource", "make_builder", "make_registry"]

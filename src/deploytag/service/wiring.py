@@ -6,19 +6,25 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from deploytag.adapters.dburl import parse_admin_url
-from deploytag.adapters.git import GitCli
-from deploytag.adapters.helm import HelmBinary
-from deploytag.adapters.process import SubprocessRunner
-from deploytag.adapters.registry import load_provider
+from deploytag.adapters.common.process import SubprocessRunner
+from deploytag.adapters.databases.dburl import parse_admin_url
+from deploytag.adapters.git.cli import GitCli
+from deploytag.adapters.helm.binary import HelmBinary
+from deploytag.adapters.plugins import load_provider
 from deploytag.core.config import LoadedConfig, load_config
 from deploytag.core.errors import ConfigError
 from deploytag.ports.clock import Clock, SystemClock
 from deploytag.ports.cluster import Cluster
 from deploytag.ports.database import Database
 from deploytag.ports.dns import DnsProvider
+from deploytag.ports.factories import (
+    ClusterFactory,
+    DatabaseFactory,
+    DnsProviderFactory,
+    SecretStoreFactory,
+)
 from deploytag.ports.helm import KubeTarget
 from deploytag.ports.providers import Providers
 from deploytag.ports.runner import CommandRunner
@@ -65,21 +71,21 @@ def build_providers(
     def make_cluster() -> Cluster:
         if cluster is not None:
             return cluster
-        cls = load_provider("deploytag.clusters", cfg.cluster.provider)
-        return cast(Cluster, cls.from_config(config=cfg.cluster))
+        factory: ClusterFactory = load_provider("deploytag.clusters", cfg.cluster.provider)
+        return factory.from_config(config=cfg.cluster)
 
     def make_store() -> SecretStore:
         if secret_store is not None:
             return ReadOnce(secret_store)
-        cls = load_provider("deploytag.secret_stores", cfg.secrets.provider)
-        return ReadOnce(cast(SecretStore, cls.from_config(config=cfg.secrets, root=loaded.root)))
+        factory: SecretStoreFactory = load_provider("deploytag.secret_stores", cfg.secrets.provider)
+        return ReadOnce(factory.from_config(config=cfg.secrets, root=loaded.root))
 
     def make_dns() -> DnsProvider | None:
         if dns is not None or cfg.dns.provider is None:
             return dns
-        cls = load_provider("deploytag.dns", cfg.dns.provider)
-        keys: tuple[str, ...] = getattr(cls, "credential_keys", ())
-        return cast(DnsProvider, cls.from_config(config=cfg.dns, credentials=dns_credentials(keys)))
+        factory: DnsProviderFactory = load_provider("deploytag.dns", cfg.dns.provider)
+        keys: tuple[str, ...] = getattr(factory, "credential_keys", ())
+        return factory.from_config(config=cfg.dns, credentials=dns_credentials(keys))
 
     def dns_credentials(keys: tuple[str, ...]) -> dict[str, str]:
         """Provider credentials: the secret store (ids from --cloud-aws-secret-id) first, then the environment."""
@@ -104,8 +110,8 @@ def build_providers(
                 f"the admin URL from {source} is for {connection.engine}, but database.engine is {engine}",
                 hint="point the admin URL at the configured engine's server",
             )
-        cls = load_provider("deploytag.databases", engine)
-        return cast(Database, cls.from_connection(connection=connection))
+        factory: DatabaseFactory = load_provider("deploytag.databases", engine)
+        return factory.from_connection(connection=connection)
 
     providers = Providers(
         runner=runner,

@@ -109,7 +109,7 @@ class KubernetesCluster(LeaseOps, WorkloadOps, JobOps):
         except ApiNotFound:
             return True
         except ApiConflict:
-            pass  # already Terminating: the API server refuses a second delete with 409
+            pass  # already Terminating: servers before v1.36 refuse a second delete with 409
         if not wait:
             return True
         interval = _POLL_FIRST

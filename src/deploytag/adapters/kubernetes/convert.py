@@ -131,9 +131,10 @@ def service_address(obj: Mapping[str, Any]) -> ServiceAddress:
 def container_state(status: Mapping[str, Any]) -> ContainerState:
     state = status.get("state") or {}
     waiting = state.get("waiting") or {}
-    # A crash-looping container is "waiting" now; why it died is in lastState.
-    terminated = state.get("terminated") or (status.get("lastState") or {}).get("terminated") or {}
-    exit_code = terminated.get("exitCode")
+    # A crash-looping container is "waiting" or running again now; why it died is in lastState.
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    terminated = state.get("terminated") or last
+    exit_code, last_exit = terminated.get("exitCode"), last.get("exitCode")
     return ContainerState(
         name=str(status.get("name", "")),
         ready=bool(status.get("ready")),
@@ -142,6 +143,9 @@ def container_state(status: Mapping[str, Any]) -> ContainerState:
         waiting_message=str(waiting.get("message") or ""),
         terminated_reason=str(terminated.get("reason") or ""),
         exit_code=int(exit_code) if exit_code is not None else None,
+        running="running" in state,
+        last_terminated_reason=str(last.get("reason") or ""),
+        last_exit_code=int(last_exit) if last_exit is not None else None,
     )
 
 

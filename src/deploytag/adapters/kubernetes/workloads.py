@@ -60,17 +60,20 @@ class WorkloadOps:
         )
 
     def _logs(self, *, namespace: str, pod: PodState, container: ContainerState, lines: int) -> str | None:
-        """The last lines of the crashed run if it restarted, else of the current one.
+        """The container's own last lines: of the crashed run if it restarted, else of the current one.
 
         Best effort: a digest without logs still helps, so a refusal becomes a
         note rather than an error, and a container that never started has none.
         """
         op = Op(verb="get", resource="pods/log", name=pod.name, namespace=namespace)
+        # Restarted: the run that died (previous) says why; a real kubelet has usually started
+        # the next run already, which may not have logged yet. The current run's lines when the
+        # previous run left none (or its log is gone).
         attempts = [True, False] if container.restart_count > 0 else [False]
         problem = ""
         for previous in attempts:
             try:
-                return self._conn.text(
+                text = self._conn.text(
                     op,
                     "core.read_namespaced_pod_log",
                     pod.name,
@@ -81,6 +84,10 @@ class WorkloadOps:
                 )
             except DeployTagError as e:
                 problem = e.message
+                continue
+            if text.strip() or not previous:
+                return text
+            problem = "the previous run logged nothing"
         if container.waiting_reason and container.restart_count == 0:
             return None  # ContainerCreating, ImagePullBackOff: nothing has run, so nothing logged
         return f"(logs unavailable: {problem})"

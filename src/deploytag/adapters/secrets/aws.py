@@ -43,8 +43,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
-from deploytag.adapters.filesecrets import coerce_value, env_name_error
-from deploytag.adapters.sdkcheck import require
+from deploytag.adapters.common.sdkcheck import require
+from deploytag.adapters.secrets.file import coerce_value, env_name_error
 from deploytag.core.errors import RetryableSecretStoreError, SecretStoreError, scrub
 from deploytag.ports.secrets import SecretBundle
 

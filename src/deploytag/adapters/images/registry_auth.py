@@ -88,13 +88,13 @@ class ChainCredentials:
 
 
 class EcrOnly:
-    """ECR's token (through boto3, in adapters.aws) for ECR hosts; nothing for others."""
+    """ECR's token (through boto3, in adapters.images.ecr) for ECR hosts; nothing for others."""
 
     def credentials(self, *, host: str) -> RegistryCredentials | None:
         match = ECR_HOST.match(host)
         if not match:
             return None
-        from deploytag.adapters.aws_ecr import ecr_credentials
+        from deploytag.adapters.images.ecr import ecr_credentials
 
         return ecr_credentials(region=match.group(2))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
-from deploytag.adapters.sdkcheck import require
+from deploytag.adapters.common.sdkcheck import require
 from deploytag.core.errors import ConfigError, DnsError, RetryableDnsError
 from deploytag.ports.dns import DnsRecord
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploytag.adapters.sdkcheck import require
+from deploytag.adapters.common.sdkcheck import require
 from deploytag.core.errors import ImageError
 
 CONNECT_TIMEOUT_SECONDS = 10

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from deploytag.adapters.registry_auth import auth_file
-from deploytag.adapters.registry_v2 import insecure
+from deploytag.adapters.images.registry_auth import auth_file
+from deploytag.adapters.images.registry_v2 import insecure
 from deploytag.core.errors import ImageError
 from deploytag.core.imageref import reference_host
 from deploytag.ports.images import BuildRequest, CredentialSource, ImageBuilder
 from deploytag.ports.runner import CommandResult, CommandRunner
+
+if TYPE_CHECKING:
+    from deploytag.core.config import BuildConfig
+    from deploytag.ports.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +90,29 @@ class BuildahBuilder:
             self._global += ["--storage-driver", storage_driver]
         self._isolation = isolation
         self._timeout = timeout_seconds
+
+    @classmethod
+    def from_config(
+        cls,
+        *,
+        config: BuildConfig,
+        runner: CommandRunner,
+        credentials: CredentialSource,
+        cluster: Callable[[], Cluster] | None,
+        namespace: str,
+    ) -> BuildahBuilder:
+        """``build.*``: buildah's storage and isolation (``BuilderSettings``), hosts and timeout."""
+        del cluster, namespace  # builds on this machine
+        return cls(
+            runner=runner,
+            credentials=credentials,
+            insecure_hosts=config.insecure_registries,
+            root=config.buildah_root,
+            runroot=config.buildah_runroot,
+            storage_driver=config.storage_driver,
+            isolation=config.isolation,
+            timeout_seconds=config.timeout_seconds,
+        )
 
     @classmethod
     def available(cls, runner: CommandRunner) -> bool:

@@ -19,18 +19,21 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from deploytag.adapters.buildah import hosts_of
-from deploytag.adapters.kaniko_context import context_tarball
-from deploytag.adapters.registry_auth import auths_for
-from deploytag.adapters.registry_v2 import insecure
-from deploytag.core.config import KanikoConfig
-from deploytag.core.errors import CommandError, ConfigError, ImageError
+from deploytag.adapters.images.buildah import hosts_of
+from deploytag.adapters.images.kaniko_context import context_tarball
+from deploytag.adapters.images.registry_auth import auths_for
+from deploytag.adapters.images.registry_v2 import insecure
+from deploytag.adapters.images.settings import KanikoConfig
+from deploytag.core.errors import CommandError, ConfigError, ImageError, ToolMissingError
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Cluster, JobSpec
 from deploytag.ports.images import BuildRequest, CredentialSource
 from deploytag.ports.runner import CommandRunner
+
+if TYPE_CHECKING:
+    from deploytag.core.config import BuildConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,35 @@ class KanikoBuilder:
         self._config = kaniko
         self._insecure = frozenset(insecure_hosts)
         self._timeout = timeout_seconds
+
+    @classmethod
+    def from_config(
+        cls,
+        *,
+        config: BuildConfig,
+        runner: CommandRunner,
+        credentials: CredentialSource,
+        cluster: Callable[[], Cluster] | None,
+        namespace: str,
+    ) -> KanikoBuilder:
+        """A Job in ``namespace`` (``build.kaniko.namespace`` wins); s3 contexts go through boto3."""
+        if cluster is None:
+            raise ToolMissingError("the kaniko builder needs a cluster", hint="configure cluster:")
+        context_store: ContextStore | None = None
+        if config.kaniko.context == "s3":
+            from deploytag.adapters.images.s3_context import S3ContextStore
+
+            context_store = S3ContextStore()
+        return cls(
+            runner=runner,
+            credentials=credentials,
+            cluster=cluster,
+            namespace=namespace,
+            kaniko=config.kaniko,
+            insecure_hosts=config.insecure_registries,
+            timeout_seconds=config.timeout_seconds,
+            context_store=context_store,
+        )
 
     @classmethod
     def available(cls, runner: CommandRunner) -> bool:

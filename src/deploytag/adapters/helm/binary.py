@@ -14,8 +14,8 @@ of 3.18 and 4.1):
 - rollback and uninstall take ``--wait`` in both, with the same difference.
 
 The class is here; calling helm (argv flags, the values file, reading its JSON
-and classifying its errors) is in ``helm_cli``, and the files around a call
-(dependency freshness, rendered manifests) in ``helm_files``.
+and classifying its errors) is in ``cli``, and the files around a call
+(dependency freshness, rendered manifests) in ``files``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from deploytag.adapters.helm_cli import (
+from deploytag.adapters.helm.cli import (
     HelmRunner,
     ReleaseNotFound,
     classify_error,
@@ -39,7 +39,7 @@ from deploytag.adapters.helm_cli import (
     target_flags,
     values_file,
 )
-from deploytag.adapters.helm_files import (
+from deploytag.adapters.helm.files import (
     RENDER_MARKER,
     check_render_dir,
     dependencies_stale,

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
-from deploytag.adapters.sdkcheck import require
+from deploytag.adapters.common.sdkcheck import require
 from deploytag.core.errors import ConfigError, DnsError, RetryableDnsError, scrub
 from deploytag.ports.dns import DnsRecord
 

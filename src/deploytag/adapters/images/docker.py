@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from deploytag.adapters.buildah import TAIL_LINES, build_then_push, dockerfile_build_flags, hosts_of, tail
-from deploytag.adapters.registry_auth import auth_file
+from deploytag.adapters.images.buildah import (
+    TAIL_LINES,
+    build_then_push,
+    dockerfile_build_flags,
+    hosts_of,
+    tail,
+)
+from deploytag.adapters.images.registry_auth import auth_file
 from deploytag.core.errors import ImageError
 from deploytag.ports.images import BuildRequest, CredentialSource
 from deploytag.ports.runner import CommandRunner
+
+if TYPE_CHECKING:
+    from deploytag.core.config import BuildConfig
+    from deploytag.ports.cluster import Cluster
 
 _DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
@@ -35,6 +46,24 @@ class DockerBuildxBuilder:
         self._runner = runner
         self._credentials = credentials
         self._timeout = timeout_seconds
+
+    @classmethod
+    def from_config(
+        cls,
+        *,
+        config: BuildConfig,
+        runner: CommandRunner,
+        credentials: CredentialSource,
+        cluster: Callable[[], Cluster] | None,
+        namespace: str,
+    ) -> DockerBuildxBuilder:
+        del cluster, namespace  # builds on this machine
+        return cls(
+            runner=runner,
+            credentials=credentials,
+            insecure_hosts=config.insecure_registries,
+            timeout_seconds=config.timeout_seconds,
+        )
 
     @classmethod
     def available(cls, runner: CommandRunner) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 
-from deploytag.adapters.sdkcheck import require
+from deploytag.adapters.common.sdkcheck import require
 from deploytag.core.errors import ImageError, RetryableImageError, scrub
 from deploytag.ports.images import RegistryCredentials
 

@@ -16,7 +16,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from deploytag.adapters.sdkcheck import require
+from deploytag.adapters.common.sdkcheck import require
 from deploytag.core.errors import DatabaseError, RetryableDatabaseError, scrub
 from deploytag.ports.database import AdminConnection, DatabaseState, RoleState
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from deploytag.adapters.process import INSTALL_HINTS
+from deploytag.adapters.common.process import INSTALL_HINTS
 from deploytag.core.errors import (
     ChartError,
     ClusterError,

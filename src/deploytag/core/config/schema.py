@@ -1,43 +1,32 @@
-"""DeployTag's configuration: the app repository's ``deploytag.yaml``.
+"""The schema of ``deploytag.yaml``: one pydantic model per section, defaults with units and reasons.
 
-One loader (``load_config``) with written precedence, highest first:
-
-1. command-line flags (passed in as dotted keys, e.g. ``{"secrets.provider": "aws"}``)
-2. ``DEPLOYTAG_*`` environment variables; ``__`` separates nesting levels, so
-   ``DEPLOYTAG_CHART__TIMEOUT_SECONDS=600`` sets ``chart.timeout_seconds``; a list
-   is comma-separated (``DEPLOYTAG_SECRETS__IDS=staging/app,staging/extra``)
-3. ``deploytag.yaml`` in the app repository
-4. the defaults below, each documented with its unit and why it is what it is
-
-Every field records where its value came from; ``deploytag config --explain``
-prints that.
+Core sections are declared here; providers' sections are declared beside their
+adapters (``adapters/dns/settings.py``, ``adapters/images/settings.py``) and
+composed in by inheritance. Loading and precedence are in ``loader``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from deploytag.core import yamlio
-from deploytag.core.errors import ConfigError
+from deploytag.adapters.dns.settings import DnsProviderSettings
+from deploytag.adapters.images.settings import BuilderSettings
+from deploytag.core.config.base import SettingsModel
 from deploytag.core.printable import printable_names
-
-CONFIG_FILE = "deploytag.yaml"
-ENV_PREFIX = "DEPLOYTAG_"
 
 Severity = Literal["off", "warn", "error"]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+# Every section's base. Providers' sections are declared on it beside their adapters
+# (``adapters/*/settings.py``, pydantic only) and composed below by inheritance: the
+# one import from core into adapters that the layers contract allows.
+_Model = SettingsModel
 
 
 class PermanentEnvironment(_Model):
@@ -113,35 +102,8 @@ class ImageConfig(_Model):
         return printable_names(v)
 
 
-class KanikoConfig(_Model):
-    """The kaniko builder: a Kubernetes Job that builds from git and pushes in one step."""
-
-    image: str = Field(default="gcr.io/kaniko-project/executor:v1.23.2", description="kaniko executor image")
-    namespace: str | None = Field(
-        default=None, description="namespace the build Jobs run in; default cluster.lock_namespace"
-    )
-    context: Literal["git", "s3"] = Field(
-        default="git",
-        description=(
-            "build context kaniko reads: git (the remote URL at the checked-out commit) or s3 (a tar.gz "
-            "of the context after .dockerignore, uploaded to s3_bucket)"
-        ),
-    )
-    s3_bucket: str | None = Field(default=None, description="bucket for s3 contexts (context: s3)")
-    s3_prefix: str = Field(
-        default="deploytag/contexts", description="key prefix of s3 contexts; keys are content hashes"
-    )
-    git_url: str | None = Field(
-        default=None, description="repository URL kaniko clones; default the 'origin' remote"
-    )
-    git_ref: str | None = Field(
-        default=None,
-        description="ref kaniko fetches the commit from, e.g. refs/heads/main; default the checked-out branch",
-    )
-
-
-class BuildConfig(_Model):
-    """How images are built and pushed (``deploytag build`` and the deploy steps)."""
+class _BuildOptions(_Model):
+    """Options of every builder; the builders' own settings follow (``BuilderSettings``)."""
 
     enabled: bool = Field(
         default=True,
@@ -176,17 +138,14 @@ class BuildConfig(_Model):
         description="registry hosts spoken to over plain HTTP (loopback registries)",
     )
     timeout_seconds: int = Field(default=1800, ge=1, description="seconds one build or push may take")
-    buildah_root: Path | None = Field(
-        default=None, description="buildah storage root (--root); default buildah's"
-    )
-    buildah_runroot: Path | None = Field(default=None, description="buildah run root (--runroot)")
-    storage_driver: str | None = Field(
-        default=None, description="buildah storage driver, e.g. vfs or overlay"
-    )
-    isolation: str = Field(
-        default="chroot", description="buildah RUN isolation: chroot works inside containers"
-    )
-    kaniko: KanikoConfig = Field(default_factory=KanikoConfig, description="the kaniko builder")
+
+
+class BuildConfig(BuilderSettings, _BuildOptions):
+    """How images are built and pushed (``deploytag build`` and the deploy steps).
+
+    pydantic orders fields base by base from the last base, so the builders'
+    settings come after the common options, as keys and docs always listed them.
+    """
 
 
 class TestConfig(_Model):
@@ -325,32 +284,7 @@ class DnsTlsConfig(_Model):
     )
 
 
-class Rfc2136Config(_Model):
-    server: str = Field(default="127.0.0.1", description="primary name server taking dynamic updates")
-    port: int = Field(default=53, ge=1, le=65535, description="its port")
-    key_name: str | None = Field(default=None, description="TSIG key name; its secret is DNS_TSIG_SECRET")
-    key_algorithm: str = Field(default="hmac-sha256", description="TSIG algorithm")
-    timeout_seconds: float = Field(default=10, gt=0, description="seconds per query or update")
-
-
-class Route53Config(_Model):
-    hosted_zone_id: str | None = Field(default=None, description="hosted zone id; default: looked up by zone")
-    endpoint_url: str | None = Field(default=None, description="endpoint override (tests: moto_server)")
-    region: str | None = Field(default=None, description="region; default from AWS config")
-
-
-class CloudflareConfig(_Model):
-    base_url: str | None = Field(default=None, description="API base URL override (tests: a local double)")
-    timeout_seconds: float = Field(default=30, gt=0, description="seconds per API call")
-
-
-class PowerDnsConfig(_Model):
-    url: str = Field(default="http://127.0.0.1:8081", description="PowerDNS API URL; the key is PDNS_API_KEY")
-    server_id: str = Field(default="localhost", description="PowerDNS server id")
-    timeout_seconds: float = Field(default=10, gt=0, description="seconds per API call")
-
-
-class DnsConfig(_Model):
+class _DnsOptions(_Model):
     provider: str | None = Field(
         default=None,
         description="DNS provider: cloudflare, route53, rfc2136 or powerdns; none (or 'none'): no DNS step",
@@ -365,10 +299,6 @@ class DnsConfig(_Model):
     proxied: bool = Field(default=False, description="cloudflare: route traffic through Cloudflare's proxy")
     target: DnsTargetConfig = Field(default_factory=DnsTargetConfig)
     tls: DnsTlsConfig = Field(default_factory=DnsTlsConfig)
-    rfc2136: Rfc2136Config = Field(default_factory=Rfc2136Config)
-    route53: Route53Config = Field(default_factory=Route53Config)
-    cloudflare: CloudflareConfig = Field(default_factory=CloudflareConfig)
-    powerdns: PowerDnsConfig = Field(default_factory=PowerDnsConfig)
 
     @field_validator("provider", mode="before")
     @classmethod
@@ -380,6 +310,10 @@ class DnsConfig(_Model):
     @classmethod
     def _names_are_printable(cls, v: Any) -> Any:
         return printable_names(v)
+
+
+class DnsConfig(DnsProviderSettings, _DnsOptions):
+    """DNS records per environment; each provider's section (``DnsProviderSettings``) comes last."""
 
 
 class QuotaConfig(_Model):
@@ -485,221 +419,3 @@ class Config(_Model):
         if len(v) > 30 or not _DNS_LABEL.match(v) or "--" in v:
             raise ValueError("must be a lowercase DNS label of at most 30 characters (a-z, 0-9, single '-')")
         return v
-
-
-# --------------------------------------------------------------------------- loading
-
-
-@dataclass(frozen=True)
-class LoadedConfig:
-    """The effective configuration and where each leaf value came from."""
-
-    config: Config
-    root: Path  # the app repository (directory holding deploytag.yaml)
-    file: Path | None
-    sources: Mapping[str, str] = field(default_factory=dict)  # dotted key -> source
-
-    def resolve(self, path: Path) -> Path:
-        """A path from the configuration, relative to the app repository."""
-        return path if path.is_absolute() else self.root / path
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"cannot read {path}: {e.strerror}", hint="check the path and permissions") from e
-    try:
-        data = yamlio.load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: {problem}", hint="fix the YAML syntax") from e
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping", hint="start with 'app: <name>'")
-    return data
-
-
-def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = target
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out.update(flatten(value, dotted + "."))
-        else:
-            out[dotted] = value
-    return out
-
-
-def _env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
-    """``DEPLOYTAG_CHART__TIMEOUT_SECONDS`` -> ``chart.timeout_seconds``."""
-    out: dict[str, str] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name.startswith(f"{ENV_PREFIX}TEST_"):
-            continue
-        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
-        if key in _NOT_CONFIG_ENV:
-            continue
-        out[key] = raw
-    return out
-
-
-# DEPLOYTAG_* variables that are run inputs or CLI switches, not configuration.
-_NOT_CONFIG_ENV = {"branch", "commit", "output", "debug", "config", "repo", "database_admin_url"}
-# Registry credentials (build.registry_auth: env) are secrets, never configuration.
-_NOT_CONFIG_ENV |= {"registry_username", "registry_password"}
-
-
-def _coerce_env(key: str, raw: str) -> Any:
-    """Env values are strings; lists are comma-separated, mappings JSON."""
-    field_type = _leaf_annotation(key)
-    text = str(field_type)
-    if raw.startswith(("[", "{")):
-        import json
-
-        try:
-            return json.loads(raw)
-        except ValueError as e:
-            raise ConfigError(
-                f"environment variable {ENV_PREFIX}{key.upper().replace('.', '__')}: invalid JSON",
-                hint="give a comma-separated list or valid JSON",
-            ) from e
-    if text.startswith("list[") or "list[" in text:
-        return [item.strip() for item in raw.split(",") if item.strip()]
-    return raw
-
-
-def _leaf_annotation(dotted: str) -> Any:
-    model: Any = Config
-    annotation: Any = None
-    for part in dotted.split("."):
-        fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            return None
-        annotation = fields[part].annotation
-        model = annotation
-    return annotation
-
-
-def find_config(start: Path) -> Path | None:
-    """``deploytag.yaml`` in ``start`` or the nearest parent directory."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        candidate = directory / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def load_config(
-    *,
-    repo: Path,
-    config_file: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-    flags: Mapping[str, Any] | None = None,
-) -> LoadedConfig:
-    """Load, merge by precedence and validate; raise one ConfigError naming file and key."""
-    environ = os.environ if environ is None else environ
-    path = config_file if config_file is not None else find_config(repo)
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(
-            f"configuration file {config_file} not found",
-            hint="pass --config with an existing file or create deploytag.yaml",
-        )
-    if path is None:
-        raise ConfigError(
-            f"no {CONFIG_FILE} in {repo.resolve()} or its parents",
-            hint="run deploytag from the app repository or pass --repo/--config (see docs/configuration.md)",
-        )
-    root = path.parent
-    file_data = _read_yaml(path)
-    merged: dict[str, Any] = _deep_copy(file_data)
-    sources: dict[str, str] = dict.fromkeys(flatten(file_data), f"file {path.name}")
-
-    for key, raw in sorted(_env_overrides(environ).items()):
-        _set_dotted(merged, key, _coerce_env(key, raw))
-        env_name = ENV_PREFIX + key.upper().replace(".", "__")
-        sources[key] = f"env {env_name}"
-        _drop_children(sources, key)
-    for key, value in (flags or {}).items():
-        if value is None:
-            continue
-        _set_dotted(merged, key, value)
-        sources[key] = "flag"
-        _drop_children(sources, key)
-
-    try:
-        config = Config.model_validate(merged)
-    except ValidationError as e:
-        raise ConfigError(_describe_validation(e, path, sources), hint=_hint_for(e)) from e
-
-    leaves = flatten(config.model_dump(mode="json"))
-    full_sources = {key: _source_for(key, sources) for key in leaves}
-    return LoadedConfig(config=config, root=root, file=path, sources=full_sources)
-
-
-def _deep_copy(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _deep_copy(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_deep_copy(v) for v in data]
-    return data
-
-
-def _drop_children(sources: dict[str, str], key: str) -> None:
-    for existing in [k for k in sources if k.startswith(key + ".")]:
-        del sources[existing]
-
-
-def _source_for(key: str, sources: Mapping[str, str]) -> str:
-    probe = key
-    while True:
-        if probe in sources:
-            return sources[probe]
-        if "." not in probe:
-            return "default"
-        probe = probe.rsplit(".", 1)[0]
-
-
-def _describe_validation(e: ValidationError, path: Path, sources: Mapping[str, str]) -> str:
-    first = e.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    origin = _source_for(key, sources)
-    where = path.name if origin in ("default",) or origin.startswith("file") else origin
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        problem = "unknown key"
-    elif kind == "missing":
-        problem = "required key is missing"
-    else:
-        problem = first["msg"]
-        if "input" in first and not isinstance(first["input"], dict | list):
-            problem += f" (got {first['input']!r})"
-    more = f" (+{e.error_count() - 1} more)" if e.error_count() > 1 else ""
-    return f"{where}: {key}: {problem}{more}"
-
-
-def _hint_for(e: ValidationError) -> str:
-    kind = e.errors()[0]["type"]
-    if kind == "extra_forbidden":
-        return "remove it or check its spelling against docs/configuration.md"
-    if kind == "missing":
-        return "add it (see docs/configuration.md)"
-    return "fix the value (see docs/configuration.md)"

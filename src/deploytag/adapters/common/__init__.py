@@ -1,0 +1,1 @@
+"""Plumbing every adapter shares: the one place subprocesses start, and the SDK check."""

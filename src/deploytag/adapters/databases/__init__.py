@@ -1,0 +1,1 @@
+"""Branch database servers (entry point group ``deploytag.databases``): PostgreSQL, MySQL/MariaDB."""
