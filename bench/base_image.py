@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from deploytag.adapters.images.registry_auth import NoCredentials
 from deploytag.adapters.images.registry_v2 import RegistryV2
+from deploytag.capabilities.imagebuild import plan_base
 from deploytag.core.config import load_config
-from deploytag.steps.imagebuild import plan_base
 from servers import buildah as buildah_server
 from servers.registry import LocalRegistry
 

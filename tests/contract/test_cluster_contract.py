@@ -27,6 +27,7 @@ from collections.abc import Callable
 import pytest
 from cluster_backends import Backend, time_key, wait_for
 
+from deploytag.capabilities.verify import format_digest
 from deploytag.core.errors import ClusterError, NotFoundError, RetryableClusterError
 from deploytag.ports.cluster import (
     ENVIRONMENT_SELECTOR,
@@ -37,7 +38,6 @@ from deploytag.ports.cluster import (
     LeaseInfo,
     PodState,
 )
-from deploytag.steps.verify import format_digest
 
 OURS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
 CONTENDERS = 8

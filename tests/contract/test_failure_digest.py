@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from deploytag.adapters.kubernetes.convert import pod_state
+from deploytag.capabilities.verify import format_digest
 from deploytag.ports.cluster import Diagnostics, EventRecord
-from deploytag.steps.verify import format_digest
 
 
 def pod(name: str, phase: str, status: dict[str, Any]) -> dict[str, Any]:

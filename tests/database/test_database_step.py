@@ -9,13 +9,13 @@ import psycopg
 import pytest
 
 from deploytag.adapters.memory.cluster import MemoryCluster
+from deploytag.capabilities.context import DeployOptions, RunContext, annotation, dumps
+from deploytag.capabilities.database import DatabaseStep, marker_for
 from deploytag.core.branch import match_environment
 from deploytag.core.errors import DatabaseError
 from deploytag.core.naming import derive
 from deploytag.ports.progress import SilentProgress
 from deploytag.service.wiring import Invocation, build_providers, load
-from deploytag.steps.context import DeployOptions, RunContext, annotation, dumps
-from deploytag.steps.database import DatabaseStep, marker_for
 
 CONFIG = "app: shop\nbranches: {previews: ['feature/*']}\ndatabase: {engine: postgres}\n"
 
@@ -103,8 +103,8 @@ def test_mysql_branch_database_from_ensure_to_destroy(tmp_path: Path, mariadb_se
     """The MySQL path end to end below the CLI: ensure, log in as the branch user, destroy's drop."""
     import pymysql
 
+    from deploytag.capabilities.database import remove_database
     from deploytag.service.destroy import DestroyReport
-    from deploytag.service.destroy_database import remove_database
 
     (tmp_path / "deploytag.yaml").write_text(CONFIG.replace("postgres", "mysql"))
     inv = Invocation(repo=tmp_path, environ={"DEPLOYTAG_DATABASE_ADMIN_URL": mariadb_server.admin_url})

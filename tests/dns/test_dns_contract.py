@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from dnsunder import DnsUnderTest
 
+from deploytag.capabilities.dns import delete_records, ensure_records
 from deploytag.core.dnsowner import Owner, owner_name
 from deploytag.core.errors import DnsError
 from deploytag.ports.dns import DnsRecord
-from deploytag.steps.dns import delete_records, ensure_records
 
 OURS = Owner(app="guestbook", branch="feature/login")
 OTHER_BRANCH = Owner(app="guestbook", branch="feature/other")

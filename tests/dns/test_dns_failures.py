@@ -15,10 +15,10 @@ from deploytag.adapters.dns.cloudflare import CloudflareDns
 from deploytag.adapters.dns.powerdns import PowerDnsDns
 from deploytag.adapters.dns.rfc2136 import Rfc2136Dns
 from deploytag.adapters.dns.route53 import Route53Dns
+from deploytag.capabilities.dns import ensure_records
 from deploytag.core.dnsowner import Owner
 from deploytag.core.errors import DnsError, RetryableDnsError
 from deploytag.ports.dns import DnsRecord
-from deploytag.steps.dns import ensure_records
 from servers.bind import Bind
 from servers.cloudflare import CloudflareDouble
 from servers.powerdns import PowerDns

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from deploytag.adapters.memory.cluster import MemoryCluster
+from deploytag.capabilities.chartvalues import ingress_values
+from deploytag.capabilities.expose import discover_address
 from deploytag.core.config import Config, DnsTargetConfig, LoadedConfig
 from deploytag.core.errors import DnsError
 from deploytag.core.naming import NamePlan, derive
 from deploytag.ports.cluster import ServiceAddress
 from deploytag.ports.dns import address_records
-from deploytag.steps.chartvalues import ingress_values
-from deploytag.steps.expose import discover_address
 
 
 class StepClock:

@@ -16,10 +16,10 @@ import yaml
 from helmtesting import RecordingRunner, values_seen_by_chart
 
 from deploytag.adapters.helm.binary import RENDER_MARKER, HelmBinary, dependencies_stale
+from deploytag.capabilities.render import render_chart
 from deploytag.core.errors import ChartError, ClusterError, ConfigError, ToolMissingError
 from deploytag.core.values import build_layers, explain
 from deploytag.ports.helm import KubeTarget
-from deploytag.steps.render import render_chart
 
 pytestmark = pytest.mark.helm
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from deploytag.adapters.common.process import SubprocessRunner
 from deploytag.adapters.helm.binary import HelmBinary
+from deploytag.capabilities.render import render_chart
 from deploytag.core.errors import ConfigError
 from deploytag.core.values import (
     MASK,
@@ -37,7 +38,6 @@ from deploytag.core.values import (
     set_layer,
     typed_set_value,
 )
-from deploytag.steps.render import render_chart
 
 # --------------------------------------------------------------------------- pure
 

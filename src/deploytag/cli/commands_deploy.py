@@ -123,7 +123,7 @@ def register(cli: click.Group) -> None:
         "--skip",
         "skip",
         multiple=True,
-        # service.destroy_preflight.SKIPPABLE; spelled out so `--help` imports no service module.
+        # capabilities.preflight.SKIPPABLE; spelled out so `--help` imports no service module.
         type=click.Choice(["database", "dns"]),
         help="Leave this part behind on purpose (its server is gone, say) and report it. Repeatable.",
     )

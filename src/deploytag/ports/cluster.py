@@ -36,7 +36,7 @@ class LeaseInfo:
     duration_seconds: int
     renewed_at: float  # seconds since the epoch
     transitions: int = 0
-    # What runs waiting for this lease record on it (the newest deploy request, steps.ordering).
+    # What runs waiting for this lease record on it (the newest deploy request, capabilities.ordering).
     annotations: Mapping[str, str] = field(default_factory=dict)
     # The API server's resourceVersion as read: annotate_lease writes only if it is unchanged.
     version: str = ""

@@ -9,18 +9,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from deploytag.capabilities.chartvalues import injected_values
+from deploytag.capabilities.context import DeployOptions, RunContext
+from deploytag.capabilities.outputs import BuiltImages
+from deploytag.capabilities.registry import build as build_pipeline
+from deploytag.capabilities.runner import StepRecord, run_steps
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ConfigError, DeployTagError
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
-from deploytag.service.pipeline import StepRecord, run_steps
 from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
-from deploytag.steps.chartvalues import injected_values
-from deploytag.steps.context import DeployOptions, RunContext
-from deploytag.steps.images import AppImageStep, BaseImageStep
 
 BUILD_SCHEMA = "deploytag.build/v1"
 
@@ -65,11 +66,12 @@ def build(
     )
     records: list[StepRecord] = []
     try:
-        run_steps(ctx, [BaseImageStep(), AppImageStep()], records)
+        run_steps(ctx, build_pipeline(["base", "image"]), records)
         report.outcome = "succeeded"
     except DeployTagError as e:
         report.outcome, report.error, report.exception = "failed", str(e), e
-    report.images = [asdict(r) for r in ctx.images.values()]
+    built = ctx.outputs.find(BuiltImages)
+    report.images = [asdict(r) for r in built.results.values()] if built is not None else []
     report.steps = [asdict(r) for r in records]
     report.seconds = round(clock.monotonic() - started, 3)
     return report

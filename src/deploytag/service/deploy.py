@@ -1,8 +1,8 @@
-"""`deploytag deploy`: plan -> test -> namespace -> quota -> secrets -> release -> verify.
+"""`deploytag deploy`: preflight, then the registry's capabilities in order (capabilities/registry.py).
 
-Later capabilities (images, database, DNS) are steps inserted into
-``deploy_steps``; each is an idempotent ensure, so a killed run converges when
-started again. Progress and the outcome are recorded on the namespace.
+The test gate runs first, before the lease; the rest run under it. Each is an
+idempotent ensure, so a killed run converges when started again. Progress and
+the outcome are recorded on the namespace.
 """
 
 from __future__ import annotations
@@ -14,29 +14,12 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from deploytag.core.branch import BranchRef
-from deploytag.core.config import LoadedConfig
-from deploytag.core.errors import DeployTagError, VerifyError
-from deploytag.core.timestamps import compact, rfc3339
-from deploytag.core.values import file_layer
-from deploytag.ports.progress import ProgressListener
-from deploytag.ports.providers import Providers
-from deploytag.service.pipeline import StepRecord, run_steps
-from deploytag.service.reports import report_dict
-from deploytag.service.resolve import target_for
-from deploytag.steps.chartvalues import chart_dir, helm_values, injected_values, values_files
-from deploytag.steps.context import DeployOptions, RunContext, Step, annotation, dumps
-from deploytag.steps.database import DatabaseStep
-from deploytag.steps.database import enabled as database_enabled
-from deploytag.steps.dns import DnsStep, check_in_zone
-from deploytag.steps.expose import ExposeStep
-from deploytag.steps.imagebuild import build_args, plan_base
-from deploytag.steps.images import AppImageStep, BaseImageStep
-from deploytag.steps.lastgood import GoodRevision, record_good
-from deploytag.steps.lock import LeaseKeeper, SupersededError
-from deploytag.steps.migrate import MigrateStep, job_image
-from deploytag.steps.namespace import NamespaceStep, QuotaStep, check_ownership
-from deploytag.steps.ordering import (
+from deploytag.capabilities.chartvalues import injected_values
+from deploytag.capabilities.context import DeployOptions, RunContext, Step, annotation, dumps
+from deploytag.capabilities.lastgood import GoodRevision, record_good
+from deploytag.capabilities.lock import LeaseKeeper, SupersededError
+from deploytag.capabilities.namespace import check_ownership
+from deploytag.capabilities.ordering import (
     NEWEST_COMMIT,
     NEWEST_REQUESTED_AT,
     Ordering,
@@ -45,10 +28,18 @@ from deploytag.steps.ordering import (
     gave_way,
     stop_if_older_than_newest,
 )
-from deploytag.steps.release import ReleaseStep
-from deploytag.steps.secrets import SecretsStep
-from deploytag.steps.testgate import TestGate
-from deploytag.steps.verify import VerifyStep
+from deploytag.capabilities.outputs import BuiltImages, DnsUrls, EnvironmentUrls, ReleaseResult
+from deploytag.capabilities.registry import TEST_GATE, in_check_order, names
+from deploytag.capabilities.registry import build as build_pipeline
+from deploytag.capabilities.runner import StepRecord, run_steps
+from deploytag.core.branch import BranchRef
+from deploytag.core.config import LoadedConfig
+from deploytag.core.errors import DeployTagError, VerifyError
+from deploytag.core.timestamps import compact, rfc3339
+from deploytag.ports.progress import ProgressListener
+from deploytag.ports.providers import Providers
+from deploytag.service.reports import report_dict
+from deploytag.service.resolve import target_for
 
 __all__ = ["DeployOptions", "DeployReport", "deploy", "deploy_steps"]
 
@@ -80,23 +71,8 @@ class DeployReport:
 
 
 def deploy_steps() -> list[Step]:
-    # Images first: a failed build must leave the cluster untouched. The database is ensured
-    # before the Secret that carries its connection, and migrated before the release. DNS
-    # before verify: the load balancer exists once the release is applied, and resolvers pick
-    # the names up while the rollout is still becoming ready.
-    return [
-        BaseImageStep(),
-        AppImageStep(),
-        NamespaceStep(),
-        QuotaStep(),
-        DatabaseStep(),
-        SecretsStep(),
-        MigrateStep(),
-        ReleaseStep(),
-        ExposeStep(),
-        DnsStep(),
-        VerifyStep(),
-    ]
+    """Every capability but the test gate, in the registry's order, checked against their needs."""
+    return build_pipeline([name for name in names() if name != TEST_GATE])
 
 
 def new_run_id(clock_now: float) -> str:
@@ -142,7 +118,7 @@ def deploy(
         mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
         _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
-        run_steps(ctx, [TestGate()], records)
+        run_steps(ctx, build_pipeline([TEST_GATE]), records)
         cluster_config = loaded.config.cluster
         keeper = LeaseKeeper(
             leases=providers.cluster,
@@ -185,7 +161,9 @@ def deploy(
         run_steps(ctx, deploy_steps(), records, before_each=keeper.check, after_each=record_progress)
         # "unchanged" only when no step changed anything: DNS or a database may change on their own.
         changed = any(r.outcome == "changed" for r in records)
-        report.outcome = "unchanged" if ctx.unchanged and not changed else "succeeded"
+        release = ctx.outputs.find(ReleaseResult)
+        unchanged = release is not None and release.unchanged
+        report.outcome = "unchanged" if unchanged and not changed else "succeeded"
     except SupersededError as e:
         report.outcome, report.error, report.exception = "superseded", str(e), None
     except DeployTagError as e:
@@ -199,9 +177,12 @@ def deploy(
             # Giving way to a newer waiting run: hand it the lease, so it goes on at once.
             newer = board.gave_way_to if board is not None and report.outcome == "superseded" else None
             keeper.release(hand_to=newer.run if newer is not None else "")
-    report.revision = ctx.release.revision if ctx.release else None
-    report.urls = ctx.urls
-    report.images = [asdict(r) for r in ctx.images.values()]
+    release = ctx.outputs.find(ReleaseResult)
+    report.revision = release.info.revision if release is not None and release.info is not None else None
+    urls = ctx.outputs.find(EnvironmentUrls) or ctx.outputs.find(DnsUrls)
+    report.urls = list(urls.urls) if urls is not None else []
+    built = ctx.outputs.find(BuiltImages)
+    report.images = [asdict(r) for r in built.results.values()] if built is not None else []
     report.steps = [asdict(r) for r in records]
     report.seconds = round(clock.monotonic() - started, 3)
     return report
@@ -216,34 +197,12 @@ def _read_environment(ctx: RunContext) -> None:
 def preflight(ctx: RunContext) -> None:
     """Everything that can be checked before the first side effect (DESIGN: plan before side effects).
 
-    The chart and values files exist and parse, helm is installed, the secret
-    store can be built, the cluster answers.
+    Each capability checks its own part (the chart and values files parse, helm is
+    installed, the secret store can be built, the DNS zone and the database server
+    answer); local files first, then the servers.
     """
-    chart_dir(ctx.loaded)
-    for path in values_files(ctx.loaded, ctx.names.environment):
-        file_layer(path)  # parses: a broken values file fails here, not half-way through
-    helm_values(ctx.loaded, ctx.match, injected=ctx.injected_values, set_values=ctx.options.set_values)
-    ctx.providers.helm.version()
-    if ctx.loaded.config.secrets.ids:
-        _ = ctx.providers.secret_store
-    if ctx.names.images and ctx.loaded.config.build.enabled and not ctx.options.skip_build:
-        build_args(ctx.loaded)  # no secret-looking build args
-        for ref in ctx.names.images:
-            plan_base(ctx.loaded, ctx.loaded.config.images[ref.name])  # Dockerfile.base exists and parses
-        _ = ctx.providers.image_builder  # installed, or a hint saying what to install
-    dns = ctx.providers.dns
-    if dns is not None:
-        # Reads only: a wrong token or zone fails here, before the namespace exists.
-        for record in ctx.names.dns_records:
-            if record.fqdn:
-                check_in_zone(dns, record.fqdn)
-                dns.list_records(name=record.fqdn)
-    if database_enabled(ctx.loaded, ctx.names):
-        # Admin URL present and parseable, the server answers: fail before the namespace exists.
-        db = ctx.providers.database
-        db.role_state(role=ctx.names.database_role)
-        if ctx.loaded.config.database.migrate and ctx.loaded.config.database.migrate_mode == "job":
-            job_image(ctx)
+    for capability in in_check_order(build_pipeline()):
+        capability.preflight(ctx=ctx)
 
 
 def _progress(ctx: RunContext, records: list[StepRecord], state: str) -> dict[str, Any]:
@@ -258,16 +217,17 @@ def _record_outcome(ctx: RunContext, records: list[StepRecord], outcome: str) ->
         annotation("updated-at"): stamp,
     }
     if outcome in ("succeeded", "unchanged"):
-        values.update(ctx.record)
+        values.update(ctx.recorded)
         values[annotation("commit")] = ctx.names.commit
         values[annotation("deployed-at")] = stamp
         if not ctx.older_than_newest:
             values[NEWEST_COMMIT] = ctx.names.commit
             values[NEWEST_REQUESTED_AT] = rfc3339(ctx.requested_at)
-        if ctx.release is not None:
-            values[annotation("revision")] = str(ctx.release.revision)
+        release = ctx.outputs.find(ReleaseResult)
+        if release is not None and release.info is not None:
+            values[annotation("revision")] = str(release.info.revision)
             # Only a verified run moves the last good revision; a failed one never does.
-            values.update(record_good(ctx.previous, GoodRevision(ctx.release.revision, ctx.names.commit)))
+            values.update(record_good(ctx.previous, GoodRevision(release.info.revision, ctx.names.commit)))
     else:
         # A failed run must not leave a fingerprint that makes the next run skip helm.
         values[annotation("fingerprint")] = None

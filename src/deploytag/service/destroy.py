@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploytag.capabilities.base import LeftBehind, Removed, Teardown
+from deploytag.capabilities.context import annotation
+from deploytag.capabilities.lock import LeaseKeeper
+from deploytag.capabilities.registry import build as build_pipeline
+from deploytag.capabilities.registry import in_check_order
+from deploytag.capabilities.runner import StepRecord, run_each
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ClusterError, DeployTagError, PlanError
-from deploytag.core.naming import NamePlan
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
-from deploytag.service.destroy_database import remove_database
-from deploytag.service.destroy_preflight import LeftBehind, check_before_removing, left_behind
-from deploytag.service.dns import destroy_records
 from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
-from deploytag.steps.context import annotation
-from deploytag.steps.lock import LeaseKeeper
+
+__all__ = ["DESTROY_SCHEMA", "DestroyReport", "LeftBehind", "Removed", "destroy"]
 
 log = logging.getLogger(__name__)
 
 DESTROY_SCHEMA = "deploytag.destroy/v1"
-
-
-@dataclass
-class Removed:
-    what: str  # "helm release", "namespace", "lease"
-    name: str
-    existed: bool
-    verified_gone: bool
 
 
 @dataclass
@@ -77,6 +70,7 @@ def destroy(
     names = target.names
     report.namespace = names.namespace
     cluster = providers.cluster
+    records: list[StepRecord] = []
     try:
         if names.kind == "permanent" and not allow_permanent:
             raise PlanError(
@@ -84,7 +78,6 @@ def destroy(
                 hint="pass --allow-permanent if you really mean to remove it",
             )
         existing = cluster.get_namespace(name=names.namespace)
-        recorded_dns = existing.annotations.get(annotation("dns")) if existing is not None else None
         if existing is not None:
             if existing.labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
                 raise PlanError(
@@ -97,8 +90,22 @@ def destroy(
                     f"namespace {names.namespace} belongs to branch {recorded!r}, not {names.branch!r}",
                     hint="pass the branch that namespace was deployed for",
                 )
-        check_before_removing(loaded=loaded, providers=providers, names=names, existing=existing, skip=skip)
-        report.left_behind = left_behind(loaded=loaded, names=names, existing=existing, skip=skip)
+        teardown = Teardown(
+            loaded=loaded,
+            names=names,
+            providers=providers,
+            progress=progress,
+            existing=existing,
+            skip=skip,
+            timeout_seconds=timeout_seconds,
+            removed=report.removed,
+        )
+        # The registry backwards: DNS first (names stop pointing at a load balancer about to go),
+        # the release, the database (its record lives on the namespace), the namespace last.
+        pipeline = build_pipeline()
+        for capability in in_check_order(pipeline):
+            capability.check_removal(teardown=teardown)
+        report.left_behind = [lost for c in pipeline for lost in c.left_behind(teardown=teardown)]
         keeper = LeaseKeeper(
             leases=cluster,
             clock=clock,
@@ -110,22 +117,12 @@ def destroy(
         # Destroy always wins: a deploy still running for a deleted branch is pointless.
         keeper.acquire(wait_seconds=0, supersede=True, progress=progress)
         try:
-            # DNS first: names stop pointing at a load balancer that is about to go.
-            if "dns" not in skip:
-                _remove_dns(report, loaded, providers, names, recorded_dns, progress)
-            database_part = (
-                (lambda: None)
-                if "database" in skip
-                else (lambda: remove_database(report, names, existing, providers, progress))
-            )
-            _remove(
-                report,
-                names.release,
-                names.namespace,
-                providers,
-                progress,
-                timeout_seconds,
-                before_namespace=database_part,
+            run_each(
+                [c for c in reversed(pipeline) if c.removes(teardown=teardown)],
+                lambda capability: capability.remove(teardown=teardown),
+                clock=clock,
+                progress=progress,
+                records=records,
             )
         finally:
             keeper.release()
@@ -143,67 +140,3 @@ def destroy(
         report.outcome, report.error, report.exception = "failed", str(e), e
     report.seconds = round(clock.monotonic() - started, 3)
     return report
-
-
-def _remove_dns(
-    report: DestroyReport,
-    loaded: LoadedConfig,
-    providers: Providers,
-    names: NamePlan,
-    recorded: str | None,
-    progress: ProgressListener,
-) -> None:
-    if providers.dns is None:
-        return
-    progress.step_started(step="dns")
-    t0 = providers.clock.monotonic()
-    changes = destroy_records(loaded=loaded, providers=providers, names=names, recorded=recorded)
-    for c in changes:
-        what = "dns record" if c.action != "not-ours" else "dns record (not ours, kept)"
-        report.removed.append(Removed(what, c.name, c.action == "deleted", True))
-    deleted = [c.name for c in changes if c.action == "deleted"]
-    progress.step_finished(
-        step="dns",
-        outcome="changed" if deleted else "unchanged",
-        seconds=providers.clock.monotonic() - t0,
-        detail=f"deleted {', '.join(deleted)}" if deleted else "no records of ours",
-    )
-
-
-def _remove(
-    report: DestroyReport,
-    release: str,
-    namespace: str,
-    providers: Providers,
-    progress: ProgressListener,
-    timeout_seconds: int,
-    before_namespace: Callable[[], None] = lambda: None,
-) -> None:
-    clock = providers.clock
-    helm, kube, cluster = providers.helm, providers.kube_target, providers.cluster
-    progress.step_started(step="release")
-    t0 = clock.monotonic()
-    # Read once under the lease: uninstalling the release leaves the namespace in place.
-    ns_existed = cluster.get_namespace(name=namespace) is not None
-    existed = ns_existed and helm.uninstall(
-        release=release, namespace=namespace, timeout_seconds=timeout_seconds, target=kube
-    )
-    gone = not ns_existed or helm.status(release=release, namespace=namespace, target=kube) is None
-    report.removed.append(Removed("helm release", release, existed, gone))
-    progress.step_finished(
-        step="release",
-        outcome="changed" if existed else "unchanged",
-        seconds=clock.monotonic() - t0,
-        detail="uninstalled" if existed else "no release",
-    )
-    before_namespace()  # the database record lives on the namespace: drop the database first
-    progress.step_started(step="namespace")
-    t0 = clock.monotonic()
-    gone = cluster.delete_namespace(name=namespace, wait=True, timeout_seconds=timeout_seconds)
-    report.removed.append(Removed("namespace", namespace, ns_existed, gone))
-    progress.step_finished(
-        step="namespace",
-        outcome="changed" if ns_existed else "unchanged",
-        seconds=clock.monotonic() - t0,
-        detail=("deleted" if gone else "still terminating") if ns_existed else "absent",
-    )

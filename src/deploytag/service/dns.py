@@ -1,4 +1,4 @@
-"""`deploytag dns`, and the DNS part of destroy: the branch's names, ours only.
+"""`deploytag dns`: the branch's names, ours only (destroy's part is capabilities/dns.py DnsStep.remove).
 
 The records are the plan's (templates + zone); with only a Cloudflare zone id
 (as in the platform guide) the zone's name is asked of the provider first.
@@ -7,24 +7,22 @@ The records are the plan's (templates + zone); with only a Cloudflare zone id
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploytag.capabilities.dns import delete_records, ensure_records
+from deploytag.capabilities.expose import discover_address
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import Owner
-from deploytag.core.errors import ConfigError, DeployTagError, DnsError
+from deploytag.core.errors import ConfigError, DeployTagError
 from deploytag.core.naming import NamePlan
-from deploytag.ports.dns import ADDRESS_TYPES, DnsProvider
+from deploytag.ports.dns import DnsProvider
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
-from deploytag.steps.context import annotation
-from deploytag.steps.dns import RecordChange, delete_records, ensure_records
-from deploytag.steps.expose import discover_address
 
 log = logging.getLogger(__name__)
 
@@ -122,33 +120,3 @@ def sync_dns(
     except DeployTagError as e:
         report.outcome, report.error, report.exception = "failed", str(e), e
     return report
-
-
-def destroy_records(
-    *, loaded: LoadedConfig, providers: Providers, names: NamePlan, recorded: str | None
-) -> list[RecordChange]:
-    """Delete the environment's records: the plan's names and any recorded on the namespace, ours only."""
-    provider = providers.dns
-    if provider is None:
-        return []
-    fqdns = destroy_names(names, recorded)
-    changes = delete_records(provider, names=fqdns, owner=Owner(app=names.app, branch=names.branch))
-    for change in changes:
-        if change.action == "deleted" and any(
-            r.type in ADDRESS_TYPES for r in provider.list_records(name=change.name)
-        ):
-            raise DnsError(
-                f"DNS record {change.name} is still present after deleting it", hint="run destroy again"
-            )
-    return changes
-
-
-def destroy_names(names: NamePlan, recorded: str | None) -> list[str]:
-    """The plan's record names and those recorded on the namespace (a template may have changed since)."""
-    fqdns = [r.fqdn for r in names.dns_records if r.fqdn]
-    if recorded:
-        try:
-            fqdns += [n for n in json.loads(recorded).get("names", []) if n not in fqdns]
-        except (ValueError, AttributeError):
-            log.warning("ignoring an unreadable %s annotation", annotation("dns"))
-    return fqdns

@@ -6,11 +6,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from deploytag.capabilities.context import annotation
+from deploytag.capabilities.namespace import APP_LABEL
 from deploytag.core.config import LoadedConfig
 from deploytag.ports.cluster import ENVIRONMENT_SELECTOR, NamespaceInfo
 from deploytag.ports.providers import Providers
-from deploytag.steps.context import annotation
-from deploytag.steps.namespace import APP_LABEL
 
 
 @dataclass

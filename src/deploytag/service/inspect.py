@@ -6,6 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from deploytag.capabilities.chartvalues import injected_values, release_layers
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig, flatten
 from deploytag.core.errors import PlanError
@@ -14,7 +15,6 @@ from deploytag.ports.providers import Providers
 from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, manifest_rows, render_release
 from deploytag.service.resolve import Target, target_for
 from deploytag.service.wiring import Invocation, load
-from deploytag.steps.chartvalues import injected_values, release_layers
 
 
 def explain_config(inv: Invocation) -> list[dict[str, Any]]:

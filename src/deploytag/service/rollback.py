@@ -12,6 +12,16 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploytag.capabilities.context import annotation, dumps
+from deploytag.capabilities.lastgood import (
+    GoodRevision,
+    check_restorable,
+    good_revisions,
+    last_good,
+    record_good,
+    restore,
+)
+from deploytag.capabilities.lock import LeaseKeeper
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, NotFoundError, PlanError, ReleaseError
@@ -23,16 +33,6 @@ from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id
 from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
-from deploytag.steps.context import annotation, dumps
-from deploytag.steps.lastgood import (
-    GoodRevision,
-    check_restorable,
-    good_revisions,
-    last_good,
-    record_good,
-    restore,
-)
-from deploytag.steps.lock import LeaseKeeper
 
 log = logging.getLogger(__name__)
 

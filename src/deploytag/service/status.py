@@ -6,17 +6,18 @@ deploy steps: no extra state store, one read.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from deploytag.capabilities.context import annotation
+from deploytag.capabilities.registry import reporters
+from deploytag.capabilities.status import recorded_json
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import NotFoundError
 from deploytag.ports.providers import Providers
 from deploytag.service.environments import EnvironmentRow, environment_row
 from deploytag.service.resolve import target_for
-from deploytag.steps.context import annotation
 
 STATUS_SCHEMA = "deploytag.status/v1"
 
@@ -51,23 +52,14 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
             hint=f"deploy it with: deploytag deploy --branch {ref.branch}",
         )
     a = ns.annotations
-    return EnvironmentStatus(
+    result = EnvironmentStatus(
         schema=STATUS_SCHEMA,
         environment=environment_row(ns),
         deployed_at=a.get(annotation("deployed-at"), ""),
-        tests=a.get(annotation("tests"), ""),
-        last_run=_json(a, "progress"),
-        images=_json(a, "images"),
-        database=_json(a, "database"),
-        dns=_json(a, "dns"),
-        secret_versions=_json(a, "secret-versions"),
+        last_run=recorded_json(a, "progress"),  # the runner's record
     )
-
-
-def _json(annotations: Any, key: str) -> dict[str, Any]:
-    """A recorded JSON annotation; a hand-edited, unreadable one shows as empty rather than failing."""
-    try:
-        value = json.loads(annotations.get(annotation(key), "{}"))
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    # Each capability reports what it recorded (tests, images, database, dns, secret versions).
+    for capability in reporters():
+        for key, value in capability.status(annotations=a).items():
+            setattr(result, key, value)
+    return result

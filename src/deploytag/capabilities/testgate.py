@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
+from deploytag.capabilities.base import Capability
+from deploytag.capabilities.context import RunContext, StepResult, annotation
 from deploytag.core.errors import CommandError, DeployTagError, ExitStatus, scrub
-from deploytag.steps.context import RunContext, StepResult, annotation
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +25,19 @@ def output_tail(stdout: str, stderr: str, lines: int = TAIL_LINES) -> str:
     return scrub("\n".join(text.splitlines()[-lines:])) or "(no output)"
 
 
-class TestGate:
+class TestGate(Capability):
     name = "test"
 
-    def run(self, ctx: RunContext) -> StepResult:
+    def status(self, *, annotations: Mapping[str, str]) -> Mapping[str, Any]:
+        return {"tests": annotations.get(annotation("tests"), "")}
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
         command = ctx.loaded.config.test.command
         if not command:
             return StepResult("skipped", "no test.command configured")
         if ctx.options.skip_tests:
             # Recorded, so `deploytag inspect` shows this environment runs untested code.
-            ctx.record[annotation("tests")] = "skipped"
-            return StepResult("skipped", "--skip-tests")
+            return StepResult("skipped", "--skip-tests", {annotation("tests"): "skipped"})
         previous = ctx.previous
         if (
             previous.get(annotation("commit")) == ctx.names.commit
@@ -58,5 +63,4 @@ class TestGate:
                 f"last lines:\n{output_tail(result.stdout, result.stderr)}",
                 hint="fix the failing tests, or pass --skip-tests to deploy anyway",
             )
-        ctx.record[annotation("tests")] = "passed"
-        return StepResult("changed", f"passed in {result.seconds:.1f} s")
+        return StepResult("changed", f"passed in {result.seconds:.1f} s", {annotation("tests"): "passed"})

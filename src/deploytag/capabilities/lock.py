@@ -5,7 +5,7 @@ over at once and the older run stops at its next step boundary. The lease is
 short and renewed every third of its duration while the run works, so a killed
 run's lease expires within ``cluster.lock_seconds`` and is then taken over.
 
-``give_way`` (steps.ordering) tells a waiting run, and the holder between steps,
+``give_way`` (capabilities.ordering) tells a waiting run, and the holder between steps,
 that a newer commit was requested: it stops as superseded instead of deploying
 an older one.
 """

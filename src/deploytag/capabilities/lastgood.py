@@ -14,10 +14,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from deploytag.capabilities.context import annotation, dumps
 from deploytag.core.errors import DeployTagError, ReleaseError
 from deploytag.ports.helm import Helm, KubeTarget, ReleaseInfo
 from deploytag.ports.progress import ProgressListener
-from deploytag.steps.context import annotation, dumps
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from deploytag.capabilities.base import Capability, StepResult
+from deploytag.capabilities.context import RunContext, annotation, dumps
+from deploytag.capabilities.outputs import DnsUrls, EnvironmentUrls, ReleaseResult
+from deploytag.capabilities.release import after_failure
 from deploytag.core.errors import VerifyError
 from deploytag.ports.cluster import ContainerState, Diagnostics, PodState, WorkloadState
-from deploytag.steps.context import RunContext, StepResult, annotation, dumps
-from deploytag.steps.release import after_failure
 
 # Waiting reasons that never resolve by themselves: fail at once rather than at the timeout.
 FATAL_REASONS = frozenset(
@@ -23,13 +25,16 @@ POLL_SECONDS = 1.0
 LOG_LINES = 20
 
 
-class VerifyStep:
-    name = "verify"
+class VerifyStep(Capability):
+    """The rollout tracked to ready, and the environment's URLs; nothing of its own to remove."""
 
-    def run(self, ctx: RunContext) -> StepResult:
-        if ctx.unchanged:
-            _record_urls(ctx)
-            return StepResult("skipped", "release unchanged")
+    name = "verify"
+    needs = (ReleaseResult, DnsUrls)
+    provides = (EnvironmentUrls,)
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
+        if ctx.outputs.get(ReleaseResult).unchanged:
+            return StepResult("skipped", "release unchanged", _record_urls(ctx))
         cluster = ctx.providers.cluster
         clock = ctx.providers.clock
         deadline = clock.monotonic() + ctx.timeout_seconds
@@ -38,8 +43,7 @@ class VerifyStep:
             workloads = cluster.list_workloads(namespace=namespace)
             pending = [w for w in workloads if not w.rolled_out]
             if not pending:
-                _record_urls(ctx)
-                return StepResult("changed", f"{len(workloads)} workloads ready")
+                return StepResult("changed", f"{len(workloads)} workloads ready", _record_urls(ctx))
             fatal = _fatal_pods(cluster.collect_diagnostics(namespace=namespace, log_lines=0).pods)
             if fatal or clock.monotonic() >= deadline:
                 self._fail(ctx, pending, timed_out=not fatal)
@@ -73,16 +77,16 @@ def _fatal_pods(pods: Sequence[PodState]) -> list[PodState]:
     return out
 
 
-def _record_urls(ctx: RunContext) -> None:
-    urls: list[str] = list(ctx.urls)  # the dns step's names first: they are what people open
+def _record_urls(ctx: RunContext) -> dict[str, str | None]:
+    urls: list[str] = list(ctx.outputs.get(DnsUrls).urls)  # the dns step's names first: people open them
     for service in ctx.providers.cluster.list_services(namespace=ctx.names.namespace):
         if service.type != "LoadBalancer":
             continue
         for host in service.hostnames:
             port = service.ports[0] if service.ports else 80
             urls.append(f"http://{host}" + ("" if port == 80 else f":{port}"))
-    ctx.urls = urls
-    ctx.record[annotation("urls")] = dumps(urls)
+    ctx.outputs.put(EnvironmentUrls(tuple(urls)))
+    return {annotation("urls"): dumps(urls)}
 
 
 def format_digest(d: Diagnostics) -> str:

@@ -1,17 +1,17 @@
-"""What a run of the pipeline carries from step to step."""
+"""What a run of the pipeline carries: its inputs, the typed outputs, the annotations to record."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from deploytag.capabilities.base import Capability, Outputs, StepResult
 from deploytag.core.branch import EnvironmentMatch
 from deploytag.core.config import LoadedConfig
 from deploytag.core.naming import NamePlan
 from deploytag.ports.cluster import ANNOTATION_PREFIX
-from deploytag.ports.helm import ReleaseInfo
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 
@@ -44,26 +44,26 @@ class RunContext:
     options: DeployOptions
     progress: ProgressListener
     run_id: str
-    # Filled in as steps run:
+    # The chart values DeployTag injects, from the name plan (capabilities add theirs as outputs).
     injected_values: dict[str, Any] = field(default_factory=dict)
-    secret_versions: dict[str, str] = field(default_factory=dict)
-    secret_keys: list[str] = field(default_factory=list)
     previous: Mapping[str, str] = field(default_factory=dict)  # namespace annotations before this run
-    fingerprint: str = ""
-    unchanged: bool = False  # the release matches the fingerprint: skip helm and verify
-    release: ReleaseInfo | None = None
-    requested_at: float = 0.0  # when this run started: orders requests git cannot (steps.ordering)
+    requested_at: float = 0.0  # when this run started: orders requests git cannot (capabilities.ordering)
     older_than_newest: bool = False  # --allow-older-commit deployed a commit older than the newest
-    urls: list[str] = field(default_factory=list)
-    record: dict[str, str | None] = field(default_factory=dict)  # annotations to write at the end
-    images: dict[str, Any] = field(default_factory=dict)  # image name -> steps.imagebuild.ImageResult
-    dns_targets: list[str] = field(default_factory=list)  # load balancer hostnames or IPs (expose step)
-    # Connection variables the database step adds to the environment's Secret (never logged).
-    extra_secret_data: dict[str, str] = field(default_factory=dict, repr=False)
-    database_created: bool = False  # this run created the database: migrate even if the commit ran before
-    # Raises SupersededError when a newer run took over or a newer commit waits (steps.lock);
+    # The typed hand-offs between capabilities (capabilities/outputs.py), keyed by type.
+    outputs: Outputs = field(default_factory=Outputs)
+    # Annotations the steps returned, collected by the runner; written when the run succeeds.
+    recorded: dict[str, str | None] = field(default_factory=dict)
+    # Raises SupersededError when a newer run took over or a newer commit waits (capabilities.lock);
     # long waits inside a step (verify) call it, so the newer commit need not wait for them.
     checkpoint: Callable[[], None] = _carry_on
+
+    @property
+    def extra_secret_data(self) -> Mapping[str, str]:
+        """The database's connection variables (read-only view of its DatabaseConnection output)."""
+        from deploytag.capabilities.outputs import DatabaseConnection
+
+        found = self.outputs.find(DatabaseConnection)
+        return found.values if found is not None else {}
 
     @property
     def timeout_seconds(self) -> int:
@@ -79,13 +79,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-@dataclass(frozen=True)
-class StepResult:
-    outcome: str  # changed, unchanged, skipped
-    detail: str = ""
+# The runner's view of a step: every capability is one.
+Step = Capability
 
-
-class Step(Protocol):
-    name: str
-
-    def run(self, ctx: RunContext) -> StepResult: ...
+__all__ = ["Capability", "DeployOptions", "RunContext", "Step", "StepResult", "annotation", "dumps"]

@@ -9,14 +9,23 @@ recognises as its own.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
+from deploytag.capabilities.base import Capability, LeftBehind, PlanRequest, Removed, StepResult, Teardown
+from deploytag.capabilities.context import RunContext, annotation, dumps
+from deploytag.capabilities.outputs import DnsTargets, DnsUrls
+from deploytag.capabilities.preflight import checked
+from deploytag.capabilities.status import recorded_json
+from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import Owner, owner_name, parse_owner
 from deploytag.core.errors import DnsError
+from deploytag.core.naming import NamePlan
 from deploytag.ports.dns import ADDRESS_TYPES, DnsProvider, DnsRecord, address_records
-from deploytag.steps.context import RunContext, StepResult, annotation, dumps
+from deploytag.ports.providers import Providers
 
 log = logging.getLogger(__name__)
 
@@ -147,28 +156,138 @@ def urls(names: Sequence[str], *, tls: bool) -> list[str]:
     return [f"{'https' if tls else 'http'}://{n}/" for n in names]
 
 
-class DnsStep:
-    name = "dns"
+class DnsStep(Capability):
+    """The environment's DNS names: planned, checked, pointed at the load balancer, deleted (ours only)."""
 
-    def run(self, ctx: RunContext) -> StepResult:
+    name = "dns"
+    needs = (DnsTargets,)
+    provides = (DnsUrls,)
+
+    def applies(self, *, loaded: LoadedConfig, names: NamePlan) -> bool:
+        return loaded.config.dns.provider is not None and any(r.fqdn for r in names.dns_records)
+
+    def plan(self, *, request: PlanRequest) -> Mapping[str, Any]:
+        records = request.names.dns_records
+        return {
+            "dns_records": [
+                {
+                    "template": r.template,
+                    "name": r.label,
+                    "fqdn": r.fqdn,
+                    "owner": owner_name(r.fqdn) if r.fqdn else None,
+                }
+                for r in records
+            ]
+        }
+
+    def preflight(self, *, ctx: RunContext) -> None:
+        dns = ctx.providers.dns
+        if dns is not None:
+            # Reads only: a wrong token or zone fails here, before the namespace exists.
+            for record in ctx.names.dns_records:
+                if record.fqdn:
+                    check_in_zone(dns, record.fqdn)
+                    dns.list_records(name=record.fqdn)
+
+    def status(self, *, annotations: Mapping[str, str]) -> Mapping[str, Any]:
+        return {"dns": recorded_json(annotations, "dns")}
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
         cfg = ctx.loaded.config.dns
         provider = ctx.providers.dns
         names = [r.fqdn for r in ctx.names.dns_records if r.fqdn]
         if provider is None or not names:
+            ctx.outputs.put(DnsUrls())
             return StepResult("skipped", "no dns.provider / dns.records")
         proxied = cfg.proxied if provider.name == "cloudflare" else None
         changes = ensure_records(
             provider,
             names=names,
-            targets=ctx.dns_targets,
+            targets=ctx.outputs.get(DnsTargets).addresses,
             owner=Owner(app=ctx.names.app, branch=ctx.names.branch),
             ttl=1 if proxied else cfg.ttl,  # Cloudflare keeps proxied records at 1 (automatic)
             proxied=proxied,
         )
-        ctx.urls.extend(urls(names, tls=bool(cfg.tls.cluster_issuer or cfg.tls.secret_name)))
-        ctx.record[annotation("dns")] = dumps(
-            {"provider": provider.name, "zone": provider.zone, "names": names}
-        )
+        ctx.outputs.put(DnsUrls(tuple(urls(names, tls=bool(cfg.tls.cluster_issuer or cfg.tls.secret_name)))))
+        recorded = {
+            annotation("dns"): dumps({"provider": provider.name, "zone": provider.zone, "names": names})
+        }
         changed = [c for c in changes if c.action != "unchanged"]
         detail = ", ".join(f"{c.name} {c.action}" for c in changed) or f"{len(changes)} records in place"
-        return StepResult("changed" if changed else "unchanged", detail)
+        return StepResult("changed" if changed else "unchanged", detail, recorded)
+
+    def check_removal(self, *, teardown: Teardown) -> None:
+        if "dns" not in teardown.skip and teardown.loaded.config.dns.provider is not None:
+            checked(
+                "the DNS provider",
+                "--skip dns to leave its records behind",
+                lambda: _read_dns(teardown.providers, teardown.names),
+            )
+
+    def left_behind(self, *, teardown: Teardown) -> list[LeftBehind]:
+        cfg = teardown.loaded.config.dns
+        if "dns" not in teardown.skip or cfg.provider is None:
+            return []
+        where = f"{cfg.provider} zone {cfg.zone or cfg.zone_id or 'its zone'}"
+        fqdns = destroy_names(teardown.names, _recorded(teardown))
+        return [LeftBehind("dns record", fqdn, where, "skipped") for fqdn in fqdns]
+
+    def removes(self, *, teardown: Teardown) -> bool:
+        # DNS goes first in destroy: names stop pointing at a load balancer that is about to go.
+        return "dns" not in teardown.skip and teardown.providers.dns is not None
+
+    def remove(self, *, teardown: Teardown) -> StepResult:
+        changes = destroy_records(
+            providers=teardown.providers, names=teardown.names, recorded=_recorded(teardown)
+        )
+        for c in changes:
+            what = "dns record" if c.action != "not-ours" else "dns record (not ours, kept)"
+            teardown.removed.append(Removed(what, c.name, c.action == "deleted", True))
+        deleted = [c.name for c in changes if c.action == "deleted"]
+        return StepResult(
+            "changed" if deleted else "unchanged",
+            f"deleted {', '.join(deleted)}" if deleted else "no records of ours",
+        )
+
+
+def _recorded(teardown: Teardown) -> str | None:
+    existing = teardown.existing
+    return existing.annotations.get(annotation("dns")) if existing is not None else None
+
+
+def _read_dns(providers: Providers, names: NamePlan) -> None:
+    provider = providers.dns  # built here: its token comes from the environment or the secret store
+    if provider is None:
+        return
+    _ = provider.zone  # with only a zone id, a lookup that proves the token
+    fqdns = [r.fqdn for r in names.dns_records if r.fqdn]
+    if fqdns:
+        provider.list_records(name=fqdns[0])
+
+
+def destroy_records(*, providers: Providers, names: NamePlan, recorded: str | None) -> list[RecordChange]:
+    """Delete the environment's records: the plan's names and any recorded on the namespace, ours only."""
+    provider = providers.dns
+    if provider is None:
+        return []
+    fqdns = destroy_names(names, recorded)
+    changes = delete_records(provider, names=fqdns, owner=Owner(app=names.app, branch=names.branch))
+    for change in changes:
+        if change.action == "deleted" and any(
+            r.type in ADDRESS_TYPES for r in provider.list_records(name=change.name)
+        ):
+            raise DnsError(
+                f"DNS record {change.name} is still present after deleting it", hint="run destroy again"
+            )
+    return changes
+
+
+def destroy_names(names: NamePlan, recorded: str | None) -> list[str]:
+    """The plan's record names and those recorded on the namespace (a template may have changed since)."""
+    fqdns = [r.fqdn for r in names.dns_records if r.fqdn]
+    if recorded:
+        try:
+            fqdns += [n for n in json.loads(recorded).get("names", []) if n not in fqdns]
+        except (ValueError, AttributeError):
+            log.warning("ignoring an unreadable %s annotation", annotation("dns"))
+    return fqdns

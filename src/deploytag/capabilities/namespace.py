@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from deploytag.capabilities.base import Capability, Removed, StepResult, Teardown
+from deploytag.capabilities.chartvalues import fingerprint
+from deploytag.capabilities.context import RunContext, annotation
+from deploytag.capabilities.outputs import NamespacePresence
 from deploytag.core.errors import PlanError
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
-from deploytag.steps.chartvalues import fingerprint
-from deploytag.steps.context import RunContext, StepResult, annotation
 
 APP_LABEL = "deploytag.dev/app"
 KIND_LABEL = "deploytag.dev/kind"
@@ -47,10 +49,26 @@ def check_ownership(existing: NamespaceInfo | None, ctx: RunContext) -> None:
         )
 
 
-class NamespaceStep:
+class NamespaceStep(Capability):
     name = "namespace"
 
-    def run(self, ctx: RunContext) -> StepResult:
+    def removes(self, *, teardown: Teardown) -> bool:
+        return True
+
+    def remove(self, *, teardown: Teardown) -> StepResult:
+        """Delete the namespace and wait until it is gone (the release was uninstalled before)."""
+        namespace = teardown.names.namespace
+        existed = teardown.outputs.get(NamespacePresence).existed
+        gone = teardown.providers.cluster.delete_namespace(
+            name=namespace, wait=True, timeout_seconds=teardown.timeout_seconds
+        )
+        teardown.removed.append(Removed("namespace", namespace, existed, gone))
+        return StepResult(
+            "changed" if existed else "unchanged",
+            ("deleted" if gone else "still terminating") if existed else "absent",
+        )
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
         cluster = ctx.providers.cluster
         existing = cluster.get_namespace(name=ctx.names.namespace)
         check_ownership(existing, ctx)
@@ -71,20 +89,21 @@ class NamespaceStep:
         return StepResult("unchanged" if same else "changed", ctx.names.namespace)
 
 
-class QuotaStep:
+class QuotaStep(Capability):
+    """Default quota and limits; removed with the namespace."""
+
     name = "quota"
 
-    def run(self, ctx: RunContext) -> StepResult:
+    def ensure(self, *, ctx: RunContext) -> StepResult:
         quota = ctx.loaded.config.cluster.quota
         cluster = ctx.providers.cluster
         if not quota.enabled:
-            ctx.record[annotation("quota")] = None
             cluster.delete_quotas(namespace=ctx.names.namespace, name=QUOTA_NAME)
-            return StepResult("skipped", "cluster.quota.enabled is false")
+            return StepResult("skipped", "cluster.quota.enabled is false", {annotation("quota"): None})
         wanted = fingerprint(quota.model_dump(mode="json"))
-        ctx.record[annotation("quota")] = wanted
+        recorded = {annotation("quota"): wanted}
         if ctx.previous.get(annotation("quota")) == wanted and not ctx.options.force:
-            return StepResult("unchanged", "quota and limits as recorded")
+            return StepResult("unchanged", "quota and limits as recorded", recorded)
         labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
         cluster.apply_resource_quota(
             namespace=ctx.names.namespace, name=QUOTA_NAME, hard=quota.hard, labels=labels
@@ -96,4 +115,4 @@ class QuotaStep:
             default_requests=quota.default_requests,
             labels=labels,
         )
-        return StepResult("changed", ", ".join(f"{k}={v}" for k, v in sorted(quota.hard.items())))
+        return StepResult("changed", ", ".join(f"{k}={v}" for k, v in sorted(quota.hard.items())), recorded)

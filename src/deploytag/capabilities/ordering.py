@@ -20,12 +20,12 @@ import logging
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from deploytag.capabilities.context import RunContext, annotation
+from deploytag.capabilities.lock import SupersededError
 from deploytag.core.timestamps import parse_rfc3339, rfc3339
 from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import ANNOTATION_PREFIX, LeaseInfo, Leases
 from deploytag.ports.git import GitReader
-from deploytag.steps.context import RunContext, annotation
-from deploytag.steps.lock import SupersededError
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,15 @@ cloud's controller has filled ``status.loadBalancer.ingress``.
 
 from __future__ import annotations
 
-from deploytag.core.config import DnsTargetConfig
+from deploytag.capabilities.base import Capability, StepResult
+from deploytag.capabilities.context import RunContext
+from deploytag.capabilities.outputs import DnsTargets
+from deploytag.core.config import DnsTargetConfig, LoadedConfig
 from deploytag.core.errors import DnsError
+from deploytag.core.naming import NamePlan
 from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import Workloads
 from deploytag.ports.progress import ProgressListener
-from deploytag.steps.context import RunContext, StepResult
 
 DEFAULT_CONTROLLER = "ingress-nginx-controller"
 POLL_SECONDS = 1.0
@@ -66,18 +69,26 @@ def discover_address(
         clock.sleep(min(POLL_SECONDS, max(0.0, deadline - clock.monotonic())))
 
 
-class ExposeStep:
-    name = "expose"
+class ExposeStep(Capability):
+    """The load balancer address the DNS names point at; it goes with the release and the namespace."""
 
-    def run(self, ctx: RunContext) -> StepResult:
+    name = "expose"
+    provides = (DnsTargets,)
+
+    def applies(self, *, loaded: LoadedConfig, names: NamePlan) -> bool:
+        return loaded.config.dns.provider is not None and bool(names.dns_records)
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
         cfg = ctx.loaded.config.dns
-        if cfg.provider is None or not ctx.names.dns_records:
+        if not self.applies(loaded=ctx.loaded, names=ctx.names):
+            ctx.outputs.put(DnsTargets())
             return StepResult("skipped", "no dns.provider / dns.records")
-        ctx.dns_targets = discover_address(
+        addresses = discover_address(
             cluster=ctx.providers.cluster,
             clock=ctx.providers.clock,
             target=cfg.target,
             namespace=ctx.names.namespace,
             progress=ctx.progress,
         )
-        return StepResult("unchanged", ", ".join(ctx.dns_targets))
+        ctx.outputs.put(DnsTargets(tuple(addresses)))
+        return StepResult("unchanged", ", ".join(addresses))

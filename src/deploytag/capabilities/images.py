@@ -8,18 +8,25 @@ redeploy stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from deploytag.core.errors import ConfigError
-from deploytag.steps.context import RunContext, StepResult, annotation, dumps
-from deploytag.steps.imagebuild import (
+from deploytag.capabilities.base import Capability, PlanRequest
+from deploytag.capabilities.context import RunContext, StepResult, annotation, dumps
+from deploytag.capabilities.imagebuild import (
     ImageResult,
     app_tags,
     build_app,
+    build_args,
     ensure_base,
     plan_base,
     refuse_secrets_in_context,
 )
+from deploytag.capabilities.outputs import BuiltImages, ImageValues
+from deploytag.capabilities.status import recorded_json
+from deploytag.core.config import LoadedConfig
+from deploytag.core.errors import ConfigError
+from deploytag.core.naming import NamePlan
 
 
 def _skip_reason(ctx: RunContext) -> str | None:
@@ -32,10 +39,34 @@ def _skip_reason(ctx: RunContext) -> str | None:
     return None
 
 
-class BaseImageStep:
-    name = "base"
+class BaseImageStep(Capability):
+    """Images: the base image by content hash; also what plan and status say about images."""
 
-    def run(self, ctx: RunContext) -> StepResult:
+    name = "base"
+    provides = (BuiltImages,)
+
+    def applies(self, *, loaded: LoadedConfig, names: NamePlan) -> bool:
+        return bool(names.images)
+
+    def plan(self, *, request: PlanRequest) -> Mapping[str, Any]:
+        images = request.names.images
+        return {
+            "images": [{"name": i.name, "repository": i.repository, "tags": list(i.tags)} for i in images]
+        }
+
+    def preflight(self, *, ctx: RunContext) -> None:
+        if _skip_reason(ctx) is None:
+            build_args(ctx.loaded)  # no secret-looking build args
+            for ref in ctx.names.images:
+                plan_base(ctx.loaded, ctx.loaded.config.images[ref.name])  # Dockerfile.base exists and parses
+            _ = ctx.providers.image_builder  # installed, or a hint saying what to install
+
+    def status(self, *, annotations: Mapping[str, str]) -> Mapping[str, Any]:
+        return {"images": recorded_json(annotations, "images")}
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
+        images: dict[str, ImageResult] = {}
+        ctx.outputs.put(BuiltImages(images))
         reason = _skip_reason(ctx)
         if reason:
             return StepResult("skipped", reason)
@@ -46,7 +77,7 @@ class BaseImageStep:
             image = ctx.loaded.config.images[ref.name]
             tags = app_tags(ref, branch=ctx.names.branch, latest_branch=build.latest_branch)
             result = ImageResult(name=ref.name, repository=ref.repository, tags=tags)
-            ctx.images[ref.name] = result
+            images[ref.name] = result
             plan = plan_base(ctx.loaded, image)
             refuse_secrets_in_context(ctx.loaded, ctx.loaded.resolve(image.context))
             if plan is None:
@@ -59,22 +90,32 @@ class BaseImageStep:
                 result=result,
             )
             details.append(f"{plan.reference} {result.base_decision}")
-        built = any(r.base_decision == "built" for r in ctx.images.values())
+        built = any(r.base_decision == "built" for r in images.values())
         return StepResult("changed" if built else "unchanged", "; ".join(details) or "no base images")
 
 
-class AppImageStep:
-    name = "image"
+class AppImageStep(Capability):
+    """Images: the app image FROM the base, pinned by digest into the chart's values."""
 
-    def run(self, ctx: RunContext) -> StepResult:
+    name = "image"
+    needs = (BuiltImages,)
+    provides = (ImageValues,)
+
+    def applies(self, *, loaded: LoadedConfig, names: NamePlan) -> bool:
+        return bool(names.images)
+
+    def ensure(self, *, ctx: RunContext) -> StepResult:
+        values: dict[str, Mapping[str, Any]] = {}
+        ctx.outputs.put(ImageValues(values))
         reason = _skip_reason(ctx)
         if reason:
             return StepResult("skipped", reason)
+        images = ctx.outputs.get(BuiltImages).results
         build = ctx.loaded.config.build
         details = []
         for ref in ctx.names.images:
             image = ctx.loaded.config.images[ref.name]
-            result = ctx.images[ref.name]
+            result = images[ref.name]
             build_app(
                 ctx.loaded,
                 image,
@@ -84,16 +125,18 @@ class AppImageStep:
                 platform=build.platform,
                 push=build.push,
             )
-            ctx.injected_values[image.values_key] = image_values(result)
+            values[image.values_key] = image_values(result)
             details.append(f"{result.pinned} {result.decision}")
-        ctx.record[annotation("images")] = dumps(
+        record = dumps(
             {
                 r.name: {"commit": ctx.names.commit, "base": r.base, "digest": r.digest, "tags": r.tags}
-                for r in ctx.images.values()
+                for r in images.values()
             }
         )
-        built = any(r.decision == "built" for r in ctx.images.values())
-        return StepResult("changed" if built else "unchanged", "; ".join(details))
+        built = any(r.decision == "built" for r in images.values())
+        return StepResult(
+            "changed" if built else "unchanged", "; ".join(details), {annotation("images"): record}
+        )
 
 
 def refuse_secret_store_keys(ctx: RunContext) -> None:

@@ -1,1 +1,0 @@
-"""One module per pipeline step. Steps use ports and core only (import-linter checks)."""
