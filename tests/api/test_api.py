@@ -9,6 +9,7 @@ import io
 import json
 import os
 import secrets
+import subprocess
 import sys
 from pathlib import Path
 
@@ -201,7 +202,7 @@ def test_options_are_frozen_and_keyword_only() -> None:
     with pytest.raises(AttributeError):
         options.branch = "main"  # type: ignore[misc]
     with pytest.raises(TypeError):
-        api.PlanOptions("feature/x")  # type: ignore[misc]
+        api.PlanOptions("feature/x")  # type: ignore[call-arg]
 
 
 def test_cli_and_api_give_the_same_plan_json(repo: Path, helm_bin: Path) -> None:
@@ -214,3 +215,22 @@ def test_cli_and_api_give_the_same_plan_json(repo: Path, helm_bin: Path) -> None
         options=api.PlanOptions(branch="feature/login", commit=COMMIT, output_dir=out),
     )
     assert json.loads(json.dumps(result.to_dict(), default=str)) == cli.json()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["deploy", "--help"], ["plan", "--help"]])
+def test_help_imports_neither_the_api_nor_the_service(args: list[str]) -> None:
+    """`--help` stays fast: the commands import deploytag.api inside their functions."""
+    code = (
+        "import sys\n"
+        "from deploytag.cli.main import cli\n"
+        "try:\n"
+        f"    cli.main(args={args!r}, standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('deploytag.api', 'deploytag.service'))))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "Usage:" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
