@@ -78,11 +78,11 @@ def register(cli: click.Group) -> None:
         Idempotent: a second run with nothing changed skips Helm. Progress goes to
         stderr; with --output json a summary for CI goes to stdout.
         """
-        from deploytag.service.deploy import DeployOptions
-        from deploytag.service.deploy import deploy as run_deploy
+        from deploytag import api
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
-        options = DeployOptions(
+        options = api.DeployOptions(
+            branch=branch,
+            commit=commit,
             atomic=atomic,
             supersede=supersede,
             skip_tests=skip_tests,
@@ -96,9 +96,7 @@ def register(cli: click.Group) -> None:
             allow_older_commit=allow_older_commit,
         )
         with output.progress(enabled=True) as listener:
-            report = run_deploy(
-                loaded=loaded, providers=providers, ref=ref, options=options, progress=listener
-            )
+            report = api.deploy(runtime=state.runtime(), options=options, progress=listener)
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:
@@ -139,19 +137,17 @@ def register(cli: click.Group) -> None:
     ) -> None:
         """Remove this branch's environment: DNS records, release, database, namespace, lease; report what is
         verified gone. Every provider a removal needs is checked first: nothing is removed when one is missing."""
-        from deploytag.service.destroy import destroy as run_destroy
+        from deploytag import api
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
+        options = api.DestroyOptions(
+            branch=branch,
+            commit=commit,
+            allow_permanent=allow_permanent,
+            timeout_seconds=timeout,
+            skip=frozenset(skip),
+        )
         with output.progress(enabled=True) as listener:
-            report = run_destroy(
-                loaded=loaded,
-                providers=providers,
-                ref=ref,
-                progress=listener,
-                allow_permanent=allow_permanent,
-                timeout_seconds=timeout,
-                skip=frozenset(skip),
-            )
+            report = api.destroy(runtime=state.runtime(), options=options, progress=listener)
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:
@@ -194,19 +190,17 @@ def register(cli: click.Group) -> None:
         """Return this branch's environment to its last good revision (the last one a deploy verified
         ready, recorded on the namespace), or to --revision N. Failed revisions are never restored.
         Takes the environment's lease and records the outcome like deploy."""
-        from deploytag.service.rollback import rollback as run_rollback
+        from deploytag import api
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
+        options = api.RollbackOptions(
+            branch=branch,
+            commit=commit,
+            revision=revision,
+            timeout_seconds=timeout,
+            lock_wait_seconds=lock_wait,
+        )
         with output.progress(enabled=True) as listener:
-            report = run_rollback(
-                loaded=loaded,
-                providers=providers,
-                ref=ref,
-                progress=listener,
-                revision=revision,
-                timeout_seconds=timeout,
-                lock_wait_seconds=lock_wait,
-            )
+            report = api.rollback(runtime=state.runtime(), options=options, progress=listener)
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:
@@ -222,10 +216,9 @@ def register(cli: click.Group) -> None:
     def status(state: CliState, branch: str | None, commit: str | None, fmt: str) -> None:
         """Show this branch's environment as the cluster records it: commit, outcome, last run, images,
         database, DNS records, URLs. Exits 13 when it has no environment."""
-        from deploytag.service.status import status as read_status
+        from deploytag import api
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
-        result = read_status(loaded=loaded, providers=providers, ref=ref)
+        result = api.status(runtime=state.runtime(), options=api.StatusOptions(branch=branch, commit=commit))
         if fmt == "json":
             output.emit_json(result.to_dict())
         else:
@@ -237,10 +230,9 @@ def register(cli: click.Group) -> None:
     @pass_state
     def list_command(state: CliState, fmt: str, all_apps: bool) -> None:
         """List environments: namespaces labelled app.kubernetes.io/managed-by=deploytag."""
-        from deploytag.service.environments import list_environments
+        from deploytag import api
 
-        _, loaded, providers = state.load()
-        rows = list_environments(loaded=loaded, providers=providers, all_apps=all_apps)
+        rows = api.list_environments(runtime=state.runtime(), options=api.ListOptions(all_apps=all_apps))
         if fmt == "json":
             output.emit_json({"environments": [r.to_dict() for r in rows]})
         else:

@@ -48,18 +48,17 @@ def register(cli: click.Group) -> None:
         lists the values layers and secret key names, renders the chart with the
         real helm into a directory and lints the manifests.
         """
-        from deploytag.service.plan import plan as run_plan
+        from deploytag import api
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
-        result = run_plan(
-            loaded=loaded,
-            providers=providers,
-            ref=ref,
+        options = api.PlanOptions(
+            branch=branch,
+            commit=commit,
+            set_values=parse_set(set_values),
             render=not no_render,
             output_dir=out_dir,
-            set_values=parse_set(set_values),
             read_secrets=read_secrets,
         )
+        result = api.plan(runtime=state.runtime(), options=options)
         _render(result.to_dict(), fmt, lambda: output.plan_text(result.to_dict()))
         if any(f["severity"] == "error" for f in result.findings):
             click.get_current_context().exit(int(ExitStatus.LINT))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,10 +11,11 @@ import click
 from deploytag.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from deploytag.api.runtime import Runtime
+    from deploytag.api.session import Invocation
     from deploytag.core.branch import BranchRef
     from deploytag.core.config import LoadedConfig
     from deploytag.ports.providers import Providers
-    from deploytag.service.wiring import Invocation
 
 
 @dataclass
@@ -25,36 +25,31 @@ class CliState:
     flags: dict[str, object] = field(default_factory=dict)
     debug: bool = False
 
-    def invocation(self, extra_flags: dict[str, object] | None = None) -> Invocation:
-        from deploytag.service.wiring import Invocation
+    def runtime(self) -> Runtime:
+        """The process's streams, environment and clock, read here once; the library reads no globals."""
+        from deploytag.api.runtime import Runtime
 
-        return Invocation(
-            repo=self.repo,
-            config_file=self.config_file,
-            environ=dict(os.environ),
-            flags={**self.flags, **(extra_flags or {})},
-        )
+        return Runtime.from_process(repo=self.repo, config_file=self.config_file, flags=self.flags)
+
+    def invocation(self, extra_flags: dict[str, object] | None = None) -> Invocation:
+        from deploytag.api.session import invocation
+
+        return invocation(self.runtime(), extra_flags)
 
     def for_branch(
         self, *, branch: str | None, commit: str | None
     ) -> tuple[LoadedConfig, Providers, BranchRef]:
         """Configuration, providers and the branch to act on (flag, CI variables or git)."""
-        from deploytag.service.resolve import resolve_branch
+        from deploytag.api.session import for_branch
 
-        inv, loaded, providers = self.load()
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
-        )
-        return loaded, providers, ref
+        return for_branch(self.runtime(), branch=branch, commit=commit)
 
     def load(
         self, extra_flags: dict[str, object] | None = None
     ) -> tuple[Invocation, LoadedConfig, Providers]:
-        from deploytag.service.wiring import build_providers, load
+        from deploytag.api.session import configured
 
-        inv = self.invocation(extra_flags)
-        loaded = load(inv)
-        return inv, loaded, build_providers(inv, loaded)
+        return configured(self.runtime(), extra_flags)
 
 
 pass_state = click.make_pass_decorator(CliState)

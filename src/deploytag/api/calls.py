@@ -1,0 +1,124 @@
+"""The API's calls: each loads the configuration, builds providers, resolves the branch and runs
+one service function, returning its typed result (the records the CLI prints as JSON)."""
+
+from __future__ import annotations
+
+from deploytag.api.options import (
+    DeployOptions,
+    DestroyOptions,
+    ListOptions,
+    PlanOptions,
+    RollbackOptions,
+    StatusOptions,
+)
+from deploytag.api.runtime import Runtime
+from deploytag.api.session import configured, for_branch
+from deploytag.ports.progress import ProgressListener, SilentProgress
+from deploytag.service import deploy as deploy_service
+from deploytag.service import destroy as destroy_service
+from deploytag.service import environments as environments_service
+from deploytag.service import plan as plan_service
+from deploytag.service import rollback as rollback_service
+from deploytag.service import status as status_service
+from deploytag.service.deploy import DeployReport
+from deploytag.service.destroy import DestroyReport
+from deploytag.service.environments import EnvironmentRow
+from deploytag.service.plan import PlanResult
+from deploytag.service.rollback import RollbackReport
+from deploytag.service.status import EnvironmentStatus
+
+
+def deploy(
+    *, runtime: Runtime, options: DeployOptions | None = None, progress: ProgressListener | None = None
+) -> DeployReport:
+    """Deploy the branch. A failed run is a report with ``exception`` set, not a raise."""
+    options = options or DeployOptions()
+    loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
+    service_options = deploy_service.DeployOptions(
+        atomic=options.atomic,
+        supersede=options.supersede,
+        skip_tests=options.skip_tests,
+        adopt=options.adopt,
+        force=options.force,
+        timeout_seconds=options.timeout_seconds,
+        set_values=dict(options.set_values),
+        lock_wait_seconds=options.lock_wait_seconds,
+        skip_build=options.skip_build,
+        rotate_database_password=options.rotate_database_password,
+        allow_older_commit=options.allow_older_commit,
+    )
+    return deploy_service.deploy(
+        loaded=loaded,
+        providers=providers,
+        ref=ref,
+        options=service_options,
+        progress=progress or SilentProgress(),
+    )
+
+
+def destroy(
+    *, runtime: Runtime, options: DestroyOptions | None = None, progress: ProgressListener | None = None
+) -> DestroyReport:
+    """Remove the branch's environment and report what is verified gone."""
+    options = options or DestroyOptions()
+    loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
+    return destroy_service.destroy(
+        loaded=loaded,
+        providers=providers,
+        ref=ref,
+        progress=progress or SilentProgress(),
+        allow_permanent=options.allow_permanent,
+        timeout_seconds=options.timeout_seconds,
+        skip=frozenset(options.skip),
+    )
+
+
+def plan(*, runtime: Runtime, options: PlanOptions | None = None) -> PlanResult:
+    """What a deploy would do, touching no cluster or cloud; renders the chart unless ``render`` is off."""
+    options = options or PlanOptions()
+    loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
+    return plan_service.plan(
+        loaded=loaded,
+        providers=providers,
+        ref=ref,
+        render=options.render,
+        output_dir=options.output_dir,
+        set_values=dict(options.set_values),
+        read_secrets=options.read_secrets,
+    )
+
+
+def rollback(
+    *,
+    runtime: Runtime,
+    options: RollbackOptions | None = None,
+    progress: ProgressListener | None = None,
+) -> RollbackReport:
+    """Return the environment to its last good revision (or ``options.revision``)."""
+    options = options or RollbackOptions()
+    loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
+    return rollback_service.rollback(
+        loaded=loaded,
+        providers=providers,
+        ref=ref,
+        progress=progress or SilentProgress(),
+        revision=options.revision,
+        timeout_seconds=options.timeout_seconds,
+        lock_wait_seconds=options.lock_wait_seconds,
+    )
+
+
+def status(*, runtime: Runtime, options: StatusOptions | None = None) -> EnvironmentStatus:
+    """The branch's environment as the cluster records it; raises (exit 13) when it has none."""
+    options = options or StatusOptions()
+    loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
+    return status_service.status(loaded=loaded, providers=providers, ref=ref)
+
+
+def list_environments(*, runtime: Runtime, options: ListOptions | None = None) -> list[EnvironmentRow]:
+    """Environments DeployTag manages: the configured app's, or every app's with ``all_apps``."""
+    options = options or ListOptions()
+    _, loaded, providers = configured(runtime)
+    return environments_service.list_environments(
+        loaded=loaded, providers=providers, all_apps=options.all_apps
+    )

@@ -1,0 +1,67 @@
+"""The options of each API call: frozen, keyword-only records with the CLI's defaults.
+
+``branch`` and ``commit`` default to the CI variables in the runtime's environment,
+else git's checked-out branch and HEAD, as the CLI's --branch and --commit do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployOptions:
+    branch: str | None = None
+    commit: str | None = None
+    set_values: Mapping[str, str] = field(default_factory=dict)  # chart values applied last
+    atomic: bool = False
+    supersede: bool = False
+    lock_wait_seconds: int | None = None  # default: cluster.lock_wait_seconds
+    timeout_seconds: int | None = None  # default: chart.timeout_seconds
+    skip_tests: bool = False
+    adopt: bool = False
+    force: bool = False
+    skip_build: bool = False
+    rotate_database_password: bool = False
+    allow_older_commit: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DestroyOptions:
+    branch: str | None = None
+    commit: str | None = None
+    allow_permanent: bool = False
+    timeout_seconds: int = 300
+    skip: frozenset[str] = frozenset()  # "database", "dns": left behind on purpose, and reported
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanOptions:
+    branch: str | None = None
+    commit: str | None = None
+    set_values: Mapping[str, str] = field(default_factory=dict)
+    render: bool = True  # False: derive names only, run no helm
+    output_dir: Path | None = None  # default: REPO/.deploytag/rendered
+    read_secrets: bool = False  # also list key names from a cloud secret store
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackOptions:
+    branch: str | None = None
+    commit: str | None = None
+    revision: int | None = None  # default: the last good revision recorded on the environment
+    timeout_seconds: int | None = None
+    lock_wait_seconds: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusOptions:
+    branch: str | None = None
+    commit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListOptions:
+    all_apps: bool = False  # every app's environments, not only the configured app's
