@@ -74,6 +74,13 @@ def _tools_env() -> dict[str, str]:
     return env
 
 
+# node-up judges a daemon alive by its /proc cmdline. Just after launch that can still read
+# "setsid nohup <binary>" (a cold page cache on a fresh machine makes the exec slow), so node-up
+# reports "registry exited" for a daemon that is starting. Both scripts are idempotent: running
+# them again finds the daemons that did start and goes on.
+START_ATTEMPTS = 3
+
+
 def _start(directory: Path, with_node: bool) -> tuple[RealKube | None, str]:
     import time
 
@@ -81,20 +88,28 @@ def _start(directory: Path, with_node: bool) -> tuple[RealKube | None, str]:
     if not script.is_file():
         return None, f"{script} not found (set DEPLOYTAG_TEST_K8S_DIR)"
     began = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [str(script), str(directory)],
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-            env=_tools_env(),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"{script.name} did not finish within {START_TIMEOUT:.0f} s"
-    if proc.returncode != 0:
+    failures: list[str] = []
+    for _attempt in range(START_ATTEMPTS):
+        try:
+            proc = subprocess.run(
+                [str(script), str(directory)],
+                capture_output=True,
+                text=True,
+                timeout=START_TIMEOUT,
+                env=_tools_env(),
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return None, f"{script.name} did not finish within {START_TIMEOUT:.0f} s"
+        if proc.returncode == 0:
+            break
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        return None, f"{script.name} exited {proc.returncode}:\n{tail}"
+        failures.append(f"{script.name} exited {proc.returncode}:\n{tail}")
+        time.sleep(2)
+    else:
+        return None, "\n".join(failures)
+    if failures:
+        print(f"\n{script.name} succeeded on attempt {len(failures) + 1}; before that:\n" + failures[-1])
     found = _parse(proc.stdout)
     if "KUBECONFIG" not in found:
         return None, f"{script.name} printed no KUBECONFIG line:\n{proc.stdout[-2000:]}"
