@@ -12,20 +12,35 @@ prints with ``--output json`` (``to_dict()`` gives that JSON). Example::
 
 from __future__ import annotations
 
-from deploytag.api.calls import deploy, destroy, list_environments, plan, rollback, status
+from deploytag.api.calls import (
+    deploy,
+    destroy,
+    gc,
+    list_environments,
+    pin,
+    plan,
+    rollback,
+    status,
+    unpin,
+)
 from deploytag.api.options import (
     DeployOptions,
     DestroyOptions,
+    GcOptions,
     ListOptions,
+    PinOptions,
     PlanOptions,
     RollbackOptions,
     StatusOptions,
+    UnpinOptions,
 )
 from deploytag.api.runtime import ProvidersFactory, Runtime
 from deploytag.ports.progress import ProgressListener, SilentProgress
 from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
 from deploytag.service.environments import EnvironmentRow
+from deploytag.service.gc import GcEntry, GcReport
+from deploytag.service.pins import PinReport
 from deploytag.service.plan import PlanResult
 from deploytag.service.rollback import RollbackReport
 from deploytag.service.status import EnvironmentStatus
@@ -37,7 +52,12 @@ __all__ = [
     "DestroyReport",
     "EnvironmentRow",
     "EnvironmentStatus",
+    "GcEntry",
+    "GcOptions",
+    "GcReport",
     "ListOptions",
+    "PinOptions",
+    "PinReport",
     "PlanOptions",
     "PlanResult",
     "ProgressListener",
@@ -47,10 +67,14 @@ __all__ = [
     "Runtime",
     "SilentProgress",
     "StatusOptions",
+    "UnpinOptions",
     "deploy",
     "destroy",
+    "gc",
     "list_environments",
+    "pin",
     "plan",
     "rollback",
     "status",
+    "unpin",
 ]

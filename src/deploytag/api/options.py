@@ -65,3 +65,28 @@ class StatusOptions:
 @dataclass(frozen=True, kw_only=True)
 class ListOptions:
     all_apps: bool = False  # every app's environments, not only the configured app's
+
+
+@dataclass(frozen=True, kw_only=True)
+class GcOptions:
+    remote: str | None = None  # git remote whose branches are alive; default gc.remote ("origin")
+    dry_run: bool = False  # decide and report only: nothing removed, nothing marked
+    parallel: int | None = None  # environments removed at once; default gc.parallel
+    all_apps: bool = False  # every app's previews (other apps' by TTL only), not only this app's
+    warn_hours: float | None = None  # mark previews expiring within this many hours; default gc.warn_hours
+    ttl_hours: float | None = None  # override ttl_hours for this run
+    timeout_seconds: int = 300  # per environment: how long its destroy waits for the namespace to go
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinOptions:
+    branch: str | None = None
+    commit: str | None = None
+    hours: float | None = None  # pin for this many hours from now
+    until: str | None = None  # pin until this time (RFC 3339, UTC when no offset); neither: indefinitely
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnpinOptions:
+    branch: str | None = None
+    commit: str | None = None

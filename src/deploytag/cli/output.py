@@ -184,7 +184,7 @@ def environments_text(rows: Sequence[Any]) -> None:
         return
     _table(
         None,
-        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "url", "database"),
+        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "expires", "url", "database"),
         [
             (
                 r.namespace,
@@ -194,12 +194,50 @@ def environments_text(rows: Sequence[Any]) -> None:
                 r.outcome,
                 r.revision,
                 r.updated_at,
+                r.expires_at,
                 " ".join(r.urls),
                 r.database,
             )
             for r in rows
         ],
     )
+
+
+def gc_text(report: Any) -> None:
+    """What goes and why (the table a dry run is for), then what stays and the totals."""
+    going = [e for e in report.environments if e.reason]
+    if report.dry_run:
+        click.echo(
+            f"dry run: nothing changed; {len(going)} of {len(report.environments)} environments would go"
+        )
+    rows = [
+        (e.namespace, e.branch, e.outcome, e.reason, e.error or e.detail)
+        for e in sorted(report.environments, key=lambda e: (not e.reason, e.namespace))
+    ]
+    if rows:
+        _table(None, ("namespace", "branch", "outcome", "reason", "detail"), rows)
+    else:
+        click.echo("no environments")
+    for e in going:
+        if e.teardown:
+            for r in e.teardown.get("removed", []):
+                state = "verified gone" if r["verified_gone"] else "STILL PRESENT"
+                click.echo(f"  {e.namespace}: {r['what']} {r['name']} {state}")
+    for line in [f"{k}: {v}" for k, v in report.checks.items() if v] + report.warnings:
+        click.echo(line, err=True)
+    if not report.dry_run:
+        click.echo(
+            f"removed {len(report.removed)}, failed {len(report.failed)}, expiring {len(report.expiring)} "
+            f"({report.seconds:.1f} s)"
+        )
+
+
+def pin_text(report: Any) -> None:
+    if report.pinned_until:
+        click.echo(f"pinned {report.namespace} ({report.branch}) until {report.pinned_until}")
+    else:
+        click.echo(f"unpinned {report.namespace} ({report.branch})")
+    click.echo(f"expires: {report.expires_at or 'unknown'}")
 
 
 def status_text(st: Any) -> None:
@@ -212,7 +250,10 @@ def status_text(st: Any) -> None:
         ("deployed", st.deployed_at or "-"),
         ("updated", env.updated_at or "-"),
         ("tests", st.tests or "-"),
+        ("expires", env.expires_at or "-"),
     ]
+    if env.pinned_until:
+        rows.append(("pinned", f"until {env.pinned_until}"))
     if st.last_run:
         steps = ", ".join(f"{k} {v}" for k, v in st.last_run.get("steps", {}).items())
         rows.append(("last run", f"{st.last_run.get('state', '')}: {steps}"))

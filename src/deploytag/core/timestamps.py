@@ -23,3 +23,20 @@ def parse_rfc3339(text: str | None) -> float | None:
         return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def parse_until(text: str, *, now: float) -> float:
+    """The epoch of a time a person typed for ``--until``: RFC 3339 / ISO 8601, UTC when no offset is
+    given, a bare date meaning its midnight (UTC). Raises ValueError, saying why, when it is not a
+    time or not in the future."""
+    raw = text.strip()
+    try:
+        when = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time; write e.g. 2026-12-24T18:00:00Z or 2026-12-24") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    epoch = when.timestamp()
+    if epoch <= now:
+        raise ValueError(f"{text!r} is not in the future (now is {rfc3339(now)})")
+    return epoch

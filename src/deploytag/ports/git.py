@@ -24,3 +24,15 @@ class GitReader(Protocol):
     def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
         """The full object id of the commit ``revision`` names in ``repo``, or None when git cannot tell."""
         ...
+
+    def remote_url(self, *, repo: Path, remote: str) -> str | None:
+        """The URL of ``remote`` as configured in ``repo``; None when no such remote is configured."""
+        ...
+
+    def remote_branches(self, *, repo: Path, remote: str) -> frozenset[str]:
+        """The branch names the remote has now (``git ls-remote --heads``), asked over the network.
+
+        Raises PlanError for an unknown remote and CommandError when it cannot be reached:
+        never an empty set that would make every environment look orphaned.
+        """
+        ...

@@ -11,6 +11,7 @@ from deploytag.capabilities.namespace import APP_LABEL
 from deploytag.core.config import LoadedConfig
 from deploytag.ports.cluster import ENVIRONMENT_SELECTOR, NamespaceInfo
 from deploytag.ports.providers import Providers
+from deploytag.service.expiry import expiry_of
 
 
 @dataclass
@@ -28,6 +29,10 @@ class EnvironmentRow:
     urls: list[str] = field(default_factory=list)
     phase: str = "Active"
     database: str = ""  # recorded on the namespace by the database step
+    # When gc may remove this preview (last deploy + ttl_hours, or the end of a pin): RFC 3339,
+    # "never" (permanent, pinned indefinitely, ttl_hours off) or "" (nothing recorded).
+    expires_at: str = ""
+    pinned_until: str = ""  # "", "forever" or RFC 3339 (`deploytag pin`)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,12 +44,15 @@ def list_environments(
     selector = ENVIRONMENT_SELECTOR
     if loaded is not None and not all_apps:
         selector += f",{APP_LABEL}={loaded.config.app}"
-    rows = [environment_row(ns) for ns in providers.cluster.list_namespaces(label_selector=selector)]
+    ttl_hours = loaded.config.ttl_hours if loaded is not None else None
+    namespaces = providers.cluster.list_namespaces(label_selector=selector)
+    rows = [environment_row(ns, ttl_hours=ttl_hours) for ns in namespaces]
     return sorted(rows, key=lambda r: (r.app, r.kind != "permanent", r.branch))
 
 
-def environment_row(ns: NamespaceInfo) -> EnvironmentRow:
+def environment_row(ns: NamespaceInfo, *, ttl_hours: float | None = None) -> EnvironmentRow:
     a = ns.annotations
+    expiry = expiry_of(ns, ttl_hours=ttl_hours)
     try:
         urls = json.loads(a.get(annotation("urls"), "[]"))
     except ValueError:
@@ -63,6 +71,8 @@ def environment_row(ns: NamespaceInfo) -> EnvironmentRow:
         urls=urls if isinstance(urls, list) else [],
         phase=ns.phase,
         database=_database(a),
+        expires_at=expiry.expires_text,
+        pinned_until=expiry.pinned_until,
     )
 
 

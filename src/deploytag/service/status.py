@@ -54,7 +54,7 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
     a = ns.annotations
     result = EnvironmentStatus(
         schema=STATUS_SCHEMA,
-        environment=environment_row(ns),
+        environment=environment_row(ns, ttl_hours=loaded.config.ttl_hours),
         deployed_at=a.get(annotation("deployed-at"), ""),
         last_run=recorded_json(a, "progress"),  # the runner's record
     )

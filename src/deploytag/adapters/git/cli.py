@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from deploytag.core.errors import CommandError, ToolMissingError
+from deploytag.core.errors import CommandError, PlanError, ToolMissingError
 from deploytag.ports.runner import CommandRunner
 
 log = logging.getLogger(__name__)
@@ -53,3 +53,26 @@ class GitCli:
         return self._out(
             repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
         )
+
+    def remote_url(self, *, repo: Path, remote: str) -> str | None:
+        # As configured, before url.<base>.insteadOf rewrites it: the host people named tells the provider.
+        return self._out(repo, "config", "--get", f"remote.{remote}.url")
+
+    def remote_branches(self, *, repo: Path, remote: str) -> frozenset[str]:
+        if self.remote_url(repo=repo, remote=remote) is None:
+            raise PlanError(
+                f"git remote {remote!r} is not configured in {repo}",
+                hint="pass --remote NAME (see `git remote -v`) or set gc.remote in deploytag.yaml",
+            )
+        # GIT_TERMINAL_PROMPT=0: a remote asking for a password fails instead of hanging CI.
+        result = self._runner.run(
+            argv=["git", "-C", str(repo), "ls-remote", "--heads", "--end-of-options", remote],
+            env={"GIT_TERMINAL_PROMPT": "0"},
+            timeout_seconds=60,
+        )
+        heads: set[str] = set()
+        for line in result.stdout.splitlines():
+            _, _, ref = line.partition("\t")
+            if ref.startswith("refs/heads/"):
+                heads.add(ref.removeprefix("refs/heads/"))
+        return frozenset(heads)

@@ -392,6 +392,44 @@ class LintConfig(_Model):
         return v
 
 
+class GcConfig(_Model):
+    """What `deploytag gc` removes and when (it never removes a permanent environment)."""
+
+    remote: str = Field(
+        default="origin",
+        description="git remote whose branches are alive (`git ls-remote --heads`); a preview whose branch "
+        "is gone from it is removed",
+    )
+    check_changes: bool = Field(
+        default=True,
+        description="also remove a preview whose pull/merge request was closed or merged, when a token is "
+        "set (GITHUB_TOKEN/GH_TOKEN, GITLAB_TOKEN or CI_JOB_TOKEN)",
+    )
+    parallel: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="environments removed at once; each waits mostly on the API server and helm, so a few "
+        "overlap well without crowding the cluster",
+    )
+    warn_hours: float | None = Field(
+        default=None,
+        gt=0,
+        description="hours before its TTL ends that a preview is marked expiring (annotation "
+        "deploytag.dev/expiring) so PR feedback can warn; none: not marked",
+    )
+    sleep_after_hours: float | None = Field(
+        default=None,
+        gt=0,
+        description="hours since the last deploy after which gc puts a preview to sleep; none: never",
+    )
+
+    @field_validator("remote")
+    @classmethod
+    def _names_are_printable(cls, v: Any) -> Any:
+        return printable_names(v)
+
+
 class Config(_Model):
     app: str = Field(description="application name: a DNS label, prefixes every derived name")
     branches: BranchRules = Field(default_factory=BranchRules)
@@ -407,6 +445,7 @@ class Config(_Model):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     lint: LintConfig = Field(default_factory=LintConfig)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    gc: GcConfig = Field(default_factory=GcConfig)
     ttl_hours: float | None = Field(
         default=168,
         gt=0,
