@@ -449,7 +449,8 @@ class Config(_Model):
     ttl_hours: float | None = Field(
         default=168,
         gt=0,
-        description="hours after the last deploy a preview may be removed by gc; a week spans a review cycle",
+        description="hours after its last deploy (or failed run) that gc removes a preview, unless pinned; a "
+        "week spans a review cycle with a weekend in it; null: never by age",
     )
 
     @field_validator("app")
