@@ -28,6 +28,7 @@ class EnvironmentRow:
     urls: list[str] = field(default_factory=list)
     phase: str = "Active"
     database: str = ""  # recorded on the namespace by the database step
+    sleeping: bool = False  # scaled to zero by `deploytag sleep` (annotation deploytag.dev/sleeping)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,6 +64,7 @@ def environment_row(ns: NamespaceInfo) -> EnvironmentRow:
         urls=urls if isinstance(urls, list) else [],
         phase=ns.phase,
         database=_database(a),
+        sleeping=bool(a.get(annotation("sleeping"))),
     )
 
 
