@@ -23,7 +23,9 @@ ANNOTATION_PREFIX = "deploytag.dev/"
 class NamespaceCondition:
     """One of a terminating namespace's status conditions, as the namespace controller writes them."""
 
-    type: str  # NamespaceContentRemaining, NamespaceFinalizersRemaining, NamespaceDeletionDiscoveryFailure ...
+    type: (
+        str  # NamespaceContentRemaining, NamespaceFinalizersRemaining, NamespaceDeletionDiscoveryFailure ...
+    )
     status: str
     reason: str = ""
     message: str = ""

@@ -68,7 +68,9 @@ class OrphanRemoval:
 
 @dataclass(frozen=True)
 class NamespaceCondition:
-    type: str  # NamespaceContentRemaining, NamespaceFinalizersRemaining, NamespaceDeletionDiscoveryFailure ...
+    type: (
+        str  # NamespaceContentRemaining, NamespaceFinalizersRemaining, NamespaceDeletionDiscoveryFailure ...
+    )
     status: str
     reason: str
     message: str

@@ -119,7 +119,12 @@ def wake_environment(
     ns = _environment(loaded, providers, ref)
     record = sleep_record(ns.annotations)
     result = SleepResult(
-        schema=SLEEP_SCHEMA, action="wake", branch=ref.branch, namespace=ns.name, outcome="unchanged", sleeping=False
+        schema=SLEEP_SCHEMA,
+        action="wake",
+        branch=ref.branch,
+        namespace=ns.name,
+        outcome="unchanged",
+        sleeping=False,
     )
     if record is None:
         if SLEEPING in ns.annotations:  # unreadable: drop it rather than stay "asleep" forever

@@ -50,7 +50,11 @@ class _RawApi:
         content_type: str = "application/json",
         **kwargs: Any,
     ) -> Any:
-        paging = [(k, v) for k, v in (("limit", kwargs.pop("limit", None)), ("continue", kwargs.pop("_continue", None))) if v]
+        paging = [
+            (k, v)
+            for k, v in (("limit", kwargs.pop("limit", None)), ("continue", kwargs.pop("_continue", None)))
+            if v
+        ]
         return self.api_client.call_api(
             path,
             http_method,

@@ -35,7 +35,9 @@ class HousekeepingOps:
             raise ValueError(f"cannot scale a {kind}; only {', '.join(_SCALABLE)}")
         op = Op(verb="patch", resource=f"{resource}/scale", name=name, namespace=namespace, group="apps")
         path = f"/apis/apps/v1/namespaces/{namespace}/{resource}/{name}/scale"
-        self._conn.json(op, "raw.call", "PATCH", path, body={"spec": {"replicas": replicas}}, content_type=_MERGE_PATCH)
+        self._conn.json(
+            op, "raw.call", "PATCH", path, body={"spec": {"replicas": replicas}}, content_type=_MERGE_PATCH
+        )
 
     # ------------------------------------------------------------------ leases and secrets
 
@@ -147,7 +149,14 @@ class HousekeepingOps:
             group=ref.api_version.rpartition("/")[0],
         )
         try:
-            self._conn.json(op, "raw.call", "PATCH", path, body={"metadata": {"finalizers": None}}, content_type=_MERGE_PATCH)
+            self._conn.json(
+                op,
+                "raw.call",
+                "PATCH",
+                path,
+                body={"metadata": {"finalizers": None}},
+                content_type=_MERGE_PATCH,
+            )
         except ApiNotFound:
             return
 
@@ -162,8 +171,12 @@ class HousekeepingOps:
                 _content_type=_MERGE_PATCH,
             )
             body = {**current, "spec": {**(current.get("spec") or {}), "finalizers": []}}
-            body["metadata"] = {k: v for k, v in (current.get("metadata") or {}).items() if k != "managedFields"}
-            finalized = self._conn.json(op, "raw.call", "PUT", f"/api/v1/namespaces/{name}/finalize", body=body)
+            body["metadata"] = {
+                k: v for k, v in (current.get("metadata") or {}).items() if k != "managedFields"
+            }
+            finalized = self._conn.json(
+                op, "raw.call", "PUT", f"/api/v1/namespaces/{name}/finalize", body=body
+            )
         except ApiNotFound:
             return None
         return namespace_info(finalized) if finalized else None

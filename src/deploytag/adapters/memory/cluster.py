@@ -390,7 +390,8 @@ class MemoryCluster:
             if objects is None or not found:
                 raise _missing(kind.lower(), name)
             objects.workloads = [
-                replace(w, desired=replicas) if (w.kind, w.name) == (kind, name) else w for w in objects.workloads
+                replace(w, desired=replicas) if (w.kind, w.name) == (kind, name) else w
+                for w in objects.workloads
             ]
 
     # ----------------------------------------------------------------- housekeeping
@@ -432,7 +433,9 @@ class MemoryCluster:
             if objects is None:
                 return []
             terminating = self._namespaces[namespace].terminating
-            found = [ObjectRef("v1", "Secret", "secrets", namespace, n, (), terminating) for n in objects.secrets]
+            found = [
+                ObjectRef("v1", "Secret", "secrets", namespace, n, (), terminating) for n in objects.secrets
+            ]
             found += [
                 ObjectRef("apps/v1", w.kind, w.kind.lower() + "s", namespace, w.name, (), terminating)
                 for w in objects.workloads
@@ -448,7 +451,11 @@ class MemoryCluster:
                 held = objects.other.pop((ref.kind, ref.name))
                 if not (held.deleting or (ns is not None and ns.terminating)):  # else it goes now
                     objects.other[(ref.kind, ref.name)] = replace(held, finalizers=())
-            if ns is not None and objects is not None and not any(o.finalizers for o in objects.other.values()):
+            if (
+                ns is not None
+                and objects is not None
+                and not any(o.finalizers for o in objects.other.values())
+            ):
                 ns.deletion_blocked = False  # nothing holds it any more
 
     def finalize_namespace(self, *, name: str) -> NamespaceInfo | None:
