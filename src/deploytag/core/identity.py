@@ -15,7 +15,6 @@ _SOURCES = (
     ("GITLAB_USER_LOGIN", "gitlab:{}"),
     ("BUILDKITE_BUILD_CREATOR_EMAIL", "buildkite:{}"),
     ("CIRCLE_USERNAME", "circleci:{}"),
-    ("DEPLOYTAG_ACTOR", "{}"),
     ("USER", "user:{}"),
     ("LOGNAME", "user:{}"),
     ("USERNAME", "user:{}"),

@@ -79,12 +79,12 @@ def sleep_environment(
     cluster = providers.cluster
     ns = _environment(loaded, providers, ref)
     existing = sleep_record(ns.annotations)
-    record = existing or {"since": rfc3339(providers.clock.now()), "by": actor, "replicas": {}}
+    record = dict(existing or {"since": rfc3339(providers.clock.now()), "by": actor, "replicas": {}})
     replicas: dict[str, int] = {k: int(v) for k, v in record["replicas"].items()}
     running = [w for w in cluster.list_workloads(namespace=ns.name) if w.kind in SCALABLE and w.desired > 0]
     for w in running:
         replicas.setdefault(f"{w.kind}/{w.name}", w.desired)
-    record["replicas"] = replicas
+    record["replicas"] = replicas  # a new dict: ``existing`` stays as read, for the comparison below
     # Recorded before scaling: a run killed in between is finished by the next, and never
     # records 0 as someone's original count.
     if existing != record:
