@@ -196,7 +196,7 @@ def test_wake_keeps_what_someone_scaled_since_and_skips_what_is_gone(tmp_path: P
 
 
 def test_sleep_of_a_branch_without_environment_is_not_found(tmp_path: Path) -> None:
-    cluster, runtime, _ = _memory(tmp_path)
+    _, runtime, _ = _memory(tmp_path)
     with pytest.raises(NotFoundError) as missing:
         api.sleep(runtime=runtime, options=api.SleepOptions(branch="feature/other", commit=COMMIT))
     assert missing.value.exit_status == ExitStatus.NOT_FOUND
