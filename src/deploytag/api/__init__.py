@@ -35,6 +35,7 @@ from deploytag.api.options import (
     UnpinOptions,
 )
 from deploytag.api.runtime import ProvidersFactory, Runtime
+from deploytag.api.sleep import SleepOptions, WakeOptions, sleep, wake
 from deploytag.ports.progress import ProgressListener, SilentProgress
 from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
@@ -43,6 +44,7 @@ from deploytag.service.gc import GcEntry, GcReport
 from deploytag.service.pins import PinReport
 from deploytag.service.plan import PlanResult
 from deploytag.service.rollback import RollbackReport
+from deploytag.service.sleep import SleepResult
 from deploytag.service.status import EnvironmentStatus
 
 __all__ = [
@@ -66,8 +68,11 @@ __all__ = [
     "RollbackReport",
     "Runtime",
     "SilentProgress",
+    "SleepOptions",
+    "SleepResult",
     "StatusOptions",
     "UnpinOptions",
+    "WakeOptions",
     "deploy",
     "destroy",
     "gc",
@@ -75,6 +80,8 @@ __all__ = [
     "pin",
     "plan",
     "rollback",
+    "sleep",
     "status",
     "unpin",
+    "wake",
 ]

@@ -33,6 +33,7 @@ class EnvironmentRow:
     # "never" (permanent, pinned indefinitely, ttl_hours off) or "" (nothing recorded).
     expires_at: str = ""
     pinned_until: str = ""  # "", "forever" or RFC 3339 (`deploytag pin`)
+    sleeping: bool = False  # scaled to zero by `deploytag sleep` (annotation deploytag.dev/sleeping)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +74,7 @@ def environment_row(ns: NamespaceInfo, *, ttl_hours: float | None = None) -> Env
         database=_database(a),
         expires_at=expiry.expires_text,
         pinned_until=expiry.pinned_until,
+        sleeping=bool(a.get(annotation("sleeping"))),
     )
 
 
