@@ -30,7 +30,9 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(240)]
 
 PREVIEWS = ("feature/gone", "feature/stuck", "feature/idle", "feature/pinned")
 REMOTE_URL = "https://github.com/acme/shop.git"
-TINY_TTL = ("--ttl-hours", "0.0001")  # 0.36 s: everything deployed before is past it
+# 0.36 s: everything deployed before is past it. Only ever for this app's own previews (never with
+# --all-apps outside a dry run): the cluster may be shared with other tests' apps.
+TINY_TTL = ("--ttl-hours", "0.0001")
 BLOCKER = "deploytag.test/block"  # a finalizer nobody removes: its namespace cannot finish deleting
 NO_TOKENS = {"GITHUB_TOKEN": "", "GH_TOKEN": "", "GITLAB_TOKEN": "", "CI_JOB_TOKEN": ""}
 
@@ -42,6 +44,7 @@ class Fleet:
     namespaces: dict[str, str]  # "a:feature/gone" -> namespace
     api: Any
     githost: GitHostDouble
+    ghost_lease: str  # an orphan for the sweep
 
     def ns(self, key: str) -> str:
         return self.namespaces[key]
@@ -81,6 +84,22 @@ class Fleet:
             kubernetes.client.CoreV1Api(self.api).read_namespace(namespace).metadata.annotations or {}
         )
 
+    def replicas(self, namespace: str, deployment: str) -> int:
+        import kubernetes
+
+        found = kubernetes.client.AppsV1Api(self.api).read_namespaced_deployment(deployment, namespace)
+        return int(found.spec.replicas)
+
+    def last_deployed(self, namespace: str, *, days_ago: float) -> None:
+        import datetime
+
+        import kubernetes
+
+        when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days_ago)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        notes = {"deploytag.dev/deployed-at": stamp, "deploytag.dev/updated-at": stamp}
+        kubernetes.client.CoreV1Api(self.api).patch_namespace(namespace, {"metadata": {"annotations": notes}})
+
     def unblock(self) -> None:
         import kubernetes
 
@@ -94,10 +113,36 @@ class Fleet:
                 raise
 
 
-def deploy(app: RealApp, branch: str) -> str:
-    result = app.run("deploy", "--branch", branch, "--commit", app.commits[-1], "-o", "json")
-    assert result.returncode == 0, result.stderr
+def deploy(app: RealApp, branch: str, *extra: str, status: int = 0) -> str:
+    result = app.run("deploy", "--branch", branch, "--commit", app.commits[-1], "-o", "json", *extra)
+    assert result.returncode == status, result.stderr
     return str(result.json()["namespace"])
+
+
+def orphan_lease(api: Any, name: str) -> None:
+    """A lock Lease as a killed run leaves it: ours, its namespace gone, expired two hours ago."""
+    import datetime
+
+    import kubernetes
+
+    renewed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
+    body = {
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "deploytag"}},
+        "spec": {"holderIdentity": "killed-run", "leaseDurationSeconds": 15, "renewTime": renewed},
+    }
+    kubernetes.client.CoordinationV1Api(api).create_namespaced_lease("default", body)
+
+
+def lease_exists(api: Any, name: str) -> bool:
+    import kubernetes
+
+    try:
+        kubernetes.client.CoordinationV1Api(api).read_namespaced_lease(name, "default")
+    except kubernetes.client.ApiException as e:
+        if e.status == 404:
+            return False
+        raise
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +160,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, real_kube: RealKube) -> Iter
     for branch in PREVIEWS:
         git(a.repo, "branch", branch)
         git(a.repo, "push", "-q", "origin", branch)
-        namespaces[f"a:{branch}"] = deploy(a, branch)
+        # idle runs a Deployment that never gets ready (no node): something for sleep to scale down.
+        extra = ("--set", "neverReady=true", "--timeout", "3") if branch == "feature/idle" else ()
+        namespaces[f"a:{branch}"] = deploy(a, branch, *extra, status=11 if extra else 0)
     namespaces["a:main"] = deploy(a, "main")
     namespaces["b:feature/other"] = deploy(b, "feature/other")
     # Gone from the remote, as after a merge with "delete branch"; main too (the bare repository's
@@ -130,18 +177,25 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, real_kube: RealKube) -> Iter
     )
     pinned = a.run("pin", "--branch", "feature/pinned", "--hours", "2", "-o", "json")
     assert pinned.returncode == 0, pinned.stderr
+    ghost = f"deploytag-{a.app}-feature-ghost"
+    orphan_lease(api, ghost)
     for double in serve(GitHostDouble()):
-        made = Fleet(a=a, b=b, namespaces=namespaces, api=api, githost=double)
+        made = Fleet(a=a, b=b, namespaces=namespaces, api=api, githost=double, ghost_lease=ghost)
         try:
             yield made
         finally:
             made.unblock()
-            # Whatever a failed test left, removed at once (each destroy mostly waits on the namespace).
-            left = [a.popen("destroy", "--branch", branch, "--timeout", "60") for branch in PREVIEWS]
-            left.append(a.popen("destroy", "--branch", "main", "--allow-permanent", "--timeout", "60"))
-            left.append(b.popen("destroy", "--branch", "feature/other", "--timeout", "60"))
+            # Whatever the tests left, removed at once; not waiting for the namespaces to finish going
+            # (--timeout 1), which they do on their own.
+            left = [a.popen("destroy", "--branch", branch, "--timeout", "1") for branch in PREVIEWS]
+            left.append(a.popen("destroy", "--branch", "main", "--allow-permanent", "--timeout", "1"))
+            left.append(b.popen("destroy", "--branch", "feature/other", "--timeout", "1"))
             for proc in left:
                 proc.communicate(timeout=120)
+            if lease_exists(api, ghost):
+                import kubernetes
+
+                kubernetes.client.CoordinationV1Api(api).delete_namespaced_lease(ghost, "default")
 
 
 def by_namespace(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -190,6 +244,9 @@ def test_dry_run_says_what_would_go_and_why_and_changes_nothing(fleet: Fleet) ->
     assert envs[fleet.ns("a:feature/pinned")]["detail"].startswith("pinned until ")
     assert envs[fleet.ns("a:main")]["detail"] == "permanent environment: never collected"
     assert fleet.versions() == before  # nothing removed, nothing marked
+    swept = {o["orphan"]["name"]: o for o in report["orphans"]}
+    assert swept[fleet.ghost_lease]["dry_run"] is True
+    assert lease_exists(fleet.api, fleet.ghost_lease)
 
     text = fleet.a.run("gc", "--dry-run", env=NO_TOKENS)
     assert text.returncode == 0, text.stderr
@@ -202,7 +259,9 @@ def test_dry_run_says_what_would_go_and_why_and_changes_nothing(fleet: Fleet) ->
 
 def test_removal_in_parallel_goes_on_past_a_failure_and_exits_non_zero(fleet: Fleet) -> None:
     # 15 s: enough for a namespace to go (the namespace controller takes ~7 s here), then the stuck one fails.
-    status, report, stderr = fleet.gc("--parallel", "2", "--timeout", "15", "--warn-hours", "1000")
+    status, report, stderr = fleet.gc(
+        "--parallel", "2", "--timeout", "15", "--warn-hours", "1000", "--sleep-after-hours", "0.0001"
+    )
     assert status == 8, stderr  # a cluster error: the stuck namespace did not go
     envs = by_namespace(report)
     gone = envs[fleet.ns("a:feature/gone")]
@@ -225,34 +284,65 @@ def test_removal_in_parallel_goes_on_past_a_failure_and_exits_non_zero(fleet: Fl
     ]
     assert fleet.annotations(idle)["deploytag.dev/expiring"] == envs[idle]["expires_at"]
     assert envs[fleet.ns("a:main")]["outcome"] == "kept"
+    # The stuck namespace is reported with what holds it.
+    stuck = {s["namespace"]: s for s in report["stuck"]}
+    held = stuck[fleet.ns("a:feature/stuck")]["holding"]
+    assert [(h["kind"], h["name"], h["finalizers"]) for h in held] == [("ConfigMap", "blocker", [BLOCKER])]
+    # Idle previews sleep (the never-ready Deployment scaled to 0, replicas recorded); pinned ones do not.
+    assert envs[idle]["sleep"] == "slept"
+    assert fleet.replicas(idle, "never-ready") == 0
+    assert '"Deployment/never-ready":1' in fleet.annotations(idle)["deploytag.dev/sleeping"]
+    assert envs[fleet.ns("a:feature/pinned")]["sleep"] == ""
+    # The orphan sweep removed the killed run's Lease.
+    swept = {o["orphan"]["name"]: o for o in report["orphans"]}
+    assert swept[fleet.ghost_lease]["removed"] is True
+    assert not lease_exists(fleet.api, fleet.ghost_lease)
     assert fleet.ns("b:feature/other") not in envs  # without --all-apps another app is not even looked at
     assert fleet.exists(fleet.ns("b:feature/other"))
 
 
 def test_ttl_expiry_respects_pins_and_all_apps_reaches_other_apps(fleet: Fleet) -> None:
-    fleet.unblock()
     listed = fleet.a.run("list", "-o", "json")
     rows = {r["namespace"]: r for r in listed.json()["environments"]}
     pinned = fleet.ns("a:feature/pinned")
     assert rows[pinned]["pinned_until"] and rows[pinned]["expires_at"] not in ("", "never")
     assert rows[fleet.ns("a:main")]["expires_at"] == "never"
 
-    status, report, stderr = fleet.gc("--all-apps", *TINY_TTL)
+    # The stuck one fails again after --timeout (15 s: idle, with its Deployment, takes ~10 s to go);
+    # --force-finalize clears its blocker and removes it.
+    # (This app's only: with --all-apps it would finalize every app's stuck namespaces.)
+    status, report, stderr = fleet.gc("--force-finalize", "--timeout", "15", *TINY_TTL)
     assert status == 0, stderr
     envs = by_namespace(report)
-    for key in ("a:feature/idle", "b:feature/other"):
-        assert (envs[fleet.ns(key)]["outcome"], envs[fleet.ns(key)]["reason"]) == ("removed", "ttl-expired")
-        assert not fleet.exists(fleet.ns(key))
+    stuck = fleet.ns("a:feature/stuck")
+    assert envs[stuck]["outcome"] in ("removed", "absent"), envs[stuck]
+    # Removed again after the finalize: a verified teardown like any other.
+    assert envs[stuck]["teardown"]["outcome"] in ("removed", "absent")
+    assert all(r["verified_gone"] for r in envs[stuck]["teardown"]["removed"])
+    assert len(report["force_finalized"]) == 1, (report["force_finalized"], report["stuck"])
+    [finalized] = report["force_finalized"]
+    assert (finalized["namespace"], finalized["gone"]) == (stuck, True)
+    assert finalized["reason"].startswith("deploytag gc --force-finalize")
+    assert not fleet.exists(stuck)
+    idle = fleet.ns("a:feature/idle")
+    assert (envs[idle]["outcome"], envs[idle]["reason"]) == ("removed", "ttl-expired")
+    assert not fleet.exists(idle)
     assert envs[pinned]["outcome"] == "kept"
     assert fleet.exists(pinned)
     assert "deploytag.dev/expiring" not in fleet.annotations(pinned)
+    assert fleet.exists(fleet.ns("b:feature/other"))  # another app's, past its TTL: not without --all-apps
 
     unpinned = fleet.a.run("unpin", "--branch", "feature/pinned", "-o", "json")
     assert unpinned.returncode == 0, unpinned.stderr
     assert unpinned.json()["pinned_until"] == ""
-    status, report, stderr = fleet.gc(*TINY_TTL)
+    # --all-apps with a real TTL, never a tiny one: the cluster may be shared with other tests' apps.
+    # Both previews last deployed 30 days ago, as their namespaces now record.
+    for key in ("a:feature/pinned", "b:feature/other"):
+        fleet.last_deployed(fleet.ns(key), days_ago=30)
+    status, report, stderr = fleet.gc("--all-apps", "--ttl-hours", "240")
     assert status == 0, stderr
-    assert by_namespace(report)[pinned]["reason"] == "ttl-expired"
-    assert not fleet.exists(pinned)
-    assert not fleet.exists(fleet.ns("a:feature/stuck"))  # unblocked: it finished going
+    envs = by_namespace(report)
+    for key in ("a:feature/pinned", "b:feature/other"):
+        assert (envs[fleet.ns(key)]["outcome"], envs[fleet.ns(key)]["reason"]) == ("removed", "ttl-expired")
+        assert not fleet.exists(fleet.ns(key))
     assert fleet.exists(fleet.ns("a:main"))  # branch gone, TTL long past: permanent all the same

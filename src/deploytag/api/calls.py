@@ -17,6 +17,7 @@ from deploytag.api.options import (
 from deploytag.api.runtime import Runtime
 from deploytag.api.session import configured, for_branch
 from deploytag.core.errors import ConfigError
+from deploytag.core.identity import actor as actor_from
 from deploytag.core.timestamps import parse_until
 from deploytag.ports.progress import ProgressListener, SilentProgress
 from deploytag.service import deploy as deploy_service
@@ -145,6 +146,7 @@ def gc(
         "gc.parallel": options.parallel,
         "gc.warn_hours": options.warn_hours,
         "ttl_hours": options.ttl_hours,
+        "gc.sleep_after_hours": options.sleep_after_hours,
     }
     inv, loaded, providers = configured(runtime, {k: v for k, v in flags.items() if v is not None})
     cfg = loaded.config.gc
@@ -157,6 +159,10 @@ def gc(
         check_changes=cfg.check_changes,
         timeout_seconds=options.timeout_seconds,
         environ=inv.environ,
+        sleep_after_hours=cfg.sleep_after_hours,
+        force_finalize=options.force_finalize,
+        orphans=options.orphan_sweep,
+        actor=options.actor or actor_from(runtime.environ),
     )
     return gc_service.gc(
         loaded=loaded, providers=providers, request=request, progress=progress or SilentProgress()

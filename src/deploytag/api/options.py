@@ -76,6 +76,12 @@ class GcOptions:
     warn_hours: float | None = None  # mark previews expiring within this many hours; default gc.warn_hours
     ttl_hours: float | None = None  # override ttl_hours for this run
     timeout_seconds: int = 300  # per environment: how long its destroy waits for the namespace to go
+    sleep_after_hours: float | None = (
+        None  # put previews idle this long to sleep; default gc.sleep_after_hours
+    )
+    force_finalize: bool = False  # clear the finalizers holding namespaces stuck terminating
+    orphan_sweep: bool = True  # also remove what no live environment owns (reported only in a dry run)
+    actor: str | None = None  # who runs gc (recorded by sleep, force-finalize); default from the environment
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -51,6 +51,22 @@ def register(cli: click.Group) -> None:
         metavar="SECONDS",
         help="How long each removal waits for its namespace to be gone.",
     )
+    @click.option(
+        "--sleep-after-hours",
+        type=HOURS,
+        metavar="H",
+        help="Put previews idle for H hours to sleep (scaled to zero; pinned ones stay awake).",
+    )
+    @click.option(
+        "--force-finalize",
+        is_flag=True,
+        help="Clear the finalizers holding namespaces stuck terminating (recorded with who and why).",
+    )
+    @click.option(
+        "--no-orphan-sweep",
+        is_flag=True,
+        help="Skip the orphan sweep (DNS records, databases, leases, image tags no environment owns).",
+    )
     @pass_state
     def gc(
         state: CliState,
@@ -62,10 +78,14 @@ def register(cli: click.Group) -> None:
         warn_hours: float | None,
         ttl_hours: float | None,
         timeout: int,
+        sleep_after_hours: float | None,
+        force_finalize: bool,
+        no_orphan_sweep: bool,
     ) -> None:
         """Remove previews whose branch is gone from the remote, whose pull/merge request was closed or
         merged (with a GitHub or GitLab token), or that were idle past ttl_hours and are not pinned.
-        Permanent environments are never removed. Exits non-zero if any removal failed."""
+        Permanent environments are never removed. Also sweeps orphans, reports namespaces stuck
+        terminating and puts idle previews to sleep on request. Exits non-zero if anything failed."""
         from deploytag import api
 
         options = api.GcOptions(
@@ -76,6 +96,9 @@ def register(cli: click.Group) -> None:
             warn_hours=warn_hours,
             ttl_hours=ttl_hours,
             timeout_seconds=timeout,
+            sleep_after_hours=sleep_after_hours,
+            force_finalize=force_finalize,
+            orphan_sweep=not no_orphan_sweep,
         )
         with output.progress(enabled=not dry_run) as listener:
             report = api.gc(runtime=state.runtime(), options=options, progress=listener)

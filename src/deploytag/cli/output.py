@@ -223,6 +223,22 @@ def gc_text(report: Any) -> None:
             for r in e.teardown.get("removed", []):
                 state = "verified gone" if r["verified_gone"] else "STILL PRESENT"
                 click.echo(f"  {e.namespace}: {r['what']} {r['name']} {state}")
+    for e in report.environments:
+        if e.sleep:
+            click.echo(f"  {e.namespace}: {e.sleep.replace('-', ' ')}")
+    for stuck in report.stuck:
+        held = ", ".join(f"{h['kind']}/{h['name']} ({', '.join(h['finalizers'])})" for h in stuck["holding"])
+        click.echo(f"stuck terminating since {stuck['deleting_since']}: {stuck['namespace']}  {held}")
+    for done in report.force_finalized:
+        click.echo(f"force-finalized {done['namespace']}: {'gone' if done['gone'] else 'STILL PRESENT'}")
+    for o in report.orphans:
+        orphan = o["orphan"]
+        state = (
+            "would remove" if o["dry_run"] else ("removed" if o["removed"] else f"NOT removed: {o['error']}")
+        )
+        click.echo(
+            f"orphan {orphan['kind']} {orphan['name']} ({orphan['where']}): {state}; {orphan['reason']}"
+        )
     for line in [f"{k}: {v}" for k, v in report.checks.items() if v] + report.warnings:
         click.echo(line, err=True)
     if not report.dry_run:

@@ -11,6 +11,7 @@ changes nothing at all.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import logging
 import threading
@@ -29,6 +30,7 @@ from deploytag.ports.cluster import ENVIRONMENT_SELECTOR
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service import destroy as destroy_service
+from deploytag.service import gcfleet
 from deploytag.service.expiry import EXPIRING
 from deploytag.service.gcplan import Checks, Verdict, change_lookup, judge
 from deploytag.service.reports import report_dict
@@ -49,6 +51,10 @@ class GcRequest:
     check_changes: bool = True
     timeout_seconds: int = 300  # per environment: how long destroy waits for the namespace to go
     environ: Mapping[str, str] = field(default_factory=dict)  # tokens for the git host's API
+    sleep_after_hours: float | None = None  # idle previews (kept, not pinned) put to sleep
+    force_finalize: bool = False  # clear the finalizers holding stuck namespaces in scope
+    orphans: bool = True  # run the orphan sweep (removing unless dry_run)
+    actor: str = "unknown"  # who runs gc: recorded by sleep and force-finalize
 
 
 @dataclass
@@ -65,6 +71,7 @@ class GcEntry:
     seconds: float = 0.0
     teardown: dict[str, Any] | None = None  # the destroy report (schema deploytag.destroy/v1)
     error: str | None = None
+    sleep: str = ""  # "", would-sleep (dry run), slept, failed: --sleep-after-hours
 
 
 @dataclass
@@ -80,6 +87,10 @@ class GcReport:
     removed: list[str] = field(default_factory=list)  # namespaces removed and verified gone
     failed: list[str] = field(default_factory=list)
     expiring: list[dict[str, str]] = field(default_factory=list)  # {namespace, branch, expires_at}
+    stuck: list[dict[str, Any]] = field(default_factory=list)  # namespaces stuck terminating, what holds them
+    force_finalized: list[dict[str, Any]] = field(default_factory=list)  # --force-finalize results
+    orphans: list[dict[str, Any]] = field(default_factory=list)  # the orphan sweep, one per orphan
+    problems: list[str] = field(default_factory=list)  # other failures: sleep, finalize, orphans
     seconds: float = 0.0
     error: str | None = None
     exception: DeployTagError | None = field(default=None, repr=False)
@@ -131,6 +142,21 @@ def gc(
     if not request.dry_run:
         _mark_expiring(verdicts, providers, report)
         _remove_all(going, entries, loaded=loaded, providers=providers, request=request, progress=progress)
+    config_for = functools.partial(_config_for, loaded)
+    gcfleet.sleep_idle(
+        verdicts, entries, config_for=config_for, providers=providers, request=request, report=report
+    )
+    by_name = {v.namespace.name: v for v in verdicts}
+
+    def retry(namespace: str) -> None:
+        v, entry = by_name[namespace], entries[namespace]
+        entry.error = None
+        _remove_one(v, entry, loaded=loaded, providers=providers, request=request, progress=progress)
+
+    gcfleet.stuck_and_finalize(
+        entries, loaded=loaded, providers=providers, request=request, report=report, retry=retry
+    )
+    gcfleet.sweep_orphans(loaded=loaded, providers=providers, request=request, report=report)
     report.environments = list(entries.values())
     report.checks = {"branches": checks.branches, "changes": checks.changes}
     report.warnings += checks.warnings
@@ -141,11 +167,15 @@ def gc(
         for e in report.environments
         if e.outcome == "expiring"
     ]
+    failures = []
     if report.failed:
-        report.error = (
+        failures.append(
             f"{len(report.failed)} of {len(going)} environments could not be removed: "
             + ", ".join(report.failed)
         )
+    failures += report.problems
+    if failures:
+        report.error = "; ".join(failures)
         report.exception = ClusterError(report.error, hint="see each environment's error; run gc again")
     report.seconds = round(clock.monotonic() - started, 3)
     return report
