@@ -13,7 +13,7 @@ import pytest
 from deploytag import api
 from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.core.config import LoadedConfig
-from deploytag.core.errors import PlanError
+from deploytag.core.errors import NotFoundError, PlanError
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from deploytag.ports.providers import Providers
@@ -146,3 +146,27 @@ def test_branch_gone_wins_and_a_missing_remote_stops_before_anything(repo: Path)
     with pytest.raises(PlanError, match="git remote 'upstream' is not configured"):
         api.gc(runtime=rt, options=api.GcOptions(remote="upstream"))
     assert cluster.get_namespace(name=gone) is not None
+
+
+def test_pin_without_flags_is_indefinite_and_status_shows_it(repo: Path) -> None:
+    cluster, clock = MemoryCluster(), Clock()
+    rt = runtime(repo, cluster, clock)
+    live = add_environment(rt, cluster, "feature/live", "preview", deployed_hours_ago=1)
+    add_environment(rt, cluster, "main", "permanent", deployed_hours_ago=1)
+    before = api.status(runtime=rt, options=api.StatusOptions(branch="feature/live"))
+    assert before.environment.expires_at == rfc3339(START + 47 * HOUR)
+
+    pinned = api.pin(runtime=rt, options=api.PinOptions(branch="feature/live"))
+    assert (pinned.namespace, pinned.pinned_until, pinned.expires_at) == (live, "forever", "never")
+    during = api.status(runtime=rt, options=api.StatusOptions(branch="feature/live")).environment
+    assert (during.pinned_until, during.expires_at) == ("forever", "never")
+    clock.t += 1000 * HOUR
+    kept = api.gc(runtime=rt, options=api.GcOptions(dry_run=True))
+    assert outcomes(kept)[live] == ("kept", "")
+
+    unpinned = api.unpin(runtime=rt, options=api.UnpinOptions(branch="feature/live"))
+    assert (unpinned.pinned_until, unpinned.expires_at) == ("", rfc3339(START + 47 * HOUR))
+    with pytest.raises(PlanError, match="permanent staging environment: it never expires"):
+        api.pin(runtime=rt, options=api.PinOptions(branch="main"))
+    with pytest.raises(NotFoundError, match="has no environment"):
+        api.pin(runtime=rt, options=api.PinOptions(branch="feature/none", hours=1))
