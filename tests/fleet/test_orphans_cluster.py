@@ -6,6 +6,7 @@ Each test uses its own lock namespace and app, so the shared cluster's other Lea
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from collections.abc import Iterator
@@ -57,10 +58,8 @@ def kube(real_kube: RealKube) -> Iterator[tuple[Tracked, Any]]:
     sdk = config.new_client_from_config(config_file=str(real_kube.kubeconfig), context=real_kube.context)
     yield cluster, sdk
     for name in cluster.created:
-        try:
+        with contextlib.suppress(client.ApiException):  # gone already
             client.CoreV1Api(sdk).patch_namespace(name, {"metadata": {"finalizers": None}})
-        except client.ApiException:
-            pass
         cluster.delete_namespace(name=name, wait=False, timeout_seconds=0)
     sdk.close()
 
