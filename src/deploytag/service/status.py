@@ -16,6 +16,7 @@ from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import NotFoundError
 from deploytag.ports.providers import Providers
+from deploytag.service.costs import environment_cost
 from deploytag.service.environments import EnvironmentRow, environment_row
 from deploytag.service.resolve import target_for
 
@@ -33,6 +34,8 @@ class EnvironmentStatus:
     database: dict[str, Any] = field(default_factory=dict)
     dns: dict[str, Any] = field(default_factory=dict)
     secret_versions: dict[str, Any] = field(default_factory=dict)
+    # Estimated monthly cost from what the workloads request now (core.cost): cpu, memory_gib, monthly, currency.
+    cost: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,4 +65,7 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
     for capability in reporters():
         for key, value in capability.status(annotations=a).items():
             setattr(result, key, value)
+    estimate = environment_cost(providers.cluster, loaded.config.cost, ns.name)
+    result.cost = estimate.to_dict()
+    result.environment.monthly_cost, result.environment.currency = estimate.monthly, estimate.currency
     return result
