@@ -288,7 +288,7 @@ class Workloads(Protocol):
         (namespace, kind, name); in every namespace when ``namespace`` is None (one call per kind).
 
         ``replicas`` is spec.replicas (default 1); for a Job its parallelism (default 1), 0 once
-        it finished; a Job a CronJob made is left out (the CronJob counts it); a CronJob counts
+        it finished or while suspended; a Job a CronJob made is left out (the CronJob counts it); a CronJob counts
         its job template's parallelism (0 when suspended), as if it ran all month: an upper bound.
         """
         ...

@@ -223,7 +223,7 @@ def workload_usage(kind: str, obj: Mapping[str, Any]) -> Usage | None:
             c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
             for c in (obj.get("status") or {}).get("conditions") or []
         )
-        replicas = 0 if finished else _count(spec.get("parallelism"))
+        replicas = 0 if finished or spec.get("suspend") else _count(spec.get("parallelism"))
     else:
         job_spec = spec
         replicas = _count(spec.get("replicas"))
