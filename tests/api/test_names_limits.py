@@ -85,7 +85,7 @@ def test_a_branch_whose_names_belong_to_another_is_refused(repo: Path) -> None:
     assert plan(repo, cluster, "feature/login").namespace == "guestbook-feature-login"  # its own: fine
     with pytest.raises(NameCollisionError) as info:
         plan(repo, cluster, "feature-login")
-    assert info.value.exit_status == ExitStatus.NAME_COLLISION == 18
+    assert int(info.value.exit_status) == int(ExitStatus.NAME_COLLISION) == 18
     line = str(info.value)
     assert "\n" not in line
     assert "namespace guestbook-feature-login, which belongs to branch 'feature/login'" in line
@@ -99,7 +99,7 @@ def test_a_new_preview_over_max_previews_is_refused_naming_the_oldest(repo: Path
     seed(cluster, "guestbook-staging", "main", kind="permanent", age_days=90)  # never counts
     with pytest.raises(LimitError) as info:
         plan(repo, cluster, "feature/c", DEPLOYTAG_LIMITS__MAX_PREVIEWS="2")
-    assert info.value.exit_status == ExitStatus.LIMIT == 19
+    assert int(info.value.exit_status) == int(ExitStatus.LIMIT) == 19
     line = str(info.value)
     assert "app guestbook already has 2 previews and limits.max_previews is 2" in line
     assert "remove 1 first, oldest: feature/a (12d old)" in line

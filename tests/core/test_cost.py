@@ -84,7 +84,7 @@ def test_jobs_count_while_they_run_and_cronjobs_as_an_upper_bound() -> None:
     owned = _job()
     owned["metadata"]["ownerReferences"] = [{"kind": "CronJob", "name": "nightly"}]
     assert workload_usage("Job", owned) is None  # counted through its CronJob
-    cron = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": _job()["spec"]}}}
+    cron: dict[str, Any] = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": _job()["spec"]}}}
     counted = workload_usage("CronJob", cron)
     assert counted is not None and (counted.replicas, counted.cpu) == (1, 1.0)
     cron["spec"]["suspend"] = True

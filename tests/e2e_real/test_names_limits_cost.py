@@ -93,7 +93,7 @@ def app_objects(api: Any, app: str) -> tuple[list[str], list[str], list[str]]:
 
 
 def one_line_error(result: Any) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = [str(line) for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     return lines[0]
 
@@ -160,10 +160,9 @@ def test_collision_limits_and_cost(app: RealApp) -> None:
     assert re.search(r"remove 1 first, oldest: feature/login \(\d+m old\)", line), line
     assert "deploytag destroy --branch 'feature/login'" in line
     assert app_objects(api, app.app) == after_b
-    again = app.run(
-        "deploy", "--branch", "feature/b", "--commit", c3, "--force", "-o", "json", env=at_most_two
-    )
+    again = app.run("deploy", "--branch", "feature/b", "--commit", c3, "--force", env=at_most_two)
     assert again.returncode == 0, again.stderr
+    assert "cost: ~14.63 USD/month (0.5 vCPU, 1 GiB requested)" in again.stdout  # the deploy summary
 
     # The estimate in status and list (JSON), read from the cluster now.
     status = app.run("status", "--branch", "feature/login", "-o", "json")
