@@ -1,6 +1,7 @@
 """`plan --check-cluster` through deploytag.api, on the in-memory cluster: the refusals deploy makes
 before its first side effect (another branch's names, exit 18; a new preview over limits.*, exit 19),
-and what counts toward a limit. The same refusals through the CLI on the real API server:
+and what counts toward a limit; the cost estimate in list and status, and that they still work when
+the workloads cannot be read. The same refusals through the CLI on the real API server:
 tests/e2e_real/test_names_limits_cost.py."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pytest
 from deploytag import api
 from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.core.config import LoadedConfig
-from deploytag.core.errors import ExitStatus, LimitError, NameCollisionError
+from deploytag.core.cost import Usage
+from deploytag.core.errors import ClusterError, ExitStatus, LimitError, NameCollisionError
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from deploytag.ports.providers import Providers
 from deploytag.service.wiring import Invocation, build_providers
@@ -55,7 +57,7 @@ def seed(
     cluster.ensure_namespace(name=name, labels=labels, annotations=annotations)
 
 
-def plan(repo: Path, cluster: MemoryCluster, branch: str, **environ: str) -> api.PlanResult:
+def runtime(repo: Path, cluster: MemoryCluster, **environ: str) -> api.Runtime:
     env = {
         "DEPLOYTAG_CLUSTER__PROVIDER": "memory",
         "DEPLOYTAG_BRANCHES__PREVIEWS": "feature/*,feature-*",
@@ -67,11 +69,14 @@ def plan(repo: Path, cluster: MemoryCluster, branch: str, **environ: str) -> api
     def providers(inv: Invocation, loaded: LoadedConfig) -> Providers:
         return build_providers(inv, loaded, clock=clock, cluster=cluster)
 
-    runtime = api.Runtime(
+    return api.Runtime(
         stdout=io.StringIO(), stderr=io.StringIO(), environ=env, clock=clock, repo=repo, providers=providers
     )
+
+
+def plan(repo: Path, cluster: MemoryCluster, branch: str, **environ: str) -> api.PlanResult:
     options = api.PlanOptions(branch=branch, commit=COMMIT, render=False, check_cluster=True)
-    return api.plan(runtime=runtime, options=options)
+    return api.plan(runtime=runtime(repo, cluster, **environ), options=options)
 
 
 @pytest.fixture
@@ -131,3 +136,39 @@ def test_per_author_limit_uses_the_ci_login(repo: Path) -> None:
         plan(repo, cluster, "feature/c", GITHUB_ACTOR="bob", **limit)
     # GitLab's login comes first; someone with no preview may create one.
     assert plan(repo, cluster, "feature/c", GITLAB_USER_LOGIN="dave", GITHUB_ACTOR="bob", **limit).deploy
+
+
+class NoWorkloadRights(MemoryCluster):
+    """A cluster where listing namespaces is allowed but listing workloads is not (RBAC)."""
+
+    def list_resource_requests(self, *, namespace: str | None) -> list[Usage]:
+        raise ClusterError("listing deployments is forbidden", hint="ask for list rights")
+
+
+def test_list_and_status_show_the_estimate_and_survive_without_it(repo: Path) -> None:
+    cluster = MemoryCluster()
+    seed(cluster, "guestbook-feature-a", "feature/a")
+    seed(cluster, "guestbook-feature-b", "feature/b")
+    web = Usage(kind="Deployment", name="web", replicas=2, cpu=0.25, memory_bytes=512 * 1024**2)
+    cluster.add_resource_requests(namespace="guestbook-feature-a", usage=web)
+    prices = {
+        "DEPLOYTAG_COST__CPU_PER_MONTH": "20",
+        "DEPLOYTAG_COST__GIB_PER_MONTH": "4",
+        "DEPLOYTAG_COST__CURRENCY": "EUR",
+    }
+    rows = api.list_environments(runtime=runtime(repo, cluster, **prices), options=api.ListOptions())
+    # 0.5 vCPU x 20 + 1 GiB x 4; the other preview requests nothing.
+    assert {r.branch: (r.monthly_cost, r.currency) for r in rows} == {
+        "feature/a": (14.0, "EUR"),
+        "feature/b": (0.0, "EUR"),
+    }
+    shown = api.status(
+        runtime=runtime(repo, cluster, **prices), options=api.StatusOptions(branch="feature/a")
+    )
+    assert shown.cost == {"cpu": 0.5, "memory_gib": 1.0, "monthly": 14.0, "currency": "EUR"}
+
+    blind = NoWorkloadRights()
+    seed(blind, "guestbook-feature-a", "feature/a")
+    rows = api.list_environments(runtime=runtime(repo, blind), options=api.ListOptions())
+    assert [(r.branch, r.monthly_cost) for r in rows] == [("feature/a", None)]
+    assert api.status(runtime=runtime(repo, blind), options=api.StatusOptions(branch="feature/a")).cost == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -10,9 +11,12 @@ from deploytag.capabilities.context import annotation
 from deploytag.capabilities.namespace import APP_LABEL
 from deploytag.core.config import LoadedConfig
 from deploytag.core.config.schema import CostConfig
+from deploytag.core.errors import DeployTagError
 from deploytag.ports.cluster import ENVIRONMENT_SELECTOR, NamespaceInfo
 from deploytag.ports.providers import Providers
 from deploytag.service.costs import costs_by_namespace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,9 +50,14 @@ def list_environments(
         selector += f",{APP_LABEL}={loaded.config.app}"
     rows = [environment_row(ns) for ns in providers.cluster.list_namespaces(label_selector=selector)]
     cost = loaded.config.cost if loaded is not None else CostConfig()
-    estimates = costs_by_namespace(providers.cluster, cost, (r.namespace for r in rows))
+    try:
+        estimates = costs_by_namespace(providers.cluster, cost, (r.namespace for r in rows))
+    except DeployTagError as e:  # e.g. RBAC allows listing namespaces but not workloads everywhere
+        log.warning("no cost estimates: %s", e)
+        estimates = {}
     for row in rows:
-        row.monthly_cost, row.currency = estimates[row.namespace].monthly, cost.currency
+        if row.namespace in estimates:
+            row.monthly_cost, row.currency = estimates[row.namespace].monthly, cost.currency
     return sorted(rows, key=lambda r: (r.app, r.kind != "permanent", r.branch))
 
 

@@ -6,6 +6,7 @@ deploy steps: no extra state store, one read.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,11 +15,13 @@ from deploytag.capabilities.registry import reporters
 from deploytag.capabilities.status import recorded_json
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
-from deploytag.core.errors import NotFoundError
+from deploytag.core.errors import DeployTagError, NotFoundError
 from deploytag.ports.providers import Providers
 from deploytag.service.costs import environment_cost
 from deploytag.service.environments import EnvironmentRow, environment_row
 from deploytag.service.resolve import target_for
+
+log = logging.getLogger(__name__)
 
 STATUS_SCHEMA = "deploytag.status/v1"
 
@@ -65,7 +68,11 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
     for capability in reporters():
         for key, value in capability.status(annotations=a).items():
             setattr(result, key, value)
-    estimate = environment_cost(providers.cluster, loaded.config.cost, ns.name)
+    try:
+        estimate = environment_cost(providers.cluster, loaded.config.cost, ns.name)
+    except DeployTagError as e:  # the record is still worth showing; the estimate is extra
+        log.warning("no cost estimate for %s: %s", ns.name, e)
+        return result
     result.cost = estimate.to_dict()
     result.environment.monthly_cost, result.environment.currency = estimate.monthly, estimate.currency
     return result
