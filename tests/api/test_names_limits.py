@@ -172,3 +172,15 @@ def test_list_and_status_show_the_estimate_and_survive_without_it(repo: Path) ->
     rows = api.list_environments(runtime=runtime(repo, blind), options=api.ListOptions())
     assert [(r.branch, r.monthly_cost) for r in rows] == [("feature/a", None)]
     assert api.status(runtime=runtime(repo, blind), options=api.StatusOptions(branch="feature/a")).cost == {}
+
+
+def test_status_and_destroy_never_take_another_branchs_environment_for_this_one(repo: Path) -> None:
+    cluster = MemoryCluster()
+    seed(cluster, "guestbook-feature-login", "feature/login")
+    with pytest.raises(NameCollisionError, match="belongs to branch 'feature/login'"):
+        api.status(runtime=runtime(repo, cluster), options=api.StatusOptions(branch="feature-login"))
+    report = api.destroy(runtime=runtime(repo, cluster), options=api.DestroyOptions(branch="feature-login"))
+    assert report.outcome == "failed"
+    assert isinstance(report.exception, NameCollisionError)
+    assert report.error is not None and "pass the branch that namespace was deployed for" in report.error
+    assert cluster.get_namespace(name="guestbook-feature-login") is not None

@@ -34,7 +34,6 @@ def check_owner(existing: NamespaceInfo | None, *, branch: str, adopt: bool = Fa
     """``check_ownership`` for callers without a run (``plan --check-cluster``)."""
     if existing is None:
         return
-    recorded = existing.annotations.get(annotation("branch"))
     if existing.labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
         if adopt:
             return
@@ -42,19 +41,30 @@ def check_owner(existing: NamespaceInfo | None, *, branch: str, adopt: bool = Fa
             f"namespace {existing.name} exists and is not managed by DeployTag",
             hint="pass --adopt to take it over, or set a different namespace in deploytag.yaml",
         )
-    if recorded is not None and recorded != branch:
-        # Readable names (core.naming): branches equal after lowercasing and '/' -> '-' share names.
-        raise NameCollisionError(
-            f"branch {branch!r} gets namespace {existing.name}, which belongs to branch {recorded!r} "
-            "(names are the branch lowercased with '/' as '-'); nothing was changed",
-            hint=f"rename this branch so it differs by more than case and '/', or remove the other "
-            f"environment first (deploytag destroy --branch {recorded!r})",
-        )
+    check_branch(existing, branch=branch)
     if existing.phase == "Terminating":
         raise PlanError(
             f"namespace {existing.name} is still being deleted",
             hint="wait for the previous destroy to finish, then run deploy again",
         )
+
+
+def check_branch(existing: NamespaceInfo, *, branch: str, hint: str = "") -> None:
+    """Refuse to act on another branch's environment: the one collision readable names allow.
+
+    Branches equal after lowercasing and '/' -> '-' share names (core.naming); the namespace
+    records the raw branch, so the second one is told apart here, by every command.
+    """
+    recorded = existing.annotations.get(annotation("branch"))
+    if recorded is None or recorded == branch:
+        return
+    raise NameCollisionError(
+        f"branch {branch!r} gets namespace {existing.name}, which belongs to branch {recorded!r} "
+        "(names are the branch lowercased with '/' as '-'); nothing was changed",
+        hint=hint
+        or f"rename this branch so it differs by more than case and '/', or remove the other "
+        f"environment first (deploytag destroy --branch {recorded!r})",
+    )
 
 
 class NamespaceStep(Capability):

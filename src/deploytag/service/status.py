@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from deploytag.capabilities.context import annotation
+from deploytag.capabilities.namespace import check_branch
 from deploytag.capabilities.registry import reporters
 from deploytag.capabilities.status import recorded_json
 from deploytag.core.branch import BranchRef
@@ -57,6 +58,7 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
             f"branch {ref.branch!r} has no environment (namespace {names.namespace} does not exist)",
             hint=f"deploy it with: deploytag deploy --branch {ref.branch}",
         )
+    check_branch(ns, branch=ref.branch)  # never show another branch's environment as this one's
     a = ns.annotations
     result = EnvironmentStatus(
         schema=STATUS_SCHEMA,
