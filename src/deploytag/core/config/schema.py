@@ -392,6 +392,38 @@ class LintConfig(_Model):
         return v
 
 
+class FeedbackConfig(_Model):
+    """Pull/merge request feedback (docs/feedback.md): one comment edited in place and a commit status."""
+
+    enabled: bool | None = Field(
+        default=None,
+        description="post feedback; default (unset): when CI variables name a GitHub or GitLab "
+        "repository and a token is found",
+    )
+    provider: Literal["github", "gitlab"] | None = Field(
+        default=None, description="platform; default: detected from the CI variables"
+    )
+    pull_request: int | None = Field(
+        default=None,
+        ge=1,
+        description="pull/merge request number; default: the CI event's, else looked up by branch",
+    )
+    token_secret_id: str | None = Field(
+        default=None,
+        description="secret store id holding the token (GITHUB_TOKEN / GITLAB_TOKEN key); "
+        "default: the environment only. Kept apart from secrets.ids, which reach the app",
+    )
+    commit_status: bool = Field(
+        default=True, description="also set the commit status 'deploytag/<app>' with the URL"
+    )
+    timeout_seconds: float = Field(default=10, gt=0, description="seconds per API call")
+    retry_wait_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="longest Retry-After honoured before the one retry; longer waits give up (a warning)",
+    )
+
+
 class Config(_Model):
     app: str = Field(description="application name: a DNS label, prefixes every derived name")
     branches: BranchRules = Field(default_factory=BranchRules)
@@ -407,6 +439,7 @@ class Config(_Model):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     lint: LintConfig = Field(default_factory=LintConfig)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     ttl_hours: float | None = Field(
         default=168,
         gt=0,
