@@ -20,6 +20,7 @@ from deploytag.service.destroy import DestroyReport
 MARKER_PREFIX = "<!-- deploytag:"
 DIGEST_LINES = 40
 DIGEST_CHARS = 3000
+SUMMARY_CHARS = 160
 
 
 def marker(*, app: str, branch: str) -> str:
@@ -52,7 +53,9 @@ def stamp(epoch: float) -> str:
 
 
 def duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
+    if seconds < 10:
+        return f"{max(0.0, seconds):.1f} s"
+    seconds = round(seconds)
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
@@ -85,6 +88,8 @@ def deployed(
     urls = report.urls or []
     rows.append(("URL", "<br>".join(_link(u) for u in urls) if urls else "none exposed"))
     rows.append(("Commit", f"`{report.commit[:12]}`"))
+    if header.namespace:
+        rows.append(("Namespace", f"`{header.namespace}`"))
     if pushed_at is not None:
         rows.append(("Push to ready", duration(finished_at - pushed_at)))
     else:
@@ -107,17 +112,18 @@ def deployed(
 
 
 def _failed(header: Header, report: DeployReport, *, finished_at: float, secrets: Iterable[str]) -> str:
-    text = report.digest or report.error or "(no detail)"
     hidden = list(secrets)
-    digest = _fenced(scrub(text, hidden))
-    error = _inline(scrub(report.error or "", hidden))
+    error = scrub(report.error or "", hidden)
+    summary = _inline(error[:SUMMARY_CHARS] + ("…" if len(error) > SUMMARY_CHARS else ""))
+    # The digest (failing objects, events, logs) when verify wrote one, else the whole error.
+    detail = _fenced(scrub(report.digest, hidden) if report.digest else error or "(no detail)")
     lines = [
         f"Commit `{report.commit[:12]}` failed after {duration(report.seconds)}"
-        + (f": {error}" if error else "."),
+        + (f": {summary}" if summary else "."),
         "",
         "<details open><summary>Failure digest</summary>",
         "",
-        digest,
+        detail,
         "",
         "</details>",
         "",
