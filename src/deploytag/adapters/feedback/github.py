@@ -43,7 +43,8 @@ class GitHubFeedback:
 
     @classmethod
     def detect(cls, *, environ: Mapping[str, str]) -> bool:
-        return environ.get("GITHUB_ACTIONS") == "true" or bool(environ.get("GITHUB_REPOSITORY"))
+        # The CI flag alone: a GITHUB_REPOSITORY left in a shell must not post from a laptop.
+        return environ.get("GITHUB_ACTIONS") == "true"
 
     @classmethod
     def from_environment(

@@ -44,7 +44,7 @@ class GitLabFeedback:
 
     @classmethod
     def detect(cls, *, environ: Mapping[str, str]) -> bool:
-        return environ.get("GITLAB_CI") == "true" or bool(environ.get("CI_PROJECT_ID"))
+        return environ.get("GITLAB_CI") == "true"
 
     @classmethod
     def from_environment(

@@ -397,11 +397,12 @@ class FeedbackConfig(_Model):
 
     enabled: bool | None = Field(
         default=None,
-        description="post feedback; default (unset): when CI variables name a GitHub or GitLab "
-        "repository and a token is found",
+        description="post feedback; default (unset): in GitHub Actions (GITHUB_ACTIONS=true) or GitLab CI "
+        "(GITLAB_CI=true) when a token is found",
     )
     provider: Literal["github", "gitlab"] | None = Field(
-        default=None, description="platform; default: detected from the CI variables"
+        default=None,
+        description="platform; default: the CI's (GITHUB_ACTIONS / GITLAB_CI); set it to post from elsewhere",
     )
     pull_request: int | None = Field(
         default=None,
