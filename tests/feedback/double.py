@@ -10,7 +10,8 @@ GitHub: GET /repos/{o}/{r}/pulls, GET+POST /repos/{o}/{r}/issues/{n}/comments
 (and GET /repositories/{id}/issues/{n}/comments), PATCH /repos/{o}/{r}/issues/comments/{id},
 POST /repos/{o}/{r}/statuses/{sha}.
 GitLab (under /api/v4): GET /projects/{id}/merge_requests, GET+POST
-/projects/{id}/merge_requests/{iid}/notes, PUT .../notes/{id}, POST /projects/{id}/statuses/{sha}.
+/projects/{id}/merge_requests/{iid}/notes, PUT .../notes/{id}, POST /projects/{id}/statuses/{sha},
+GET /projects/{id}/environments?name=, PUT /projects/{id}/environments/{id}.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Double:
     merge_requests: dict[int, dict[str, Any]] = field(default_factory=dict)  # iid -> {source_branch, state}
     notes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     gitlab_statuses: list[dict[str, Any]] = field(default_factory=list)
+    environments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {name, external_url}
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     port: int = 0
@@ -315,6 +317,20 @@ def _gitlab(d: Double, call: Call) -> Answer:
                     note["body"] = call.body["body"]
                     return 200, note, {}
             return 404, {"message": "404 Note Not Found"}, {}
+    if call.path == f"/api/v4/projects/{d.project}/environments" and call.method == "GET":
+        named = [
+            _environment(i, e)
+            for i, e in sorted(d.environments.items())
+            if e["name"] == call.query.get("name")
+        ]
+        return 200, named, {}
+    m = re.fullmatch(rf"{base}/environments/(\d+)", call.path)
+    if m and call.method == "PUT":
+        env = d.environments.get(int(m.group(1)))
+        if env is None:
+            return 404, {"message": "404 Environment Not Found"}, {}
+        env["external_url"] = (call.body or {}).get("external_url", env.get("external_url"))
+        return 200, _environment(int(m.group(1)), env), {}
     m = re.fullmatch(rf"{base}/statuses/([0-9a-f]{{40}})", call.path)
     if m and call.method == "POST":
         body = call.body or {}
@@ -324,6 +340,21 @@ def _gitlab(d: Double, call: Call) -> Answer:
         d.gitlab_statuses.append({**body, "sha": m.group(1)})
         return 201, response, {}
     return 404, {"message": "404 Not Found"}, {}
+
+
+def _environment(eid: int, env: dict[str, Any]) -> dict[str, Any]:
+    """As in docs.gitlab.com/api/environments ("Get a specific environment", trimmed)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", env["name"].lower()).strip("-")
+    return {
+        "id": eid,
+        "name": env["name"],
+        "slug": slug,
+        "external_url": env.get("external_url"),
+        "state": "available",
+        "tier": "development",
+        "created_at": "2019-05-25T18:55:13.252Z",
+        "updated_at": "2019-05-27T18:55:13.252Z",
+    }
 
 
 def _gitlab_page(d: Double, call: Call, iid: int) -> Answer:

@@ -212,3 +212,26 @@ def test_feedback_is_off_outside_ci_and_says_why_when_asked_for(
     assert (
         feedback.open_session(loaded=cfg, environ=env, clock=clock, warn=warnings.append, choice=off) is None
     )
+
+
+def test_the_token_can_come_from_the_secret_store(
+    tmp_path: Path, double: Double, clock: RecordingClock
+) -> None:
+    from deploytag.adapters.plugins import load_provider
+
+    double.pulls[2] = {"head": "changes", "state": "open"}
+    cfg = loaded(tmp_path, "feedback:\n  token_secret_id: ci/feedback\n")
+    (cfg.root / "secrets.local.yaml").write_text(f"ci/feedback:\n  GITHUB_TOKEN: {double.token}\n")
+    store = load_provider("deploytag.secret_stores", "file").from_config(
+        config=cfg.config.secrets, root=cfg.root
+    )
+    env = github_env(double, GITHUB_TOKEN="")
+    warnings: list[str] = []
+
+    s = feedback.open_session(
+        loaded=cfg, environ=env, clock=clock, warn=warnings.append, secret_store=lambda: store
+    )
+
+    assert s is not None
+    feedback.reported_deploy(s, loaded=cfg, ref=ref(), clock=clock, deploy=ready_report)
+    assert len(double.comments[2]) == 1 and warnings == []

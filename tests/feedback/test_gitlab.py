@@ -88,3 +88,22 @@ def test_a_failed_deploy_says_failed_with_the_digest(
     assert "s3cr3tpw" not in note["body"]  # the existing scrubbing: credentials in URLs
     assert double.gitlab_statuses[-1]["state"] == "failed"
     assert double.gitlab_statuses[-1]["description"].startswith("Deploy failed: rollout of web cannot start")
+
+
+def test_a_job_with_an_environment_gets_its_url(
+    tmp_path: Path, double: Double, clock: RecordingClock
+) -> None:
+    double.merge_requests[7] = {"source_branch": "changes", "state": "opened"}
+    double.environments[4] = {"name": "review/other", "external_url": None}
+    double.environments[5] = {"name": "review/changes", "external_url": None}
+    env = gitlab_env(double, CI_ENVIRONMENT_NAME="review/changes")
+
+    assert run(tmp_path, env, clock) == []
+    assert double.environments[5]["external_url"] == URL and double.environments[4]["external_url"] is None
+
+    assert run(tmp_path, env, clock) == []
+    assert (
+        len(double.calls_to("PUT", r"/api/v4/projects/278964/environments/5")) == 1
+    )  # already right: left alone
+    assert run(tmp_path, gitlab_env(double), clock) == []  # a job without an environment asks nothing
+    assert len(double.calls_to("GET", r"/api/v4/projects/278964/environments")) == 2

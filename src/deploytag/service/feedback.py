@@ -102,6 +102,8 @@ class FeedbackSession:
             self._status(report.commit, "failure", f"Deploy failed: {error}", None)
         else:
             self._status(report.commit, "success", f"Ready at {url}" if url else "Ready", url)
+            if url and not self._dead:
+                self._call(lambda: self.feedback.link_environment(url=url))
         self._comment(header, text, "ready" if report.outcome != "failed" else "failed")
 
     def destroyed(self, *, header: Header, report: DestroyReport) -> None:

@@ -120,6 +120,9 @@ class GitHubFeedback:
             body["target_url"] = status.target_url
         self._api.call("POST", self._api.url(f"/repos/{self.repository}/statuses/{commit}"), body)
 
+    def link_environment(self, *, url: str) -> None:
+        """Nothing to do: the commit status's target_url is the pull request's link to the environment."""
+
 
 class PullRequestEvent:
     """The pull request a GitHub Actions run is for: the event payload, else GITHUB_REF."""

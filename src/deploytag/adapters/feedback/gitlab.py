@@ -7,7 +7,9 @@ project or personal access token with the ``api`` scope (CI_JOB_TOKEN cannot wri
 
 Endpoints (REST API v4): GET /projects/{id}/merge_requests?source_branch=,
 GET and POST /projects/{id}/merge_requests/{iid}/notes,
-PUT /projects/{id}/merge_requests/{iid}/notes/{note_id}, POST /projects/{id}/statuses/{sha}.
+PUT /projects/{id}/merge_requests/{iid}/notes/{note_id}, POST /projects/{id}/statuses/{sha};
+in a job with an environment, GET /projects/{id}/environments?name= and PUT /projects/{id}/environments/{id}
+(its external_url: the merge request's "View app" button).
 """
 
 from __future__ import annotations
@@ -32,9 +34,16 @@ class GitLabFeedback:
     token_keys = ("DEPLOYTAG_GITLAB_TOKEN", "GITLAB_TOKEN")
 
     def __init__(
-        self, *, api: JsonApi, project: str, event: PullRequest | None = None, event_branch: str = ""
+        self,
+        *,
+        api: JsonApi,
+        project: str,
+        event: PullRequest | None = None,
+        event_branch: str = "",
+        environment: str = "",
     ) -> None:
         self._api = api
+        self._environment = environment  # CI_ENVIRONMENT_NAME: the job's `environment: name:`
         self._project = urllib.parse.quote(project, safe="")  # a numeric id, or group/name encoded
         self._event = event
         self._event_branch = event_branch
@@ -69,7 +78,13 @@ class GitLabFeedback:
         pushed_at = epoch(environ.get("CI_PIPELINE_CREATED_AT"))  # the pipeline starts on the push
         event = PullRequest(number=int(iid), pushed_at=pushed_at) if iid.isdigit() else None
         branch = environ.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "")
-        return cls(api=api, project=project, event=event, event_branch=branch)
+        return cls(
+            api=api,
+            project=project,
+            event=event,
+            event_branch=branch,
+            environment=environ.get("CI_ENVIRONMENT_NAME", ""),
+        )
 
     def pull_request_for(self, *, branch: str) -> PullRequest | None:
         if self._event is not None and self._event_branch == branch:
@@ -110,3 +125,19 @@ class GitLabFeedback:
         if status.target_url:
             body["target_url"] = status.target_url
         self._api.call("POST", self._api.url(f"/projects/{self._project}/statuses/{commit}"), body)
+
+    def link_environment(self, *, url: str) -> None:
+        """Set the job's environment's external_url, so the merge request's "View app" opens it.
+
+        Only in a job that declares ``environment: name:`` (CI_ENVIRONMENT_NAME); GitLab expands
+        only CI variables in ``environment: url:``, so DeployTag's URL cannot be written there.
+        """
+        if not self._environment:
+            return
+        query: dict[str, str | int] = {"name": self._environment}
+        found = self._api.call("GET", self._api.url(f"/projects/{self._project}/environments", query)).data
+        match = [e for e in found if e.get("name") == self._environment] if isinstance(found, list) else []
+        if not match or match[0].get("external_url") == url:
+            return
+        path = f"/projects/{self._project}/environments/{int(match[0]['id'])}"
+        self._api.call("PUT", self._api.url(path), {"external_url": url})
