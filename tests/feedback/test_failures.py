@@ -64,8 +64,9 @@ def pull(double: Double) -> Double:
             {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"},
             "HTTP 403",
         ),
+        ("POST", COMMENTS, 201, {"unexpected": True}, {}, "GitHub answered in an unexpected shape (KeyError"),
     ],
-    ids=["500", "403-forbidden", "429-long-retry-after", "403-rate-limit"],
+    ids=["500", "403-forbidden", "429-long-retry-after", "403-rate-limit", "201-without-id"],
 )
 def test_one_warning_line_and_the_report_unchanged(
     tmp_path: Path,

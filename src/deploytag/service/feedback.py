@@ -154,12 +154,15 @@ class FeedbackSession:
         except FeedbackError as e:
             self._dead = self._dead or isinstance(e, FeedbackUnreachable)
             self._warn(str(e))
+        except (KeyError, TypeError, ValueError) as e:
+            # An answer without the fields the API documents: still never the deploy's problem.
+            self._warn(f"{self.feedback.platform} answered in an unexpected shape ({type(e).__name__}: {e})")
         return None
 
     def _warn(self, problem: str) -> None:
         if not self._warned:  # one line per run: the next run repairs whatever this one missed
             self._warned = True
-            self.warn(WARNING.format(problem=scrub(problem, self.secrets)))
+            self.warn(WARNING.format(problem=" ".join(scrub(problem, self.secrets).split())))
 
 
 def open_session(
