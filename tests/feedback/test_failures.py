@@ -176,3 +176,23 @@ def test_gitlab_failures_are_one_warning_too(tmp_path: Path, double: Double, clo
     )
     [note] = double.notes[7]  # the note still went out: a refused status stops nothing else
     assert "**ready**" in note["body"]
+
+
+def test_a_failed_lookup_is_not_reported_as_no_pull_request(
+    tmp_path: Path, double: Double, clock: RecordingClock
+) -> None:
+    double.pulls[7] = {"head": "changes", "state": "open"}
+    double.fail("GET", r"/repos/Codertocat/Hello-World/pulls", 503, times=None)
+    cfg = loaded(tmp_path)
+    warnings: list[str] = []
+    notes: list[str] = []
+    env = github_env(double, GITHUB_EVENT_PATH="", GITHUB_REF="refs/heads/changes", GITHUB_HEAD_REF="")
+    s = feedback.open_session(loaded=cfg, environ=env, clock=clock, warn=warnings.append, note=notes.append)
+    assert s is not None
+    feedback.reported_deploy(s, loaded=cfg, ref=ref(), clock=clock, deploy=ready_report)
+    assert len(warnings) == 1 and "HTTP 503" in warnings[0]
+    assert not any("no open" in n for n in notes)
+    assert (
+        len(double.calls_to("GET", r"/repos/Codertocat/Hello-World/pulls")) == 4
+    )  # 2 steps, each retried once
+    assert [st["state"] for st in double.statuses] == ["pending", "success"]

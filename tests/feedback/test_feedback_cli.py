@@ -133,8 +133,19 @@ def test_one_comment_follows_deploys_and_destroy(tmp_path: Path, app: RealApp, d
         assert "**failed**" in comment["body"] and "Failure digest" in comment["body"]
         assert double.statuses[-1]["state"] == "failure"
 
-    gone = app.run("destroy", "--branch", app.branch, "--timeout", "60", "-o", "json", env=env)
+        # --no-feedback: not one call.
+        before = len(double.calls)
+        quiet = app.deploy(commit, "--no-feedback", env=env)
+        assert quiet.returncode == 0, quiet.stderr
+        assert len(double.calls) == before
+
+    # --pr names the request when no event does (a destroy job on branch deletion, say).
+    no_event = {k: v for k, v in env.items() if k not in ("GITHUB_EVENT_PATH", "GITHUB_REF")}
+    gone = app.run(
+        "destroy", "--branch", app.branch, "--timeout", "60", "-o", "json", "--pr", "2", env=no_event
+    )
     assert gone.returncode == 0, gone.stderr
+    assert not double.calls_to("GET", r"/repos/.*/pulls")  # the event, then --pr, named it
     [comment] = double.comments[2]  # still the one comment, now the receipt
     body = comment["body"]
     assert body.startswith(ours) and "**destroyed**" in body

@@ -104,7 +104,7 @@ class FeedbackSession:
             self._status(report.commit, "success", f"Ready at {url}" if url else "Ready", url)
             if url and not self._dead:
                 self._call(lambda: self.feedback.link_environment(url=url))
-        self._comment(header, text, "ready" if report.outcome != "failed" else "failed")
+        self._write(request, header, text, "ready" if report.outcome != "failed" else "failed")
 
     def destroyed(self, *, header: Header, report: DestroyReport) -> None:
         if report.outcome == "skipped":
@@ -120,17 +120,23 @@ class FeedbackSession:
     def _request(self, branch: str) -> PullRequest | None:
         if self.pull_request is not None:
             return PullRequest(number=self.pull_request)
+        if self._dead:
+            return None
         if branch not in self._requests:
-            self._requests[branch] = self._call(lambda: self.feedback.pull_request_for(branch=branch))
+            answered, found = self._attempt(lambda: self.feedback.pull_request_for(branch=branch))
+            if not answered:
+                return None  # warned; asked again at the next step of this run
+            self._requests[branch] = found
+            if found is None:
+                self.note(f"no open {self.feedback.platform} request for {branch}: no comment")
         return self._requests[branch]
 
     def _comment(self, header: Header, text: str, state: str) -> None:
-        if self._dead:
-            return
-        request = self._request(header.branch)
-        if request is None:
-            if not self._dead and header.branch in self._requests:
-                self.note(f"no open {self.feedback.platform} request for {header.branch}: no comment")
+        if not self._dead:
+            self._write(self._request(header.branch), header, text, state)
+
+    def _write(self, request: PullRequest | None, header: Header, text: str, state: str) -> None:
+        if request is None or self._dead:
             return
         marker = body.marker(app=header.app, branch=header.branch)
         written = self._call(
@@ -149,15 +155,19 @@ class FeedbackSession:
         self._call(lambda: self.feedback.set_commit_status(commit=commit, status=status))
 
     def _call(self, action: Callable[[], T]) -> T | None:
+        return self._attempt(action)[1]
+
+    def _attempt(self, action: Callable[[], T]) -> tuple[bool, T | None]:
+        """(True, its result), or (False, None) after warning: a failure never leaves the session."""
         try:
-            return action()
+            return True, action()
         except FeedbackError as e:
             self._dead = self._dead or isinstance(e, FeedbackUnreachable)
             self._warn(str(e))
         except (KeyError, TypeError, ValueError) as e:
             # An answer without the fields the API documents: still never the deploy's problem.
             self._warn(f"{self.feedback.platform} answered in an unexpected shape ({type(e).__name__}: {e})")
-        return None
+        return False, None
 
     def _warn(self, problem: str) -> None:
         if not self._warned:  # one line per run: the next run repairs whatever this one missed
