@@ -196,3 +196,16 @@ def test_a_failed_lookup_is_not_reported_as_no_pull_request(
         len(double.calls_to("GET", r"/repos/Codertocat/Hello-World/pulls")) == 4
     )  # 2 steps, each retried once
     assert [st["state"] for st in double.statuses] == ["pending", "success"]
+
+
+def test_even_a_bug_in_feedback_is_one_warning_and_the_report_is_returned(
+    tmp_path: Path, pull: Double, clock: RecordingClock
+) -> None:
+    cfg = loaded(tmp_path)
+    warnings: list[str] = []
+    s = feedback.open_session(loaded=cfg, environ=github_env(pull), clock=clock, warn=warnings.append)
+    assert s is not None
+    odd = ready_report(images=["web:1"])  # not the records the renderer reads
+    report = feedback.reported_deploy(s, loaded=cfg, ref=ref(), clock=clock, deploy=lambda: odd)
+    assert report is odd
+    assert len(warnings) == 1 and "internal error (AttributeError" in warnings[0]

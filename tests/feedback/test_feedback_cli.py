@@ -133,6 +133,15 @@ def test_one_comment_follows_deploys_and_destroy(tmp_path: Path, app: RealApp, d
         assert "**failed**" in comment["body"] and "Failure digest" in comment["body"]
         assert double.statuses[-1]["state"] == "failure"
 
+        # Broken and the API down: still exit 10, and one warning line.
+        double.fail("GET", r"/repos/.*/issues/2/comments", 502, times=None)
+        double.fail("POST", r"/repos/.*/statuses/.*", 403, body={"message": "Forbidden"}, times=None)
+        broken_down = app.deploy(commit, "--set", "invalid=true", env=env)
+        assert broken_down.returncode == 10, broken_down.stderr
+        assert broken_down.json()["outcome"] == "failed"
+        assert sum(line.startswith("warning: ") for line in broken_down.stderr.splitlines()) == 1
+        double.faults.clear()
+
         # --no-feedback: not one call.
         before = len(double.calls)
         quiet = app.deploy(commit, "--no-feedback", env=env)
@@ -150,6 +159,6 @@ def test_one_comment_follows_deploys_and_destroy(tmp_path: Path, app: RealApp, d
     body = comment["body"]
     assert body.startswith(ours) and "**destroyed**" in body
     assert f"| namespace | `{namespace}` | yes |" in body
-    for result in (down, again, broken, gone):
+    for result in (down, again, broken, broken_down, quiet, gone):
         assert double.token not in result.stdout + result.stderr
     assert all(double.token not in call.raw_target for call in double.calls)

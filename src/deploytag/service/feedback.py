@@ -9,9 +9,10 @@ one warning line, and the next run finds the comment by its marker and rewrites 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from deploytag.adapters.plugins import available, load_provider
 from deploytag.core.branch import BranchRef
@@ -35,6 +36,7 @@ from deploytag.service.feedback_body import ExpiringNotice, Header
 from deploytag.service.resolve import target_for
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 __all__ = [
     "ExpiringNotice",
@@ -62,6 +64,22 @@ class FeedbackChoice:
     pull_request: int | None = None
 
 
+def _never_raises(
+    method: Callable[Concatenate[FeedbackSession, P], None],
+) -> Callable[Concatenate[FeedbackSession, P], None]:
+    """Feedback is a side channel: whatever goes wrong in it (a bug included) is one warning line,
+    never an exception that would change a finished deploy's outcome or exit status."""
+
+    @functools.wraps(method)
+    def guarded(self: FeedbackSession, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except Exception as e:
+            self._warn(f"internal error ({type(e).__name__}: {e})")
+
+    return guarded
+
+
 @dataclass(kw_only=True)
 class FeedbackSession:
     feedback: Feedback
@@ -76,10 +94,12 @@ class FeedbackSession:
     _warned: bool = False
     _dead: bool = False  # unreachable once: later calls in this run would only wait
 
+    @_never_raises
     def deploying(self, *, header: Header, commit: str, started_at: float) -> None:
         self._status(commit, "pending", "Deploying", None)
         self._comment(header, body.deploying(header, commit=commit, started_at=started_at), "deploying")
 
+    @_never_raises
     def deployed(
         self, *, header: Header, report: DeployReport, started_at: float, database: str | None
     ) -> None:
@@ -106,12 +126,14 @@ class FeedbackSession:
                 self._call(lambda: self.feedback.link_environment(url=url))
         self._write(request, header, text, "ready" if report.outcome != "failed" else "failed")
 
+    @_never_raises
     def destroyed(self, *, header: Header, report: DestroyReport) -> None:
         if report.outcome == "skipped":
             return
         text = body.destroyed(header, report, finished_at=self.clock.now())
         self._comment(header, text, "destroyed" if report.outcome != "failed" else "destroy failed")
 
+    @_never_raises
     def expiring_soon(self, *, notice: ExpiringNotice) -> None:
         """For gc (``deploytag gc --warn-hours``): the comment says when and why the environment goes."""
         header = Header(app=notice.app, branch=notice.branch, namespace=notice.namespace)

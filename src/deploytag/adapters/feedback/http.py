@@ -11,6 +11,7 @@ at most ``max_wait`` seconds; a longer wait is a failure, reported at once.
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -99,7 +100,7 @@ class JsonApi:
             if e.code in _GATEWAY:
                 raise _Retry(message, 1.0) from None
             raise FeedbackError(message) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+        except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, resets, bad status lines
             reason = getattr(e, "reason", e)
             message = f"{self._platform} API unreachable for {where}: {scrub(str(reason), self._secrets)}"
             raise FeedbackUnreachable(message) from None
