@@ -224,7 +224,11 @@ def open_session(
         if explicit:
             warn(WARNING.format(problem=problem))
 
-    factory = _factory(config, environ)
+    try:
+        factory = _factory(config, environ)
+    except DeployTagError as e:  # a provider that cannot be loaded: said, never fatal
+        warn(WARNING.format(problem=" ".join(str(e).split())))
+        return None
     if factory is None:
         skip("no GitHub Actions or GitLab CI variables found (set feedback.provider and the CI variables)")
         return None
