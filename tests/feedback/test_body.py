@@ -35,3 +35,11 @@ def test_ready_shows_expiry_and_cost_when_the_report_carries_them() -> None:
     body = deployed(HEADER, report, finished_at=100, pushed_at=40, database=None)
     assert "| Expires | 1970-01-02 00:00:00 UTC |" in body and "| Estimated cost | $0.42/day |" in body
     assert "| Push to ready | 1 min 0 s |" in body and f"`{COMMIT[:12]}`" in body
+
+
+def test_ready_comment_shows_the_cost_estimate_as_the_cli_does() -> None:
+    from deploytag.core.cost import CostEstimate
+    from deploytag.service.feedback_body import _cost
+
+    estimate = CostEstimate(cpu=0.5, memory_gib=1.0, monthly=14.63, currency="USD")
+    assert _cost(estimate.to_dict()) == "~14.63 USD/month (0.5 vCPU, 1 GiB requested)"

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from deploytag.core.cost import CostEstimate
 from deploytag.core.errors import scrub
 from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
@@ -188,6 +189,8 @@ def _expiry(value: Any) -> str | None:
 
 
 def _cost(value: Any) -> str | None:
+    if isinstance(value, Mapping) and {"cpu", "memory_gib", "monthly", "currency"} <= value.keys():
+        return _inline(CostEstimate.from_dict(value).text())
     if isinstance(value, Mapping):
         return ", ".join(f"{_inline(str(k))}: {_inline(str(v))}" for k, v in value.items()) or None
     summary = getattr(value, "summary", None)
