@@ -53,3 +53,6 @@ class GitCli:
         return self._out(
             repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
         )
+
+    def commit_author_email(self, *, repo: Path, commit: str) -> str | None:
+        return self._out(repo, "log", "-1", "--format=%ae", "--end-of-options", commit) or None
