@@ -140,6 +140,8 @@ def deploy_text(report: Any) -> None:
     )
     for url in report.urls:
         click.echo(f"  {url}")
+    if report.cost:
+        click.echo(f"  cost: {_cost(report.cost)}")
     if report.digest:
         click.echo(report.digest, err=True)
 
@@ -184,7 +186,19 @@ def environments_text(rows: Sequence[Any]) -> None:
         return
     _table(
         None,
-        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "expires", "url", "database"),
+        (
+            "namespace",
+            "branch",
+            "env",
+            "commit",
+            "outcome",
+            "rev",
+            "updated",
+            "expires",
+            "url",
+            "database",
+            "cost/month",
+        ),
         [
             (
                 r.namespace,
@@ -197,6 +211,7 @@ def environments_text(rows: Sequence[Any]) -> None:
                 r.expires_at,
                 " ".join(r.urls),
                 r.database,
+                "" if r.monthly_cost is None else f"{r.monthly_cost:.2f} {r.currency}",
             )
             for r in rows
         ],
@@ -284,7 +299,16 @@ def status_text(st: Any) -> None:
     rows += [("url", url) for url in env.urls]
     if st.secret_versions:
         rows.append(("secrets", ", ".join(f"{k}@{v}" for k, v in st.secret_versions.items())))
+    if st.cost:
+        rows.append(("cost", _cost(st.cost)))
     _table(None, ("", ""), rows)
+
+
+def _cost(cost: Mapping[str, Any]) -> str:
+    """core.cost.CostEstimate.to_dict() as one readable estimate."""
+    from deploytag.core.cost import CostEstimate
+
+    return CostEstimate.from_dict(cost).text()
 
 
 def _short(value: Any, limit: int = 70) -> str:

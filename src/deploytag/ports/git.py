@@ -36,3 +36,7 @@ class GitReader(Protocol):
         never an empty set that would make every environment look orphaned.
         """
         ...
+
+    def commit_author_email(self, *, repo: Path, commit: str) -> str | None:
+        """The commit's author e-mail (``git log -1 --format=%ae``), or None when git cannot tell."""
+        ...

@@ -123,11 +123,13 @@ def sweep_orphans(
     """The fleet's orphan sweep: found always, removed unless a dry run."""
     if not request.orphans:
         return
+    skipped: list[str] = []  # kinds this run cannot read (no admin URL, no token): said, not failed
     try:
-        found = find_orphans(loaded=loaded, providers=providers)
+        found = find_orphans(loaded=loaded, providers=providers, skipped=skipped)
     except DeployTagError as e:
         report.problems.append(f"orphan sweep: {e}")
         return
+    report.warnings += [f"orphan sweep skipped {line}" for line in skipped]
     results = remove_orphans(loaded=loaded, providers=providers, orphans=found, dry_run=request.dry_run)
     report.orphans = [r.to_dict() for r in results]
     for r in results:

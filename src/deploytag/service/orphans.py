@@ -23,7 +23,7 @@ never an orphan: the database exists before its namespace does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -146,13 +146,16 @@ def find_orphans(
     providers: Providers,
     kinds: frozenset[str] = ALL_KINDS,
     min_age_seconds: float = 3600,
+    skipped: list[str] | None = None,
 ) -> list[Orphan]:
     """Everything of the configured app that carries our mark and no live environment owns.
 
     Read-only. A kind whose provider is not configured (no dns:, no database:, no images:)
-    is skipped; a configured one that cannot be read raises its error. ``min_age_seconds``
-    protects what may belong to a run still starting: kaniko Secrets, image tags and
-    expired Leases younger than that are kept.
+    is skipped. A configured one that cannot be read (no admin URL or token in this run, a
+    server down) raises its error; with ``skipped`` given, it is recorded there instead as one
+    line (``"database: no database admin URL ..."``) and the other kinds are still swept.
+    ``min_age_seconds`` protects what may belong to a run still starting: kaniko Secrets,
+    image tags and expired Leases younger than that are kept.
     """
     unknown = kinds - ALL_KINDS
     if unknown:
@@ -160,17 +163,23 @@ def find_orphans(
             f"unknown orphan kind {sorted(unknown)[0]!r}", hint=f"use one of: {', '.join(sorted(ALL_KINDS))}"
         )
     scan = _Scan(loaded, providers, min_age_seconds)
+    steps: list[tuple[str, frozenset[str], Callable[[], list[Orphan]]]] = [
+        (DNS_RECORD, frozenset({DNS_RECORD}), scan.dns_records),
+        ("database", frozenset({DATABASE, ROLE}), scan.databases),
+        (LEASE, frozenset({LEASE}), scan.leases),
+        (KANIKO_CREDENTIALS, frozenset({KANIKO_CREDENTIALS}), scan.kaniko_secrets),
+        (IMAGE_TAG, frozenset({IMAGE_TAG}), scan.image_tags),
+    ]
     found: list[Orphan] = []
-    if DNS_RECORD in kinds:
-        found += scan.dns_records()
-    if kinds & {DATABASE, ROLE}:
-        found += [o for o in scan.databases() if o.kind in kinds]
-    if LEASE in kinds:
-        found += scan.leases()
-    if KANIKO_CREDENTIALS in kinds:
-        found += scan.kaniko_secrets()
-    if IMAGE_TAG in kinds:
-        found += scan.image_tags()
+    for label, covers, look in steps:
+        if not kinds & covers:
+            continue
+        try:
+            found += [o for o in look() if o.kind in kinds]
+        except DeployTagError as e:
+            if skipped is None:
+                raise
+            skipped.append(f"{label}: {e.message}")
     return sorted(found, key=lambda o: (_ORDER.index(o.kind), o.where, o.name))
 
 

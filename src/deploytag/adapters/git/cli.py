@@ -76,3 +76,6 @@ class GitCli:
             if ref.startswith("refs/heads/"):
                 heads.add(ref.removeprefix("refs/heads/"))
         return frozenset(heads)
+
+    def commit_author_email(self, *, repo: Path, commit: str) -> str | None:
+        return self._out(repo, "log", "-1", "--format=%ae", "--end-of-options", commit) or None
