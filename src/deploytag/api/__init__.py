@@ -12,10 +12,11 @@ prints with ``--output json`` (``to_dict()`` gives that JSON). Example::
 
 from __future__ import annotations
 
-from deploytag.api.calls import deploy, destroy, list_environments, plan, rollback, status
+from deploytag.api.calls import deploy, destroy, init, list_environments, plan, rollback, status
 from deploytag.api.options import (
     DeployOptions,
     DestroyOptions,
+    InitOptions,
     ListOptions,
     PlanOptions,
     RollbackOptions,
@@ -26,6 +27,7 @@ from deploytag.ports.progress import ProgressListener, SilentProgress
 from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
 from deploytag.service.environments import EnvironmentRow
+from deploytag.service.init import InitFile, InitReport
 from deploytag.service.plan import PlanResult
 from deploytag.service.rollback import RollbackReport
 from deploytag.service.status import EnvironmentStatus
@@ -37,6 +39,9 @@ __all__ = [
     "DestroyReport",
     "EnvironmentRow",
     "EnvironmentStatus",
+    "InitFile",
+    "InitOptions",
+    "InitReport",
     "ListOptions",
     "PlanOptions",
     "PlanResult",
@@ -49,6 +54,7 @@ __all__ = [
     "StatusOptions",
     "deploy",
     "destroy",
+    "init",
     "list_environments",
     "plan",
     "rollback",

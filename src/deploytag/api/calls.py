@@ -6,6 +6,7 @@ from __future__ import annotations
 from deploytag.api.options import (
     DeployOptions,
     DestroyOptions,
+    InitOptions,
     ListOptions,
     PlanOptions,
     RollbackOptions,
@@ -17,12 +18,14 @@ from deploytag.ports.progress import ProgressListener, SilentProgress
 from deploytag.service import deploy as deploy_service
 from deploytag.service import destroy as destroy_service
 from deploytag.service import environments as environments_service
+from deploytag.service import init as init_service
 from deploytag.service import plan as plan_service
 from deploytag.service import rollback as rollback_service
 from deploytag.service import status as status_service
 from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
 from deploytag.service.environments import EnvironmentRow
+from deploytag.service.init import InitReport
 from deploytag.service.plan import PlanResult
 from deploytag.service.rollback import RollbackReport
 from deploytag.service.status import EnvironmentStatus
@@ -121,4 +124,19 @@ def list_environments(*, runtime: Runtime, options: ListOptions | None = None) -
     _, loaded, providers = configured(runtime)
     return environments_service.list_environments(
         loaded=loaded, providers=providers, all_apps=options.all_apps
+    )
+
+
+def init(*, runtime: Runtime, options: InitOptions | None = None) -> InitReport:
+    """Write deploytag.yaml (and with ``ci`` a workflow) for the repository, from what it holds.
+
+    Files that exist are skipped unless ``force``; a repository without a chart raises
+    ``ChartError`` and nothing is written. Touches no cluster or cloud.
+    """
+    options = options or InitOptions()
+    return init_service.init(
+        repo=runtime.repo,
+        options=init_service.InitOptions(
+            ci=options.ci, force=options.force, dry_run=options.dry_run, app=options.app
+        ),
     )

@@ -65,3 +65,11 @@ class StatusOptions:
 @dataclass(frozen=True, kw_only=True)
 class ListOptions:
     all_apps: bool = False  # every app's environments, not only the configured app's
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitOptions:
+    ci: str | None = None  # "github" or "gitlab": also write that CI's workflow
+    force: bool = False  # overwrite files that exist (never without it)
+    dry_run: bool = False  # report what would be written, write nothing
+    app: str | None = None  # default: the git remote's repository name, else the directory's

@@ -82,8 +82,15 @@ def cli(
     _configure_logging(debug)
 
 
-from deploytag.cli import commands_build, commands_deploy, commands_dns, commands_inspect  # noqa: E402
+from deploytag.cli import (  # noqa: E402
+    commands_build,
+    commands_deploy,
+    commands_dns,
+    commands_init,
+    commands_inspect,
+)
 
+commands_init.register(cli)
 commands_inspect.register(cli)
 commands_deploy.register(cli)
 commands_build.register(cli)

@@ -24,3 +24,7 @@ class GitReader(Protocol):
     def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
         """The full object id of the commit ``revision`` names in ``repo``, or None when git cannot tell."""
         ...
+
+    def remote_url(self, *, repo: Path, name: str = "origin") -> str | None:
+        """The fetch URL of remote ``name``; None when there is no such remote, no repository or no git."""
+        ...

@@ -53,3 +53,10 @@ class GitCli:
         return self._out(
             repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
         )
+
+    def remote_url(self, *, repo: Path, name: str = "origin") -> str | None:
+        try:
+            return self._out(repo, "remote", "get-url", "--", name)
+        except ToolMissingError as e:
+            log.debug("git remote get-url: %s", e)
+            return None

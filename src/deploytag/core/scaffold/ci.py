@@ -1,0 +1,81 @@
+"""What both CI templates need from the detected repository, and DeployTag's branch globs
+translated into each CI's own filter syntax."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from deploytag.core.errors import UsageError
+from deploytag.core.scaffold.config_file import PERMANENT, PREVIEWS, TTL_HOURS
+from deploytag.core.scaffold.facts import RepoFacts
+from deploytag.core.scaffold.remote import registry_for
+
+CI_CHOICES = ("github", "gitlab")
+
+
+def check_ci(value: str | None) -> str | None:
+    """``--ci``'s value, or one line saying what it may be."""
+    if value is None or value in CI_CHOICES:
+        return value
+    raise UsageError(
+        f"--ci {value!r} is not a CI DeployTag writes for", hint="use --ci github or --ci gitlab"
+    )
+
+
+@dataclass(frozen=True)
+class CiSettings:
+    app: str
+    previews: tuple[str, ...]
+    permanent: dict[str, str]  # branch -> environment
+    database: bool  # the deploy needs DEPLOYTAG_DATABASE_ADMIN_URL
+    package: str  # what `pip install` installs: deploytag with the extras the config needs
+    registry: str | None  # image repository (None: no images to build)
+    ttl_hours: int
+    setup: tuple[str, ...]  # toolchains the test command needs besides Python: node, go
+
+    @property
+    def registry_host(self) -> str:
+        return (self.registry or "").split("/", 1)[0]
+
+
+def ci_settings(facts: RepoFacts) -> CiSettings:
+    database = facts.migrations is not None and facts.database_engine is not None
+    extras = [facts.database_engine] if database and facts.database_engine else []
+    command = facts.test.command[0] if facts.test else ""
+    setup = {"npm": ("node",), "go": ("go",)}.get(command, ())
+    return CiSettings(
+        app=facts.app,
+        previews=PREVIEWS,
+        permanent=dict(PERMANENT),
+        database=database,
+        package=f"deploytag[{','.join(extras)}]" if extras else "deploytag",
+        registry=registry_for(facts.remote, facts.app)[0] if facts.images else None,
+        ttl_hours=TTL_HOURS,
+        setup=setup,
+    )
+
+
+_SIMPLE_GLOB = re.compile(r"^[A-Za-z0-9._/*-]+$")
+
+
+def github_branch_filters(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """DeployTag's globs (fnmatch: ``*`` crosses ``/``) as GitHub branch filters (``**`` does).
+    A pattern GitHub's syntax reads differently (``?``, ``[...]``) widens the filter to every
+    branch: DeployTag itself skips a branch that matches no rule, exit 0."""
+    if not all(_SIMPLE_GLOB.match(p) for p in patterns):
+        return ("**",)
+    return tuple(re.sub(r"\*+", "**", p) for p in patterns)
+
+
+def gitlab_branch_regex(patterns: tuple[str, ...]) -> str:
+    """The globs as one RE2 regular expression literal for ``rules: if: $CI_COMMIT_BRANCH =~``."""
+    if not all(_SIMPLE_GLOB.match(p) for p in patterns):
+        return "/.*/"
+    parts = [re.escape(p).replace(r"\*", ".*").replace("/", r"\/") for p in patterns]
+    return "/^(" + "|".join(parts) + ")$/"
+
+
+def gitlab_duration(hours: int) -> str:
+    """``auto_stop_in``: GitLab reads human durations."""
+    return "1 week" if hours == 168 else f"{hours} hours"
