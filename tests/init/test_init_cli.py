@@ -123,6 +123,9 @@ def test_the_git_remote_names_the_app_and_the_registry(tmp_path: Path) -> None:
         ["remote", "add", "origin", "https://bot:t0ken@github.com/Acme/Web-Shop.git"],
     ):
         subprocess.run(["git", "-C", str(repo), *argv], check=True, capture_output=True)
+    plain = run(repo, "init", "--dry-run")
+    assert "hint: deploytag init --ci github also writes the CI workflow" in plain.stdout
+    assert "remote           https://github.com/Acme/Web-Shop.git" in plain.stdout
     result = run(repo, "init", "--ci", "github", "--output", "json")
     assert result.returncode == 0, result.stderr
     report = result.json()

@@ -50,6 +50,9 @@ def register(cli: click.Group) -> None:
             for f in report.files:
                 note = " (exists; --force overwrites it)" if f.action == "skipped" else ""
                 click.echo(f"{_SAY[f.action]} {f.path}{note}")
+            remote = report.facts.remote
+            if report.ci is None and remote is not None and remote.ci is not None:
+                click.echo(f"hint: deploytag init --ci {remote.ci} also writes the CI workflow (docs/ci.md)")
             if not report.refused and not dry_run:
                 click.echo("next: deploytag plan --branch feature/try  (and add .deploytag/ to .gitignore)")
         if report.refused:
