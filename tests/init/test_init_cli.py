@@ -4,6 +4,8 @@ in a real git repository with a remote, and in a directory with no chart."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +14,11 @@ import pytest
 from initrepos import chart, make_repo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-from cliutil import copy_example, run
+from cliutil import ROOT, copy_example, run
 
 COMMIT = "0" * 40
+# Where cliutil.run finds it: the repository's .tools/bin first, then PATH.
+HELM = shutil.which("helm", path=os.pathsep.join([str(ROOT / ".tools" / "bin"), os.environ.get("PATH", "")]))
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -135,3 +139,14 @@ def test_the_git_remote_names_the_app_and_the_registry(tmp_path: Path) -> None:
     assert "repository: ghcr.io/acme/web-shop" in (repo / "deploytag.yaml").read_text()
     assert "packages: write" in (repo / ".github/workflows/deploytag.yml").read_text()
     assert json.loads(json.dumps(report))["schema"] == "deploytag.init/v1"
+
+
+def test_a_helm_create_chart_plans_with_the_written_config(tmp_path: Path) -> None:
+    """No values files, no secrets file, no database: the defaults init writes still plan."""
+    repo = make_repo(tmp_path / "fresh", {"Dockerfile": "FROM python:3.12\n", "pytest.ini": "[pytest]\n"})
+    assert HELM is not None, "helm is missing: run tools/setup.sh"
+    subprocess.run([HELM, "create", "chart"], cwd=repo, check=True, capture_output=True)
+    assert run(repo, "init", "--ci", "gitlab").returncode == 0
+    plan = run(repo, "plan", "--branch", "feature/x", "--commit", COMMIT, "--output", "json")
+    assert plan.returncode == 0, plan.stderr
+    assert plan.json()["images"] and plan.json()["manifests"]
