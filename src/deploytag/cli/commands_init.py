@@ -27,7 +27,11 @@ def register(cli: click.Group) -> None:
     )
     @click.option("--force", is_flag=True, help="Overwrite files that exist (never without it).")
     @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
-    @click.option("--app", help="App name (default: the git remote's repository name, else the directory's).")
+    @click.option(
+        "--app",
+        metavar="NAME",
+        help="App name (default: the git remote's repository name, else the directory's).",
+    )
     @output_option
     @pass_state
     def init(state: CliState, ci: str | None, force: bool, dry_run: bool, app: str | None, fmt: str) -> None:
