@@ -66,7 +66,9 @@ deploytag:review:
   variables:
     GIT_DEPTH: 0  # the history: an older commit never replaces a newer one
   script:
-    - deploytag deploy --output json > deploytag-report.json
+    # The report as JSON for the environment's URL; shown in the log too, on failure with its digest.
+    - deploytag deploy --output json > deploytag-report.json || {{ status=$?; cat deploytag-report.json; exit $status; }}
+    - cat deploytag-report.json
     - python -c 'import json,os; u=json.load(open("deploytag-report.json")).get("urls") or [os.environ["CI_PROJECT_URL"]]; print("DEPLOYTAG_URL=" + u[0])' > deploytag.env
   artifacts:
     paths: [deploytag.yaml]  # the stop job has no checkout (the branch may be gone)
