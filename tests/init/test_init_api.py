@@ -45,3 +45,29 @@ def test_bad_input_raises_before_anything_is_written(tmp_path: Path) -> None:
         api.init(runtime=_runtime(empty), options=api.InitOptions(ci="github"))
     assert not (repo / "deploytag.yaml").exists()
     assert sorted(p.name for p in empty.iterdir()) == ["README.md"]
+
+
+def test_the_workflow_follows_the_deploytag_yaml_that_stays(tmp_path: Path) -> None:
+    """Detection would add a database (alembic.ini); the kept configuration has none, other branches
+    and AWS secrets: the workflows follow the configuration CI will read."""
+    kept = (
+        "app: svc\n"
+        "branches:\n  previews: ['story/*']\n  permanent: {trunk: {environment: qa}}\n"
+        "secrets: {provider: aws, ids: [qa/svc]}\n"
+    )
+    repo = make_repo(tmp_path / "svc", {**chart(), "alembic.ini": "", "deploytag.yaml": kept})
+    github = api.init(runtime=_runtime(repo), options=api.InitOptions(ci="github"))
+    assert github.files == [
+        api.InitFile("deploytag.yaml", "skipped"),
+        api.InitFile(".github/workflows/deploytag.yml", "written"),
+    ]
+    workflow = (repo / ".github/workflows/deploytag.yml").read_text()
+    assert 'branches: ["story/**", "trunk"]' in workflow
+    assert "DEPLOYTAG_DATABASE_ADMIN_URL" not in workflow
+    assert "pip install 'deploytag[aws]'" in workflow
+
+    api.init(runtime=_runtime(repo), options=api.InitOptions(ci="gitlab"))
+    gitlab = (repo / ".gitlab-ci.yml").read_text()
+    assert "deploytag:qa:" in gitlab and '$CI_COMMIT_BRANCH == "trunk"' in gitlab
+    assert r"$CI_COMMIT_BRANCH =~ /^(story\/.*)$/" in gitlab
+    assert (repo / "deploytag.yaml").read_text() == kept

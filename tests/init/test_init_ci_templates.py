@@ -14,7 +14,9 @@ import pytest
 import yaml
 from initrepos import chart, make_repo
 
+from deploytag.core.config.schema import Config
 from deploytag.core.scaffold.ci import ci_settings
+from deploytag.core.scaffold.config_file import render_config
 from deploytag.core.scaffold.detect import detect
 from deploytag.core.scaffold.github import render_github
 from deploytag.core.scaffold.gitlab import render_gitlab
@@ -35,6 +37,17 @@ VARIANTS: dict[str, tuple[dict[str, str], str | None]] = {
         "git@git.example.com:team/web.git",
     ),
     "go-no-images": ({**chart("charts/api"), "go.mod": "module x\n"}, None),
+    "kept-config": (
+        {
+            **chart(),
+            "deploytag.yaml": (
+                "app: svc\nbranches:\n  previews: ['story/*', 'fix-?']\n"
+                "  permanent: {trunk: {environment: qa}, release: {environment: production}}\n"
+                "secrets: {provider: aws}\ndns: {provider: cloudflare}\nttl_hours: 36\n"
+            ),
+        },
+        None,
+    ),
     "mysql-gitlab": (
         {**chart(), "Dockerfile": "", "manage.py": "import django", "requirements.txt": "PyMySQL"},
         "https://gitlab.com/group/sub/proj.git",
@@ -48,7 +61,9 @@ def _render(tmp_path: Path, ci: str) -> dict[str, str]:
         facts = detect(
             make_repo(tmp_path / "repos" / name, files), remote=parse_remote(remote) if remote else None
         )
-        settings = ci_settings(facts)
+        # A deploytag.yaml already in the repository is the one the workflow follows (as init does).
+        text = files.get("deploytag.yaml") or render_config(facts)
+        settings = ci_settings(Config.model_validate(yaml.safe_load(text)))
         out[name] = render_github(settings) if ci == "github" else render_gitlab(settings)
     return out
 
@@ -147,6 +162,10 @@ def _load(text: str) -> dict[Any, Any]:
 
 def test_github_workflow_triggers_permissions_and_concurrency(github: dict[str, str]) -> None:
     for name, text in github.items():
+        if name == "kept-config":
+            assert 'branches: ["**", "trunk", "release"]' in text  # fix-? widens the filter
+            assert "pip install 'deploytag[aws,dns]'" in text
+            continue
         data = _load(text)
         on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as true
         assert set(on) == {"push", "delete", "pull_request", "schedule", "workflow_dispatch"}
@@ -172,17 +191,27 @@ def test_github_workflow_triggers_permissions_and_concurrency(github: dict[str, 
 
 
 def test_gitlab_review_apps_stop_and_gc(gitlab: dict[str, str]) -> None:
+    kept = _load(gitlab["kept-config"])
+    assert kept["deploytag:review"]["environment"]["auto_stop_in"] == "36 hours"
+    assert {"deploytag:qa", "deploytag:production"} <= set(kept)
+    for job in ("deploytag:review", "deploytag:stop"):  # fix-? widens to every branch but the permanent
+        assert kept[job]["rules"][1:3] == [
+            {"if": '$CI_COMMIT_BRANCH == "trunk"', "when": "never"},
+            {"if": '$CI_COMMIT_BRANCH == "release"', "when": "never"},
+        ]
+        assert kept[job]["rules"][3]["if"] == "$CI_COMMIT_BRANCH =~ /.*/"
     for text in gitlab.values():
         data = _load(text)
         review, stop, gc = data["deploytag:review"], data["deploytag:stop"], data["deploytag:gc"]
         assert review["environment"]["name"] == stop["environment"]["name"] == "review/$CI_COMMIT_REF_SLUG"
         assert review["environment"]["url"] == "$DEPLOYTAG_URL"
         assert review["environment"]["on_stop"] == "deploytag:stop"
-        assert review["environment"]["auto_stop_in"] == "1 week"
+        assert review["environment"]["auto_stop_in"] in ("1 week", "36 hours")
         assert stop["environment"]["action"] == "stop"
         assert stop["variables"]["GIT_STRATEGY"] == "none"
         assert stop["rules"][-1]["when"] == "manual"
         assert "deploytag.yaml" in review["artifacts"]["paths"]  # the stop job's configuration
         assert review["resource_group"] == stop["resource_group"]
         assert gc["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
-        assert data["deploytag:staging"]["rules"][-1] == {"if": '$CI_COMMIT_BRANCH == "main"'}
+        if "deploytag:staging" in data:
+            assert data["deploytag:staging"]["rules"][-1] == {"if": '$CI_COMMIT_BRANCH == "main"'}

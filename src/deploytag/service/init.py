@@ -14,6 +14,7 @@ from typing import Any, Literal
 from deploytag.adapters.common.process import SubprocessRunner
 from deploytag.adapters.git.cli import GitCli
 from deploytag.core import yamlio
+from deploytag.core.config.loader import load_config
 from deploytag.core.config.schema import Config
 from deploytag.core.errors import DeployTagError
 from deploytag.core.scaffold.ci import check_ci, ci_settings
@@ -110,11 +111,15 @@ def init(*, repo: Path, options: InitOptions, git: GitReader | None = None) -> I
     url = git.remote_url(repo=repo)
     facts = detect(repo, remote=parse_remote(url) if url else None, app=options.app)
     rendered = {CONFIG_PATH: render_config(facts)}
-    _check_config(rendered[CONFIG_PATH])
+    config = _check_config(rendered[CONFIG_PATH])
+    if ci is not None and (repo / CONFIG_PATH).exists() and not options.force:
+        # The deploytag.yaml that stays is the one CI will read: the workflow follows its branches,
+        # database and images. The file as committed, so this shell's DEPLOYTAG_* do not shape it.
+        config = load_config(repo=repo, environ={}).config
     if ci == "github":
-        rendered[WORKFLOW_PATH] = render_github(ci_settings(facts))
+        rendered[WORKFLOW_PATH] = render_github(ci_settings(config))
     elif ci == "gitlab":
-        rendered[CI_PATH] = render_gitlab(ci_settings(facts))
+        rendered[CI_PATH] = render_gitlab(ci_settings(config))
     report = InitReport(repo=repo, facts=facts, ci=ci)
     for path, text in rendered.items():
         target = repo / path
@@ -129,10 +134,10 @@ def init(*, repo: Path, options: InitOptions, git: GitReader | None = None) -> I
     return report
 
 
-def _check_config(text: str) -> None:
+def _check_config(text: str) -> Config:
     """The rendered file must load as it is: a template bug is DeployTag's, reported before any write."""
     try:
-        Config.model_validate(yamlio.load(text))
+        return Config.model_validate(yamlio.load(text))
     except Exception as e:
         raise DeployTagError(
             f"the deploytag.yaml init rendered does not load ({type(e).__name__}); nothing written",

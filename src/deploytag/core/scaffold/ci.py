@@ -1,15 +1,14 @@
-"""What both CI templates need from the detected repository, and DeployTag's branch globs
-translated into each CI's own filter syntax."""
+"""What both CI templates need, taken from the configuration that will be in effect (the one init
+renders, or the deploytag.yaml already there), and DeployTag's branch globs translated into each
+CI's own filter syntax."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from deploytag.core.config.schema import Config
 from deploytag.core.errors import UsageError
-from deploytag.core.scaffold.config_file import PERMANENT, PREVIEWS, TTL_HOURS
-from deploytag.core.scaffold.facts import RepoFacts
-from deploytag.core.scaffold.remote import registry_for
 
 CI_CHOICES = ("github", "gitlab")
 
@@ -39,20 +38,24 @@ class CiSettings:
         return (self.registry or "").split("/", 1)[0]
 
 
-def ci_settings(facts: RepoFacts) -> CiSettings:
-    database = facts.migrations is not None and facts.database_engine is not None
-    extras = [facts.database_engine] if database and facts.database_engine else []
-    command = facts.test.command[0] if facts.test else ""
-    setup = {"npm": ("node",), "go": ("go",)}.get(command, ())
+def ci_settings(config: Config) -> CiSettings:
+    engine = config.database.engine
+    extras: list[str] = [engine] if engine else []
+    dns = config.dns.provider
+    if config.secrets.provider == "aws" or dns == "route53" or config.build.registry_auth == "ecr":
+        extras.append("aws")
+    if dns in ("cloudflare", "rfc2136"):
+        extras.append("dns")
+    command = config.test.command[0] if config.test.command else ""
     return CiSettings(
-        app=facts.app,
-        previews=PREVIEWS,
-        permanent=dict(PERMANENT),
-        database=database,
+        app=config.app,
+        previews=tuple(config.branches.previews),
+        permanent={branch: p.environment for branch, p in config.branches.permanent.items()},
+        database=engine is not None,
         package=f"deploytag[{','.join(extras)}]" if extras else "deploytag",
-        registry=registry_for(facts.remote, facts.app)[0] if facts.images else None,
-        ttl_hours=TTL_HOURS,
-        setup=setup,
+        registry=next((image.repository for image in config.images.values()), None),
+        ttl_hours=round(config.ttl_hours) if config.ttl_hours else 168,
+        setup={"npm": ("node",), "go": ("go",)}.get(command, ()),
     )
 
 

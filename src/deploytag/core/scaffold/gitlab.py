@@ -16,10 +16,18 @@ CI_PATH = ".gitlab-ci.yml"
 def render_gitlab(settings: CiSettings) -> str:
     previews = gitlab_branch_regex(settings.previews)
     parts = [_HEADER.format(admin=_ADMIN_LINE if settings.database else ""), _base(settings)]
-    parts.append(_REVIEW.format(previews=previews, auto_stop_in=gitlab_duration(settings.ttl_hours)))
+    # Permanent branches are never review apps, whatever the preview patterns match (as in DeployTag).
+    permanent = "".join(
+        f'    - if: $CI_COMMIT_BRANCH == "{branch}"\n      when: never\n' for branch in settings.permanent
+    )
+    parts.append(
+        _REVIEW.format(
+            previews=previews, permanent=permanent, auto_stop_in=gitlab_duration(settings.ttl_hours)
+        )
+    )
     for branch, environment in settings.permanent.items():
         parts.append(_PERMANENT.format(branch=branch, environment=environment))
-    parts.append(_STOP.format(previews=previews))
+    parts.append(_STOP.format(previews=previews, permanent=permanent))
     parts.append(_GC)
     return "".join(parts)
 
@@ -84,7 +92,7 @@ deploytag:review:
   rules:
     - if: $CI_PIPELINE_SOURCE == "schedule"
       when: never
-    - if: $CI_COMMIT_BRANCH =~ {previews}
+{permanent}    - if: $CI_COMMIT_BRANCH =~ {previews}
 """
 
 _PERMANENT = """
@@ -124,7 +132,7 @@ deploytag:stop:
   rules:
     - if: $CI_PIPELINE_SOURCE == "schedule"
       when: never
-    - if: $CI_COMMIT_BRANCH =~ {previews}
+{permanent}    - if: $CI_COMMIT_BRANCH =~ {previews}
       when: manual
   allow_failure: true  # a manual job does not hold the pipeline
 """
