@@ -9,7 +9,7 @@ import pytest
 from initrepos import chart, make_repo
 
 from deploytag import api
-from deploytag.core.errors import ChartError, UsageError
+from deploytag.core.errors import ChartError, ConfigError, UsageError
 
 
 def _runtime(repo: Path) -> api.Runtime:
@@ -71,3 +71,12 @@ def test_the_workflow_follows_the_deploytag_yaml_that_stays(tmp_path: Path) -> N
     assert "deploytag:qa:" in gitlab and '$CI_COMMIT_BRANCH == "trunk"' in gitlab
     assert r"$CI_COMMIT_BRANCH =~ /^(story\/.*)$/" in gitlab
     assert (repo / "deploytag.yaml").read_text() == kept
+
+
+def test_a_permanent_branch_a_ci_rule_cannot_hold_is_one_line(tmp_path: Path) -> None:
+    kept = "app: svc\nbranches:\n  permanent: {'rel\"ease': {environment: prod}}\n"
+    repo = make_repo(tmp_path / "svc", {**chart(), "deploytag.yaml": kept})
+    with pytest.raises(ConfigError) as err:
+        api.init(runtime=_runtime(repo), options=api.InitOptions(ci="gitlab"))
+    assert "\n" not in str(err.value)
+    assert not (repo / ".gitlab-ci.yml").exists()

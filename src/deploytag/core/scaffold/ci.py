@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from deploytag.core.config.schema import Config
-from deploytag.core.errors import UsageError
+from deploytag.core.errors import ConfigError, UsageError
 
 CI_CHOICES = ("github", "gitlab")
 
@@ -47,10 +47,17 @@ def ci_settings(config: Config) -> CiSettings:
     if dns in ("cloudflare", "rfc2136"):
         extras.append("dns")
     command = config.test.command[0] if config.test.command else ""
+    permanent = {branch: p.environment for branch, p in config.branches.permanent.items()}
+    for name in (*permanent, *permanent.values()):
+        if not _SAFE_NAME.match(name):
+            raise ConfigError(
+                f"branches.permanent: {name!r} cannot be written into a CI rule or job name",
+                hint="use letters, digits and . _ / - (or write that part of the workflow by hand)",
+            )
     return CiSettings(
         app=config.app,
         previews=tuple(config.branches.previews),
-        permanent={branch: p.environment for branch, p in config.branches.permanent.items()},
+        permanent=permanent,
         database=engine is not None,
         package=f"deploytag[{','.join(extras)}]" if extras else "deploytag",
         registry=next((image.repository for image in config.images.values()), None),
@@ -60,6 +67,7 @@ def ci_settings(config: Config) -> CiSettings:
 
 
 _SIMPLE_GLOB = re.compile(r"^[A-Za-z0-9._/*-]+$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 
 def github_branch_filters(patterns: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 Push to a matching branch: deploy. Branch deleted, or pull request closed: destroy. Hourly:
 ``deploytag gc``. Checked by the real actionlint and by the GitHub-workflow JSON schema in
-the tests (tests/init/test_ci_templates.py).
+the tests (tests/init/test_init_ci_templates.py).
 """
 
 from __future__ import annotations

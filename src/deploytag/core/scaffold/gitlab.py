@@ -3,7 +3,7 @@
 Review apps: a branch pipeline deploys to ``review/<branch>``, whose ``on_stop`` job destroys
 it (run by GitLab when the branch is deleted or merged, after ``auto_stop_in``, or by hand).
 A pipeline schedule runs ``deploytag gc``. Checked against the GitLab CI JSON schema in the
-tests (tests/init/test_ci_templates.py).
+tests (tests/init/test_init_ci_templates.py).
 """
 
 from __future__ import annotations
