@@ -49,6 +49,9 @@ def deploy(
         skip_build=options.skip_build,
         rotate_database_password=options.rotate_database_password,
         allow_older_commit=options.allow_older_commit,
+        author=deploy_service.author_of(
+            environ=runtime.environ, git=providers.git, repo=loaded.root, commit=ref.commit
+        ),
     )
     return deploy_service.deploy(
         loaded=loaded,
@@ -88,6 +91,12 @@ def plan(*, runtime: Runtime, options: PlanOptions | None = None) -> PlanResult:
         output_dir=options.output_dir,
         set_values=dict(options.set_values),
         read_secrets=options.read_secrets,
+        check_cluster=options.check_cluster,
+        author=deploy_service.author_of(
+            environ=runtime.environ, git=providers.git, repo=loaded.root, commit=ref.commit
+        )
+        if options.check_cluster
+        else "",
     )
 
 

@@ -45,6 +45,7 @@ class PlanOptions:
     render: bool = True  # False: derive names only, run no helm
     output_dir: Path | None = None  # default: REPO/.deploytag/rendered
     read_secrets: bool = False  # also list key names from a cloud secret store
+    check_cluster: bool = False  # also refuse as deploy would: another branch's names, limits.*
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -140,6 +140,8 @@ def deploy_text(report: Any) -> None:
     )
     for url in report.urls:
         click.echo(f"  {url}")
+    if report.cost:
+        click.echo(f"  cost: {_cost(report.cost)}")
     if report.digest:
         click.echo(report.digest, err=True)
 
@@ -184,7 +186,18 @@ def environments_text(rows: Sequence[Any]) -> None:
         return
     _table(
         None,
-        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "url", "database"),
+        (
+            "namespace",
+            "branch",
+            "env",
+            "commit",
+            "outcome",
+            "rev",
+            "updated",
+            "url",
+            "database",
+            "cost/month",
+        ),
         [
             (
                 r.namespace,
@@ -196,6 +209,7 @@ def environments_text(rows: Sequence[Any]) -> None:
                 r.updated_at,
                 " ".join(r.urls),
                 r.database,
+                "" if r.monthly_cost is None else f"{r.monthly_cost:.2f} {r.currency}",
             )
             for r in rows
         ],
@@ -227,7 +241,17 @@ def status_text(st: Any) -> None:
     rows += [("url", url) for url in env.urls]
     if st.secret_versions:
         rows.append(("secrets", ", ".join(f"{k}@{v}" for k, v in st.secret_versions.items())))
+    if st.cost:
+        rows.append(("cost", _cost(st.cost)))
     _table(None, ("", ""), rows)
+
+
+def _cost(cost: Mapping[str, Any]) -> str:
+    """core.cost.CostEstimate.to_dict() as one readable estimate."""
+    return (
+        f"~{cost['monthly']:.2f} {cost['currency']}/month "
+        f"({cost['cpu']:g} vCPU, {cost['memory_gib']:g} GiB requested)"
+    )
 
 
 def _short(value: Any, limit: int = 70) -> str:

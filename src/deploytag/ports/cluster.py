@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from deploytag.core.cost import Usage
+
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "deploytag"
 ENVIRONMENT_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
@@ -280,6 +282,16 @@ class Workloads(Protocol):
     def list_services(self, *, namespace: str) -> list[ServiceAddress]: ...
 
     def collect_diagnostics(self, *, namespace: str, log_lines: int) -> Diagnostics: ...
+
+    def list_resource_requests(self, *, namespace: str | None) -> list[Usage]:
+        """What each Deployment, StatefulSet, Job and CronJob keeps requested, sorted by
+        (namespace, kind, name); in every namespace when ``namespace`` is None (one call per kind).
+
+        ``replicas`` is spec.replicas (default 1); for a Job its parallelism (default 1), 0 once
+        it finished or while suspended; a Job a CronJob made is left out (the CronJob counts it); a CronJob counts
+        its job template's parallelism (0 when suspended), as if it ran all month: an upper bound.
+        """
+        ...
 
 
 class Jobs(Protocol):

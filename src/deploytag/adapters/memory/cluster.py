@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from deploytag.core.cost import Usage
 from deploytag.core.errors import ClusterError, NotFoundError, RetryableClusterError
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import (
@@ -78,6 +79,7 @@ class _Objects:
     limit_ranges: dict[str, tuple[dict[str, str], dict[str, str]]] = field(default_factory=dict)
     leases: dict[str, LeaseInfo] = field(default_factory=dict)
     workloads: list[WorkloadState] = field(default_factory=list)
+    usages: list[Usage] = field(default_factory=list)  # resource requests (the cost estimate)
     services: list[ServiceAddress] = field(default_factory=list)
     pods: list[PodState] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
@@ -343,6 +345,16 @@ class MemoryCluster:
             objects = self._objects.get(namespace)
             return sorted(objects.workloads, key=lambda w: (w.kind, w.name)) if objects else []
 
+    def list_resource_requests(self, *, namespace: str | None) -> list[Usage]:
+        with self._lock:
+            found = [
+                replace(u, namespace=name)
+                for name, objects in self._objects.items()
+                if namespace is None or name == namespace
+                for u in objects.usages
+            ]
+            return sorted(found, key=lambda u: (u.namespace, u.kind, u.name))
+
     def list_services(self, *, namespace: str) -> list[ServiceAddress]:
         with self._lock:
             objects = self._objects.get(namespace)
@@ -379,6 +391,13 @@ class MemoryCluster:
                 w for w in objects.workloads if (w.kind, w.name) != (workload.kind, workload.name)
             ]
             objects.workloads.append(workload)
+
+    def add_resource_requests(self, *, namespace: str, usage: Usage) -> None:
+        """Add or replace (by kind and name) what a workload requests, as list_resource_requests reports it."""
+        with self._lock:
+            objects = self._writable(namespace, usage.kind.lower() + "s", usage.name)
+            objects.usages = [u for u in objects.usages if (u.kind, u.name) != (usage.kind, usage.name)]
+            objects.usages.append(replace(usage, namespace=namespace))
 
     def add_service(self, *, namespace: str, service: ServiceAddress) -> None:
         with self._lock:

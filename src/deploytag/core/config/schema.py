@@ -370,6 +370,48 @@ class ClusterConfig(_Model):
         return printable_names(v)
 
 
+class LimitsConfig(_Model):
+    """Caps on previews; permanent environments (branches.permanent) never count."""
+
+    max_previews: int | None = Field(
+        default=None,
+        ge=1,
+        description="previews of this app at once (count); a new one beyond it is refused before any side "
+        "effect, so forgotten previews cannot fill the cluster (null: no limit)",
+    )
+    max_previews_per_author: int | None = Field(
+        default=None,
+        ge=1,
+        description="previews one author (GITLAB_USER_LOGIN, GITHUB_ACTOR, else the commit's e-mail) "
+        "may have at once (count), so one person cannot use up max_previews (null: no limit)",
+    )
+
+
+# Google Compute Engine N2, us-central1, on-demand: 0.031611 USD per vCPU-hour and 0.004237 USD per
+# GiB-hour, x 730 hours a month. A common general-purpose cloud price, so the estimate is of the right
+# size out of the box; set your own (reserved, spot, another cloud or currency) in deploytag.yaml.
+_CPU_MONTH = 23.08
+_GIB_MONTH = 3.09
+
+
+class CostConfig(_Model):
+    cpu_per_month: float = Field(
+        default=_CPU_MONTH,
+        ge=0,
+        description="price per vCPU requested for a month of 730 h, in cost.currency; default: Google "
+        "Compute Engine N2 on-demand in us-central1, 0.031611 USD/vCPU-hour x 730, a common cloud price",
+    )
+    gib_per_month: float = Field(
+        default=_GIB_MONTH,
+        ge=0,
+        description="price per GiB of memory requested for a month of 730 h, in cost.currency; default: "
+        "Google Compute Engine N2 on-demand in us-central1, 0.004237 USD/GiB-hour x 730",
+    )
+    currency: str = Field(
+        default="USD", min_length=1, description="currency the prices are in, shown with them"
+    )
+
+
 class ToolsConfig(_Model):
     helm: str = Field(
         default="helm",
@@ -407,6 +449,8 @@ class Config(_Model):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     lint: LintConfig = Field(default_factory=LintConfig)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
     ttl_hours: float | None = Field(
         default=168,
         gt=0,
