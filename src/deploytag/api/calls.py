@@ -14,10 +14,13 @@ from deploytag.api.options import (
 )
 from deploytag.api.runtime import Runtime
 from deploytag.api.session import configured, for_branch
+from deploytag.core.config import LoadedConfig
 from deploytag.ports.progress import ProgressListener, SilentProgress
+from deploytag.ports.providers import Providers
 from deploytag.service import deploy as deploy_service
 from deploytag.service import destroy as destroy_service
 from deploytag.service import environments as environments_service
+from deploytag.service import feedback as feedback_service
 from deploytag.service import init as init_service
 from deploytag.service import plan as plan_service
 from deploytag.service import rollback as rollback_service
@@ -53,12 +56,16 @@ def deploy(
             environ=runtime.environ, git=providers.git, repo=loaded.root, commit=ref.commit
         ),
     )
-    return deploy_service.deploy(
+    listener = progress or SilentProgress()
+    session = _feedback(runtime, loaded, providers, options.feedback, options.pull_request, listener)
+    return feedback_service.reported_deploy(
+        session,
         loaded=loaded,
-        providers=providers,
         ref=ref,
-        options=service_options,
-        progress=progress or SilentProgress(),
+        clock=providers.clock,
+        deploy=lambda: deploy_service.deploy(
+            loaded=loaded, providers=providers, ref=ref, options=service_options, progress=listener
+        ),
     )
 
 
@@ -68,14 +75,45 @@ def destroy(
     """Remove the branch's environment and report what is verified gone."""
     options = options or DestroyOptions()
     loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
-    return destroy_service.destroy(
+    listener = progress or SilentProgress()
+    session = _feedback(runtime, loaded, providers, options.feedback, options.pull_request, listener)
+    return feedback_service.reported_destroy(
+        session,
         loaded=loaded,
-        providers=providers,
         ref=ref,
-        progress=progress or SilentProgress(),
-        allow_permanent=options.allow_permanent,
-        timeout_seconds=options.timeout_seconds,
-        skip=frozenset(options.skip),
+        destroy=lambda: destroy_service.destroy(
+            loaded=loaded,
+            providers=providers,
+            ref=ref,
+            progress=listener,
+            allow_permanent=options.allow_permanent,
+            timeout_seconds=options.timeout_seconds,
+            skip=frozenset(options.skip),
+        ),
+    )
+
+
+def _feedback(
+    runtime: Runtime,
+    loaded: LoadedConfig,
+    providers: Providers,
+    enabled: bool | None,
+    pull_request: int | None,
+    progress: ProgressListener,
+) -> feedback_service.FeedbackSession | None:
+    """The PR/MR feedback session: warnings go to the runtime's stderr, one line each."""
+
+    def warn(line: str) -> None:
+        print(line, file=runtime.stderr, flush=True)
+
+    return feedback_service.open_session(
+        loaded=loaded,
+        environ=runtime.environ,
+        clock=providers.clock,
+        warn=warn,
+        note=lambda text: progress.note(text=text),
+        choice=feedback_service.FeedbackChoice(enabled=enabled, pull_request=pull_request),
+        secret_store=lambda: providers.secret_store,
     )
 
 

@@ -26,6 +26,8 @@ class DeployOptions:
     skip_build: bool = False
     rotate_database_password: bool = False
     allow_older_commit: bool = False
+    feedback: bool | None = None  # PR/MR comment and commit status; None: feedback.enabled, else auto
+    pull_request: int | None = None  # default: the CI event's request, else looked up by branch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +37,8 @@ class DestroyOptions:
     allow_permanent: bool = False
     timeout_seconds: int = 300
     skip: frozenset[str] = frozenset()  # "database", "dns": left behind on purpose, and reported
+    feedback: bool | None = None  # the PR/MR comment becomes the teardown receipt; None: auto
+    pull_request: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -248,10 +248,9 @@ def status_text(st: Any) -> None:
 
 def _cost(cost: Mapping[str, Any]) -> str:
     """core.cost.CostEstimate.to_dict() as one readable estimate."""
-    return (
-        f"~{cost['monthly']:.2f} {cost['currency']}/month "
-        f"({cost['cpu']:g} vCPU, {cost['memory_gib']:g} GiB requested)"
-    )
+    from deploytag.core.cost import CostEstimate
+
+    return CostEstimate.from_dict(cost).text()
 
 
 def _short(value: Any, limit: int = 70) -> str:

@@ -13,7 +13,7 @@ Kubernetes resource quantities are parsed here (``250m``, ``0.5``, ``512Mi``,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -90,6 +90,16 @@ class CostEstimate:
 
     def text(self) -> str:
         return f"~{self.monthly:.2f} {self.currency}/month ({self.cpu:g} vCPU, {self.memory_gib:g} GiB requested)"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CostEstimate:
+        """The inverse of ``to_dict``: reports carry the dict, renderers want the text."""
+        return cls(
+            cpu=float(data["cpu"]),
+            memory_gib=float(data["memory_gib"]),
+            monthly=float(data["monthly"]),
+            currency=str(data["currency"]),
+        )
 
 
 def pod_requests(spec: dict[str, Any]) -> tuple[float, float]:

@@ -434,6 +434,39 @@ class LintConfig(_Model):
         return v
 
 
+class FeedbackConfig(_Model):
+    """Pull/merge request feedback (docs/feedback.md): one comment edited in place and a commit status."""
+
+    enabled: bool | None = Field(
+        default=None,
+        description="post feedback; default (unset): in GitHub Actions (GITHUB_ACTIONS=true) or GitLab CI "
+        "(GITLAB_CI=true) when a token is found",
+    )
+    provider: Literal["github", "gitlab"] | None = Field(
+        default=None,
+        description="platform; default: the CI's (GITHUB_ACTIONS / GITLAB_CI); set it to post from elsewhere",
+    )
+    pull_request: int | None = Field(
+        default=None,
+        ge=1,
+        description="pull/merge request number; default: the CI event's, else looked up by branch",
+    )
+    token_secret_id: str | None = Field(
+        default=None,
+        description="secret store id holding the token (GITHUB_TOKEN / GITLAB_TOKEN key); "
+        "default: the environment only. Kept apart from secrets.ids, which reach the app",
+    )
+    commit_status: bool = Field(
+        default=True, description="also set the commit status 'deploytag/<app>' with the URL"
+    )
+    timeout_seconds: float = Field(default=10, gt=0, description="seconds per API call")
+    retry_wait_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="longest Retry-After honoured before the one retry; longer waits give up (a warning)",
+    )
+
+
 class Config(_Model):
     app: str = Field(description="application name: a DNS label, prefixes every derived name")
     branches: BranchRules = Field(default_factory=BranchRules)
@@ -451,6 +484,7 @@ class Config(_Model):
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     cost: CostConfig = Field(default_factory=CostConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     ttl_hours: float | None = Field(
         default=168,
         gt=0,
