@@ -68,7 +68,7 @@ _HEADER = """\
 # Repository secrets it uses (Settings > Secrets and variables > Actions); docs/ci.md has the steps:
 #   KUBECONFIG                    the text of a kubeconfig for the cluster (a ServiceAccount token)
 {admin}#   REGISTRY_USERNAME/PASSWORD    credentials for the image registry (not needed for ghcr.io)
-# The GITHUB_TOKEN is passed to DeployTag for the pull request comment, status and deployment.
+# The GITHUB_TOKEN is passed to DeployTag for the pull request comment and the commit status.
 name: deploytag
 
 """
@@ -99,7 +99,7 @@ def _permissions(settings: CiSettings) -> str:
         "  contents: read\n"
         "  pull-requests: write  # the pull request comment: deploying, ready (URLs), failed, destroyed\n"
         "  statuses: write  # a commit status linking the environment\n"
-        "  deployments: write  # a GitHub deployment per environment\n"
+        "  deployments: write  # GitHub deployments; DeployTag's own feedback needs only the two above\n"
         f"{packages}"
         "\n"
         "jobs:\n"

@@ -40,7 +40,7 @@ _HEADER = """\
 # DeployTag: an environment per branch, written by `deploytag init --ci gitlab`.
 # CI/CD variables it uses (Settings > CI/CD > Variables); docs/ci.md has the steps:
 #   KUBECONFIG                    type File: a kubeconfig for the cluster (a ServiceAccount token)
-#   DEPLOYTAG_GITLAB_TOKEN        (masked) project access token, scope api: the merge request comment
+#   DEPLOYTAG_GITLAB_TOKEN        (masked) project access token, scope api, role Developer: MR comment
 {admin}#   DEPLOYTAG_REGISTRY_USERNAME/PASSWORD  registry credentials (GitLab's own registry: set below)
 # and a pipeline schedule (Build > Pipeline schedules) for `deploytag gc`.
 stages: [deploy, cleanup]
