@@ -16,6 +16,7 @@ from deploytag.api.calls import (
     deploy,
     destroy,
     gc,
+    init,
     list_environments,
     pin,
     plan,
@@ -27,6 +28,7 @@ from deploytag.api.options import (
     DeployOptions,
     DestroyOptions,
     GcOptions,
+    InitOptions,
     ListOptions,
     PinOptions,
     PlanOptions,
@@ -41,6 +43,7 @@ from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
 from deploytag.service.environments import EnvironmentRow
 from deploytag.service.gc import GcEntry, GcReport
+from deploytag.service.init import InitFile, InitReport
 from deploytag.service.pins import PinReport
 from deploytag.service.plan import PlanResult
 from deploytag.service.rollback import RollbackReport
@@ -57,6 +60,9 @@ __all__ = [
     "GcEntry",
     "GcOptions",
     "GcReport",
+    "InitFile",
+    "InitOptions",
+    "InitReport",
     "ListOptions",
     "PinOptions",
     "PinReport",
@@ -76,6 +82,7 @@ __all__ = [
     "deploy",
     "destroy",
     "gc",
+    "init",
     "list_environments",
     "pin",
     "plan",

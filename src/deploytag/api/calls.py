@@ -7,6 +7,7 @@ from deploytag.api.options import (
     DeployOptions,
     DestroyOptions,
     GcOptions,
+    InitOptions,
     ListOptions,
     PinOptions,
     PlanOptions,
@@ -27,6 +28,7 @@ from deploytag.service import destroy as destroy_service
 from deploytag.service import environments as environments_service
 from deploytag.service import feedback as feedback_service
 from deploytag.service import gc as gc_service
+from deploytag.service import init as init_service
 from deploytag.service import pins as pins_service
 from deploytag.service import plan as plan_service
 from deploytag.service import rollback as rollback_service
@@ -35,6 +37,7 @@ from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
 from deploytag.service.environments import EnvironmentRow
 from deploytag.service.gc import GcReport
+from deploytag.service.init import InitReport
 from deploytag.service.pins import PinReport
 from deploytag.service.plan import PlanResult
 from deploytag.service.rollback import RollbackReport
@@ -247,3 +250,18 @@ def unpin(*, runtime: Runtime, options: UnpinOptions | None = None) -> PinReport
     options = options or UnpinOptions()
     loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
     return pins_service.unpin(loaded=loaded, providers=providers, ref=ref)
+
+
+def init(*, runtime: Runtime, options: InitOptions | None = None) -> InitReport:
+    """Write deploytag.yaml (and with ``ci`` a workflow) for the repository, from what it holds.
+
+    Files that exist are skipped unless ``force``; a repository without a chart raises
+    ``ChartError`` and nothing is written. Touches no cluster or cloud.
+    """
+    options = options or InitOptions()
+    return init_service.init(
+        repo=runtime.repo,
+        options=init_service.InitOptions(
+            ci=options.ci, force=options.force, dry_run=options.dry_run, app=options.app
+        ),
+    )

@@ -81,9 +81,7 @@ class GcOptions:
     warn_hours: float | None = None  # mark previews expiring within this many hours; default gc.warn_hours
     ttl_hours: float | None = None  # override ttl_hours for this run
     timeout_seconds: int = 300  # per environment: how long its destroy waits for the namespace to go
-    sleep_after_hours: float | None = (
-        None  # put previews idle this long to sleep; default gc.sleep_after_hours
-    )
+    sleep_after_hours: float | None = None  # idle previews put to sleep; default gc.sleep_after_hours
     force_finalize: bool = False  # clear the finalizers holding namespaces stuck terminating
     orphan_sweep: bool = True  # also remove what no live environment owns (reported only in a dry run)
     actor: str | None = None  # who runs gc (recorded by sleep, force-finalize); default from the environment
@@ -101,3 +99,11 @@ class PinOptions:
 class UnpinOptions:
     branch: str | None = None
     commit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitOptions:
+    ci: str | None = None  # "github" or "gitlab": also write that CI's workflow
+    force: bool = False  # overwrite files that exist (never without it)
+    dry_run: bool = False  # report what would be written, write nothing
+    app: str | None = None  # default: the git remote's repository name, else the directory's

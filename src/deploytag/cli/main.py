@@ -88,9 +88,11 @@ from deploytag.cli import (  # noqa: E402
     commands_dns,
     commands_fleet,
     commands_fleet_sleep,
+    commands_init,
     commands_inspect,
 )
 
+commands_init.register(cli)
 commands_inspect.register(cli)
 commands_deploy.register(cli)
 commands_build.register(cli)

@@ -64,6 +64,12 @@ class ConfigError(DeployTagError):
     exit_status = ExitStatus.CONFIG
 
 
+class UsageError(DeployTagError):
+    """A command-line value DeployTag checks itself (one line, unlike click's usage block)."""
+
+    exit_status = ExitStatus.USAGE
+
+
 class PlanError(DeployTagError):
     exit_status = ExitStatus.PLAN
 

@@ -25,10 +25,6 @@ class GitReader(Protocol):
         """The full object id of the commit ``revision`` names in ``repo``, or None when git cannot tell."""
         ...
 
-    def remote_url(self, *, repo: Path, remote: str) -> str | None:
-        """The URL of ``remote`` as configured in ``repo``; None when no such remote is configured."""
-        ...
-
     def remote_branches(self, *, repo: Path, remote: str) -> frozenset[str]:
         """The branch names the remote has now (``git ls-remote --heads``), asked over the network.
 
@@ -39,4 +35,10 @@ class GitReader(Protocol):
 
     def commit_author_email(self, *, repo: Path, commit: str) -> str | None:
         """The commit's author e-mail (``git log -1 --format=%ae``), or None when git cannot tell."""
+        ...
+
+    def remote_url(self, *, repo: Path, name: str = "origin") -> str | None:
+        """The URL of remote ``name`` as configured (before ``url.<base>.insteadOf`` rewrites it: the
+        host people named tells gc the provider); None when there is no such remote, no repository
+        or no git."""
         ...

@@ -207,7 +207,7 @@ def _changes(
     from deploytag.adapters.common.http import UrllibHttp
     from deploytag.adapters.git.hosts import from_remote, parse_remote
 
-    url = providers.git.remote_url(repo=loaded.root, remote=request.remote) or ""
+    url = providers.git.remote_url(repo=loaded.root, name=request.remote) or ""
     changes = from_remote(url, environ=request.environ, http=UrllibHttp())
     if changes is not None:
         checks.changes = f"{changes.host} {changes.repository}"

@@ -54,12 +54,8 @@ class GitCli:
             repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
         )
 
-    def remote_url(self, *, repo: Path, remote: str) -> str | None:
-        # As configured, before url.<base>.insteadOf rewrites it: the host people named tells the provider.
-        return self._out(repo, "config", "--get", f"remote.{remote}.url")
-
     def remote_branches(self, *, repo: Path, remote: str) -> frozenset[str]:
-        if self.remote_url(repo=repo, remote=remote) is None:
+        if self.remote_url(repo=repo, name=remote) is None:
             raise PlanError(
                 f"git remote {remote!r} is not configured in {repo}",
                 hint="pass --remote NAME (see `git remote -v`) or set gc.remote in deploytag.yaml",
@@ -79,3 +75,12 @@ class GitCli:
 
     def commit_author_email(self, *, repo: Path, commit: str) -> str | None:
         return self._out(repo, "log", "-1", "--format=%ae", "--end-of-options", commit) or None
+
+    def remote_url(self, *, repo: Path, name: str = "origin") -> str | None:
+        # As configured, not `git remote get-url`, which applies url.<base>.insteadOf: the host
+        # people named tells gc the provider (a mirror rewrite must not hide that it is GitHub).
+        try:
+            return self._out(repo, "config", "--get", f"remote.{name}.url")
+        except ToolMissingError as e:
+            log.debug("git remote get-url: %s", e)
+            return None
