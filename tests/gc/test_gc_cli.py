@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The whole SDK, at collection: once an in-process adapter has made its narrow import
+# (adapters/kubernetes/sdk.py), `kubernetes.client`'s models are no longer reachable.
+import kubernetes
 import pytest
 from githost import GITHUB_TOKEN, GitHostDouble, serve
 
@@ -55,7 +58,6 @@ class Fleet:
         return result.returncode, data, result.stderr
 
     def exists(self, namespace: str) -> bool:
-        import kubernetes
 
         try:
             kubernetes.client.CoreV1Api(self.api).read_namespace(namespace)
@@ -66,7 +68,6 @@ class Fleet:
         return True
 
     def versions(self) -> dict[str, str]:
-        import kubernetes
 
         core = kubernetes.client.CoreV1Api(self.api)
         found = {}
@@ -78,14 +79,12 @@ class Fleet:
         return found
 
     def annotations(self, namespace: str) -> dict[str, str]:
-        import kubernetes
 
         return dict(
             kubernetes.client.CoreV1Api(self.api).read_namespace(namespace).metadata.annotations or {}
         )
 
     def replicas(self, namespace: str, deployment: str) -> int:
-        import kubernetes
 
         found = kubernetes.client.AppsV1Api(self.api).read_namespaced_deployment(deployment, namespace)
         return int(found.spec.replicas)
@@ -93,15 +92,12 @@ class Fleet:
     def last_deployed(self, namespace: str, *, days_ago: float) -> None:
         import datetime
 
-        import kubernetes
-
         when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days_ago)
         stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         notes = {"deploytag.dev/deployed-at": stamp, "deploytag.dev/updated-at": stamp}
         kubernetes.client.CoreV1Api(self.api).patch_namespace(namespace, {"metadata": {"annotations": notes}})
 
     def unblock(self) -> None:
-        import kubernetes
 
         core = kubernetes.client.CoreV1Api(self.api)
         try:
@@ -123,8 +119,6 @@ def orphan_lease(api: Any, name: str) -> None:
     """A lock Lease as a killed run leaves it: ours, its namespace gone, expired two hours ago."""
     import datetime
 
-    import kubernetes
-
     renewed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
     body = {
         "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "deploytag"}},
@@ -134,7 +128,6 @@ def orphan_lease(api: Any, name: str) -> None:
 
 
 def lease_exists(api: Any, name: str) -> bool:
-    import kubernetes
 
     try:
         kubernetes.client.CoordinationV1Api(api).read_namespaced_lease(name, "default")
@@ -147,7 +140,6 @@ def lease_exists(api: Any, name: str) -> bool:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory, real_kube: RealKube) -> Iterator[Fleet]:
-    import kubernetes
 
     tmp = tmp_path_factory.mktemp("gc")
     a = make_app(tmp, real_kube.kubeconfig, commits=1)
@@ -193,8 +185,6 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, real_kube: RealKube) -> Iter
             for proc in left:
                 proc.communicate(timeout=120)
             if lease_exists(api, ghost):
-                import kubernetes
-
                 kubernetes.client.CoordinationV1Api(api).delete_namespaced_lease(ghost, "default")
 
 
