@@ -118,8 +118,19 @@ def test_the_clock_decides_expiry_and_the_expiring_mark(repo: Path) -> None:
 
     marked = api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
     expires = rfc3339(START + 1 * HOUR)
-    assert marked.expiring == [{"namespace": live, "branch": "feature/live", "expires_at": expires}]
+    assert marked.expiring == [
+        {
+            "namespace": live,
+            "app": "shop",
+            "branch": "feature/live",
+            "expires_at": expires,
+            "urls": [],
+            "newly_marked": True,
+        }
+    ]
     assert cluster.get_namespace(name=live).annotations["deploytag.dev/expiring"] == expires  # type: ignore[union-attr]
+    second = api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
+    assert [e["newly_marked"] for e in second.expiring] == [False]  # feedback warns once
 
     # A pin moves the expiry out of the window: the pin clears the mark, gc does not set it again.
     pinned = api.pin(runtime=rt, options=api.PinOptions(branch="feature/live", hours=24))

@@ -269,9 +269,12 @@ def test_removal_in_parallel_goes_on_past_a_failure_and_exits_non_zero(fleet: Fl
     # Kept: alive branches within their TTL, marked expiring for PR feedback; main; the other app.
     idle = fleet.ns("a:feature/idle")
     assert envs[idle]["outcome"] == "expiring"
-    assert {"namespace": idle, "branch": "feature/idle", "expires_at": envs[idle]["expires_at"]} in report[
-        "expiring"
-    ]
+    [expiring] = [e for e in report["expiring"] if e["namespace"] == idle]
+    assert (expiring["branch"], expiring["expires_at"], expiring["newly_marked"]) == (
+        "feature/idle",
+        envs[idle]["expires_at"],
+        True,
+    )
     assert fleet.annotations(idle)["deploytag.dev/expiring"] == envs[idle]["expires_at"]
     assert envs[fleet.ns("a:main")]["outcome"] == "kept"
     # The stuck namespace is reported with what holds it.

@@ -31,6 +31,7 @@ from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service import destroy as destroy_service
 from deploytag.service import gcfleet
+from deploytag.service.environments import environment_row
 from deploytag.service.expiry import EXPIRING
 from deploytag.service.gcplan import Checks, Verdict, change_lookup, judge
 from deploytag.service.reports import report_dict
@@ -86,7 +87,8 @@ class GcReport:
     environments: list[GcEntry] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # namespaces removed and verified gone
     failed: list[str] = field(default_factory=list)
-    expiring: list[dict[str, str]] = field(default_factory=list)  # {namespace, branch, expires_at}
+    # Kept but expiring within warn_hours: {namespace, app, branch, expires_at, urls, newly_marked}
+    expiring: list[dict[str, Any]] = field(default_factory=list)
     stuck: list[dict[str, Any]] = field(default_factory=list)  # namespaces stuck terminating, what holds them
     force_finalized: list[dict[str, Any]] = field(default_factory=list)  # --force-finalize results
     orphans: list[dict[str, Any]] = field(default_factory=list)  # the orphan sweep, one per orphan
@@ -162,11 +164,7 @@ def gc(
     report.warnings += checks.warnings
     report.removed = [e.namespace for e in report.environments if e.outcome in ("removed", "absent")]
     report.failed = [e.namespace for e in report.environments if e.outcome == "failed"]
-    report.expiring = [
-        {"namespace": e.namespace, "branch": e.branch, "expires_at": e.expires_at}
-        for e in report.environments
-        if e.outcome == "expiring"
-    ]
+    report.expiring = [_expiring(v) for v in verdicts if v.expiring and not v.reason]
     failures = []
     if report.failed:
         failures.append(
@@ -216,6 +214,20 @@ def _changes(
     else:
         checks.changes = "not checked: no token (GITHUB_TOKEN/GH_TOKEN, GITLAB_TOKEN or CI_JOB_TOKEN)"
     return changes
+
+
+def _expiring(v: Verdict) -> dict[str, Any]:
+    """What PR feedback needs to warn: ``newly_marked`` is false when an earlier gc marked it already
+    (so the warning is posted once, not on every run)."""
+    expires = v.expiry.expires_text
+    return {
+        "namespace": v.namespace.name,
+        "app": v.app,
+        "branch": v.branch,
+        "expires_at": expires,
+        "urls": environment_row(v.namespace).urls,
+        "newly_marked": v.namespace.annotations.get(EXPIRING) != expires,
+    }
 
 
 def _mark_expiring(verdicts: list[Verdict], providers: Providers, report: GcReport) -> None:
