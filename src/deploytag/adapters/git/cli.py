@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from pathlib import Path
 
 from deploytag.core.errors import CommandError, PlanError, ToolMissingError
@@ -55,7 +56,8 @@ class GitCli:
         )
 
     def remote_branches(self, *, repo: Path, remote: str) -> frozenset[str]:
-        if self.remote_url(repo=repo, name=remote) is None:
+        url = self.remote_url(repo=repo, name=remote)
+        if url is None:
             raise PlanError(
                 f"git remote {remote!r} is not configured in {repo}",
                 hint="pass --remote NAME (see `git remote -v`) or set gc.remote in deploytag.yaml",
@@ -65,6 +67,8 @@ class GitCli:
             argv=["git", "-C", str(repo), "ls-remote", "--heads", "--end-of-options", remote],
             env={"GIT_TERMINAL_PROMPT": "0"},
             timeout_seconds=60,
+            # CI remotes carry a token in the URL (https://gitlab-ci-token:TOKEN@host/...): never shown.
+            secrets=_url_secrets(url),
         )
         heads: set[str] = set()
         for line in result.stdout.splitlines():
@@ -84,3 +88,10 @@ class GitCli:
         except ToolMissingError as e:
             log.debug("git remote get-url: %s", e)
             return None
+
+
+def _url_secrets(url: str) -> list[str]:
+    if "://" not in url:
+        return []
+    parts = urllib.parse.urlsplit(url)
+    return [s for s in (parts.password, parts.username if parts.password is None else None) if s]
