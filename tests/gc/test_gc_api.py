@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,20 @@ def test_pin_without_flags_is_indefinite_and_status_shows_it(repo: Path) -> None
         api.pin(runtime=rt, options=api.PinOptions(branch="main"))
     with pytest.raises(NotFoundError, match="has no environment"):
         api.pin(runtime=rt, options=api.PinOptions(branch="feature/none", hours=1))
+
+
+def test_a_namespace_stuck_for_minutes_is_reported_at_once_not_waited_for(repo: Path) -> None:
+    cluster, clock = MemoryCluster(), Clock()
+    rt = runtime(repo, cluster, clock)
+    gone = add_environment(rt, cluster, "feature/gone", "preview", deployed_hours_ago=1)
+    cluster.block_namespace_deletion(name=gone)  # a finalizer nobody removes
+    cluster.delete_namespace(name=gone, wait=False, timeout_seconds=0)
+    clock.t = time.time() + HOUR  # terminating for an hour by now
+
+    report = api.gc(runtime=rt, options=api.GcOptions(timeout_seconds=3600))
+    [entry] = report.environments
+    assert (entry.outcome, entry.reason, entry.teardown) == ("failed", "branch-gone", None)
+    assert "stuck (see `stuck` for what holds it); pass --force-finalize" in (entry.error or "")
+    assert [s["namespace"] for s in report.stuck] == [gone]
+    assert report.exception is not None
+    assert report.seconds < 60  # not the hour-long --timeout

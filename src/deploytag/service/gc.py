@@ -24,7 +24,7 @@ from deploytag.capabilities.namespace import APP_LABEL
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import BranchRules, LoadedConfig
 from deploytag.core.errors import ClusterError, DeployTagError
-from deploytag.core.timestamps import rfc3339
+from deploytag.core.timestamps import parse_rfc3339, rfc3339
 from deploytag.ports.changes import ChangeRequests
 from deploytag.ports.cluster import ENVIRONMENT_SELECTOR
 from deploytag.ports.progress import ProgressListener
@@ -153,7 +153,15 @@ def gc(
     def retry(namespace: str) -> None:
         v, entry = by_name[namespace], entries[namespace]
         entry.error = None
-        _remove_one(v, entry, loaded=loaded, providers=providers, request=request, progress=progress)
+        _remove_one(
+            v,
+            entry,
+            loaded=loaded,
+            providers=providers,
+            request=request,
+            progress=progress,
+            skip_if_stuck=False,
+        )
 
     gcfleet.stuck_and_finalize(
         entries, loaded=loaded, providers=providers, request=request, report=report, retry=retry
@@ -283,7 +291,18 @@ def _remove_one(
     providers: Providers,
     request: GcRequest,
     progress: ProgressListener,
+    skip_if_stuck: bool = True,
 ) -> None:
+    """One environment's destroy. One stuck terminating for minutes is not waited for again
+    (a past run waited for it, for ``--timeout``): with ``skip_if_stuck`` it is reported stuck at once."""
+    since = parse_rfc3339(v.namespace.deleting_since)
+    if skip_if_stuck and since is not None and providers.clock.now() - since >= gcfleet.STUCK_AFTER_SECONDS:
+        entry.outcome = "failed"
+        entry.error = (
+            f"namespace {v.namespace.name} has been terminating since {v.namespace.deleting_since}: "
+            "stuck (see `stuck` for what holds it); pass --force-finalize to clear it"
+        )
+        return
     ref = BranchRef(branch=v.branch, commit="", source="gc")
     for_app = _config_for(loaded, v)
     names = target_for(ref, for_app).names
