@@ -253,6 +253,7 @@ def test_removal_in_parallel_goes_on_past_a_failure_and_exits_non_zero(fleet: Fl
         "--parallel", "2", "--timeout", "15", "--warn-hours", "1000", "--sleep-after-hours", "0.0001"
     )
     assert status == 8, stderr  # a cluster error: the stuck namespace did not go
+    assert report["checks"]["changes"] == "not checked: no GITHUB_TOKEN (or GH_TOKEN) for GitHub"
     envs = by_namespace(report)
     gone = envs[fleet.ns("a:feature/gone")]
     assert (gone["outcome"], gone["reason"]) == ("removed", "branch-gone")

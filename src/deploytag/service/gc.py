@@ -211,16 +211,19 @@ def _changes(
         checks.changes = "off (gc.check_changes is false)"
         return None
     from deploytag.adapters.common.http import UrllibHttp
-    from deploytag.adapters.git.hosts import from_remote, parse_remote
+    from deploytag.adapters.git.hosts import from_remote, host_api
 
     url = providers.git.remote_url(repo=loaded.root, name=request.remote) or ""
     changes = from_remote(url, environ=request.environ, http=UrllibHttp())
+    found = host_api(url, environ=request.environ)
     if changes is not None:
         checks.changes = f"{changes.host} {changes.repository}"
-    elif parse_remote(url) is None:
+    elif found is None:
         checks.changes = f"not checked: {request.remote} is not a GitHub or GitLab repository"
+    elif found[0] == "github":
+        checks.changes = "not checked: no GITHUB_TOKEN (or GH_TOKEN) for GitHub"
     else:
-        checks.changes = "not checked: no token (GITHUB_TOKEN/GH_TOKEN, GITLAB_TOKEN or CI_JOB_TOKEN)"
+        checks.changes = "not checked: no GITLAB_TOKEN (or CI_JOB_TOKEN in GitLab CI) for GitLab"
     return changes
 
 

@@ -53,33 +53,40 @@ def _host_of(url: str | None) -> str | None:
     return (urllib.parse.urlsplit(url).hostname or "").lower() or None
 
 
-def from_remote(
-    url: str, *, environ: Mapping[str, str], http: HttpClient
-) -> GitHubPulls | GitLabMergeRequests | None:
-    """The change lookup for this remote; None when the host is unknown or no token is configured."""
+def host_api(url: str, *, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """("github" or "gitlab", its API URL) for this remote; None for a host of neither (or a local path)."""
     remote = parse_remote(url)
     if remote is None:
         return None
-    github_token = environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN")
-    if remote.host == "github.com" or remote.host == _host_of(environ.get("GITHUB_SERVER_URL")):
-        default_api = "https://api.github.com" if remote.host == "github.com" else None
-        api = environ.get("GITHUB_API_URL") or default_api
-        if api is None or not github_token:
-            return None
-        return GitHubPulls(api=api, repository=remote.path, token=github_token, http=http)
-    gitlab_token = environ.get("GITLAB_TOKEN")
-    job_token = environ.get("CI_JOB_TOKEN")
+    if remote.host == "github.com":
+        return "github", environ.get("GITHUB_API_URL") or "https://api.github.com"
+    if remote.host == _host_of(environ.get("GITHUB_SERVER_URL")) and environ.get("GITHUB_API_URL"):
+        return "github", environ["GITHUB_API_URL"]  # GitHub Enterprise Server, as Actions describes it
     ci_host = environ.get("CI_SERVER_HOST", "").lower() or _host_of(environ.get("CI_API_V4_URL"))
     if remote.host == ci_host and environ.get("CI_API_V4_URL"):
-        api = environ["CI_API_V4_URL"]
-    elif remote.host.startswith("gitlab.") or ".gitlab." in remote.host:
-        api = f"https://{remote.host}/api/v4"
-    else:
+        return "gitlab", environ["CI_API_V4_URL"]
+    if remote.host.startswith("gitlab.") or ".gitlab." in remote.host:
+        return "gitlab", f"https://{remote.host}/api/v4"
+    return None
+
+
+def from_remote(
+    url: str, *, environ: Mapping[str, str], http: HttpClient
+) -> GitHubPulls | GitLabMergeRequests | None:
+    """The change lookup for this remote; None when the host is neither GitHub nor GitLab, or no
+    token is configured for it."""
+    found, remote = host_api(url, environ=environ), parse_remote(url)
+    if found is None or remote is None:
         return None
-    if gitlab_token:
-        header = ("PRIVATE-TOKEN", gitlab_token)
-    elif job_token and remote.host == ci_host:
-        header = ("JOB-TOKEN", job_token)
+    kind, api = found
+    if kind == "github":
+        token = environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN")
+        return GitHubPulls(api=api, repository=remote.path, token=token, http=http) if token else None
+    ci_host = environ.get("CI_SERVER_HOST", "").lower() or _host_of(environ.get("CI_API_V4_URL"))
+    if environ.get("GITLAB_TOKEN"):
+        header = ("PRIVATE-TOKEN", environ["GITLAB_TOKEN"])
+    elif environ.get("CI_JOB_TOKEN") and remote.host == ci_host:
+        header = ("JOB-TOKEN", environ["CI_JOB_TOKEN"])
     else:
         return None
     return GitLabMergeRequests(api=api, repository=remote.path, header=header, http=http)
