@@ -23,6 +23,7 @@ from deploytag.api.options import (
     StatusOptions,
 )
 from deploytag.api.runtime import ProvidersFactory, Runtime
+from deploytag.api.sleep import SleepOptions, WakeOptions, sleep, wake
 from deploytag.ports.progress import ProgressListener, SilentProgress
 from deploytag.service.deploy import DeployReport
 from deploytag.service.destroy import DestroyReport
@@ -30,6 +31,7 @@ from deploytag.service.environments import EnvironmentRow
 from deploytag.service.init import InitFile, InitReport
 from deploytag.service.plan import PlanResult
 from deploytag.service.rollback import RollbackReport
+from deploytag.service.sleep import SleepResult
 from deploytag.service.status import EnvironmentStatus
 
 __all__ = [
@@ -51,12 +53,17 @@ __all__ = [
     "RollbackReport",
     "Runtime",
     "SilentProgress",
+    "SleepOptions",
+    "SleepResult",
     "StatusOptions",
+    "WakeOptions",
     "deploy",
     "destroy",
     "init",
     "list_environments",
     "plan",
     "rollback",
+    "sleep",
     "status",
+    "wake",
 ]

@@ -86,6 +86,7 @@ from deploytag.cli import (  # noqa: E402
     commands_build,
     commands_deploy,
     commands_dns,
+    commands_fleet_sleep,
     commands_init,
     commands_inspect,
 )
@@ -95,6 +96,7 @@ commands_inspect.register(cli)
 commands_deploy.register(cli)
 commands_build.register(cli)
 commands_dns.register(cli)
+commands_fleet_sleep.register(cli)
 
 
 def _configure_logging(debug: bool) -> None:

@@ -204,7 +204,7 @@ def environments_text(rows: Sequence[Any]) -> None:
                 r.branch,
                 r.environment,
                 r.commit,
-                r.outcome,
+                r.outcome + (" (asleep)" if r.sleeping else ""),
                 r.revision,
                 r.updated_at,
                 " ".join(r.urls),
@@ -219,7 +219,7 @@ def environments_text(rows: Sequence[Any]) -> None:
 def status_text(st: Any) -> None:
     env = st.environment
     rows = [
-        ("namespace", f"{env.namespace} ({env.phase})"),
+        ("namespace", f"{env.namespace} ({env.phase}{', asleep' if env.sleeping else ''})"),
         ("branch", f"{env.branch} ({env.environment}, {env.kind})"),
         ("commit", env.commit),
         ("outcome", f"{env.outcome}, revision {env.revision or '-'}"),

@@ -34,6 +34,7 @@ class EnvironmentRow:
     urls: list[str] = field(default_factory=list)
     phase: str = "Active"
     database: str = ""  # recorded on the namespace by the database step
+    sleeping: bool = False  # scaled to zero by `deploytag sleep` (annotation deploytag.dev/sleeping)
     # Estimated from what its workloads request now (service.costs); None when not read.
     monthly_cost: float | None = None
     currency: str = ""
@@ -81,6 +82,7 @@ def environment_row(ns: NamespaceInfo) -> EnvironmentRow:
         urls=urls if isinstance(urls, list) else [],
         phase=ns.phase,
         database=_database(a),
+        sleeping=bool(a.get(annotation("sleeping"))),
     )
 
 

@@ -15,6 +15,7 @@ from deploytag.ports.cluster import (
     ContainerState,
     EventRecord,
     LeaseInfo,
+    NamespaceCondition,
     NamespaceInfo,
     PodState,
     ServiceAddress,
@@ -59,6 +60,18 @@ def namespace_info(obj: Mapping[str, Any]) -> NamespaceInfo:
         annotations=_strings(meta.get("annotations")),
         phase=str(phase),
         created_at=str(meta.get("creationTimestamp") or ""),
+        deleting_since=str(meta.get("deletionTimestamp") or ""),
+        finalizers=tuple(str(f) for f in (obj.get("spec") or {}).get("finalizers") or ()),
+        conditions=tuple(
+            NamespaceCondition(
+                type=str(c.get("type") or ""),
+                status=str(c.get("status") or ""),
+                reason=str(c.get("reason") or ""),
+                message=str(c.get("message") or ""),
+            )
+            for c in (obj.get("status") or {}).get("conditions") or ()
+            if isinstance(c, dict)
+        ),
     )
 
 
