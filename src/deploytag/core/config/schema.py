@@ -15,8 +15,8 @@ from pydantic import Field, field_validator
 
 from deploytag.adapters.dns.settings import DnsProviderSettings
 from deploytag.adapters.images.settings import BuilderSettings
-from deploytag.core.config.base import SettingsModel
 from deploytag.core.printable import printable_names
+from deploytag.core.settingsmodel import SettingsModel
 
 Severity = Literal["off", "warn", "error"]
 
