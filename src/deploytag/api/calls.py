@@ -3,6 +3,8 @@ one service function, returning its typed result (the records the CLI prints as 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from deploytag.api.options import (
     DeployOptions,
     DestroyOptions,
@@ -12,26 +14,27 @@ from deploytag.api.options import (
     StatusOptions,
 )
 from deploytag.api.runtime import Runtime
-from deploytag.api.session import configured, for_branch
 from deploytag.ports.progress import ProgressListener, SilentProgress
-from deploytag.service import deploy as deploy_service
-from deploytag.service import destroy as destroy_service
-from deploytag.service import environments as environments_service
-from deploytag.service import plan as plan_service
-from deploytag.service import rollback as rollback_service
-from deploytag.service import status as status_service
-from deploytag.service.deploy import DeployReport
-from deploytag.service.destroy import DestroyReport
-from deploytag.service.environments import EnvironmentRow
-from deploytag.service.plan import PlanResult
-from deploytag.service.rollback import RollbackReport
-from deploytag.service.status import EnvironmentStatus
+
+if TYPE_CHECKING:
+    from deploytag.service.deploy import DeployReport
+    from deploytag.service.destroy import DestroyReport
+    from deploytag.service.environments import EnvironmentRow
+    from deploytag.service.plan import PlanResult
+    from deploytag.service.rollback import RollbackReport
+    from deploytag.service.status import EnvironmentStatus
+
+# Each call imports its service (and the configuration loader, through the session) when it
+# runs: `deploytag plan` imports no deploy machinery, `deploytag --help` none of this.
 
 
 def deploy(
     *, runtime: Runtime, options: DeployOptions | None = None, progress: ProgressListener | None = None
 ) -> DeployReport:
     """Deploy the branch. A failed run is a report with ``exception`` set, not a raise."""
+    from deploytag.api.session import for_branch
+    from deploytag.service import deploy as deploy_service
+
     options = options or DeployOptions()
     loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
     service_options = deploy_service.DeployOptions(
@@ -60,6 +63,9 @@ def destroy(
     *, runtime: Runtime, options: DestroyOptions | None = None, progress: ProgressListener | None = None
 ) -> DestroyReport:
     """Remove the branch's environment and report what is verified gone."""
+    from deploytag.api.session import for_branch
+    from deploytag.service import destroy as destroy_service
+
     options = options or DestroyOptions()
     loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
     return destroy_service.destroy(
@@ -75,6 +81,9 @@ def destroy(
 
 def plan(*, runtime: Runtime, options: PlanOptions | None = None) -> PlanResult:
     """What a deploy would do, touching no cluster or cloud; renders the chart unless ``render`` is off."""
+    from deploytag.api.session import for_branch
+    from deploytag.service import plan as plan_service
+
     options = options or PlanOptions()
     loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
     return plan_service.plan(
@@ -95,6 +104,9 @@ def rollback(
     progress: ProgressListener | None = None,
 ) -> RollbackReport:
     """Return the environment to its last good revision (or ``options.revision``)."""
+    from deploytag.api.session import for_branch
+    from deploytag.service import rollback as rollback_service
+
     options = options or RollbackOptions()
     loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
     return rollback_service.rollback(
@@ -110,6 +122,9 @@ def rollback(
 
 def status(*, runtime: Runtime, options: StatusOptions | None = None) -> EnvironmentStatus:
     """The branch's environment as the cluster records it; raises (exit 13) when it has none."""
+    from deploytag.api.session import for_branch
+    from deploytag.service import status as status_service
+
     options = options or StatusOptions()
     loaded, providers, ref = for_branch(runtime, branch=options.branch, commit=options.commit)
     return status_service.status(loaded=loaded, providers=providers, ref=ref)
@@ -117,6 +132,9 @@ def status(*, runtime: Runtime, options: StatusOptions | None = None) -> Environ
 
 def list_environments(*, runtime: Runtime, options: ListOptions | None = None) -> list[EnvironmentRow]:
     """Environments DeployTag manages: the configured app's, or every app's with ``all_apps``."""
+    from deploytag.api.session import configured
+    from deploytag.service import environments as environments_service
+
     options = options or ListOptions()
     _, loaded, providers = configured(runtime)
     return environments_service.list_environments(

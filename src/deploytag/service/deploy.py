@@ -153,9 +153,12 @@ def deploy(
         stop_if_older_than_newest(ctx, ordering, mine)
 
         def record_progress(record: StepRecord) -> None:
+            # Written after a step that changed something; steps that skipped or found their state
+            # current are carried by the next write (at the latest the outcome's), so a no-op
+            # redeploy costs one write instead of one per step.
             nonlocal namespace_ready
             namespace_ready = namespace_ready or record.name == "namespace"
-            if namespace_ready:
+            if namespace_ready and record.outcome == "changed":
                 _patch(ctx, {annotation("progress"): dumps(_progress(ctx, records, "running"))})
 
         run_steps(ctx, deploy_steps(), records, before_each=keeper.check, after_each=record_progress)
