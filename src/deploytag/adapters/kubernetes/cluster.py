@@ -64,20 +64,12 @@ class KubernetesCluster(LeaseOps, WorkloadOps, JobOps):
         self, *, name: str, labels: Mapping[str, str], annotations: Mapping[str, str]
     ) -> NamespaceInfo:
         metadata = {"name": name, "labels": dict(labels), "annotations": dict(annotations)}
-        # Patch first: on a redeploy (the common case) the namespace exists, and that is one
-        # request instead of a refused create and a patch.
         try:
-            patched = self._patch_namespace(name, {"labels": dict(labels), "annotations": dict(annotations)})
-        except ApiNotFound:
-            try:
-                created = self._conn.json(
-                    _ns_op("create", name), "core.create_namespace", {"metadata": metadata}
-                )
-                return namespace_info(created)
-            except ApiConflict:  # created meanwhile by another run
-                patched = self._patch_namespace(
-                    name, {"labels": dict(labels), "annotations": dict(annotations)}
-                )
+            created = self._conn.json(_ns_op("create", name), "core.create_namespace", {"metadata": metadata})
+            return namespace_info(created)
+        except ApiConflict:
+            pass
+        patched = self._patch_namespace(name, {"labels": dict(labels), "annotations": dict(annotations)})
         if patched.phase == "Terminating":
             raise RetryableClusterError(
                 f"namespace {name} is being deleted",
