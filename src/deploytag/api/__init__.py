@@ -16,20 +16,28 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from deploytag.api.options import (
+    BuildOptions,
     DeployOptions,
     DestroyOptions,
+    DnsOptions,
+    LintOptions,
     ListOptions,
     PlanOptions,
+    RenderOptions,
     RollbackOptions,
     StatusOptions,
+    ValuesOptions,
 )
 from deploytag.api.runtime import ProvidersFactory, Runtime
 
 if TYPE_CHECKING:
     from deploytag.api.calls import deploy, destroy, list_environments, plan, rollback, status
+    from deploytag.api.tools import build, dns, effective_config, lint, lint_rules, merged_values, render
     from deploytag.ports.progress import ProgressListener, SilentProgress
+    from deploytag.service.build import BuildReport
     from deploytag.service.deploy import DeployReport
     from deploytag.service.destroy import DestroyReport
+    from deploytag.service.dns import DnsReport
     from deploytag.service.environments import EnvironmentRow
     from deploytag.service.plan import PlanResult
     from deploytag.service.rollback import RollbackReport
@@ -44,6 +52,15 @@ _LAZY = {
     "plan": "deploytag.api.calls",
     "rollback": "deploytag.api.calls",
     "status": "deploytag.api.calls",
+    "build": "deploytag.api.tools",
+    "dns": "deploytag.api.tools",
+    "effective_config": "deploytag.api.tools",
+    "lint": "deploytag.api.tools",
+    "lint_rules": "deploytag.api.tools",
+    "merged_values": "deploytag.api.tools",
+    "render": "deploytag.api.tools",
+    "BuildReport": "deploytag.service.build",
+    "DnsReport": "deploytag.service.dns",
     "ProgressListener": "deploytag.ports.progress",
     "SilentProgress": "deploytag.ports.progress",
     "DeployReport": "deploytag.service.deploy",
@@ -65,26 +82,40 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BuildOptions",
+    "BuildReport",
     "DeployOptions",
     "DeployReport",
     "DestroyOptions",
     "DestroyReport",
+    "DnsOptions",
+    "DnsReport",
     "EnvironmentRow",
     "EnvironmentStatus",
+    "LintOptions",
     "ListOptions",
     "PlanOptions",
     "PlanResult",
     "ProgressListener",
     "ProvidersFactory",
+    "RenderOptions",
     "RollbackOptions",
     "RollbackReport",
     "Runtime",
     "SilentProgress",
     "StatusOptions",
+    "ValuesOptions",
+    "build",
     "deploy",
     "destroy",
+    "dns",
+    "effective_config",
+    "lint",
+    "lint_rules",
     "list_environments",
+    "merged_values",
     "plan",
+    "render",
     "rollback",
     "status",
 ]
