@@ -88,22 +88,34 @@ _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 # The costliest third-party dependencies, and the well-kept alternative that would remove the cost.
 ALTERNATIVES = {
     "kubernetes": "lightkube (typed, small models) or direct REST over httpx, which is installed",
-    "pydantic": "defer the provider sub-models, or msgspec/dataclasses validation for the config",
+    "pydantic": "msgspec Structs for the config schema (its class creation and validation cost ~1/10)",
+    "pydantic_core": "with pydantic (see above)",
+    "annotated_types": "with pydantic (see above)",
     "boto3": "import only in the AWS adapters (already lazy); botocore's loader is the cost",
     "botocore": "import only in the AWS adapters (already lazy)",
     "yaml": "PyYAML's C loader (CSafeLoader), already preferred when built",
     "click": "none needed: click is small",
     "cloudflare": "import only in the Cloudflare adapter (already lazy)",
-    "urllib3": "only with the kubernetes client",
+    "urllib3": "the kubernetes client's transport; http.client alone with direct REST",
 }
 
 
-def costliest_imports(argv: Sequence[str], *, cwd: Path | None = None, top: int = 8) -> None:
+def costliest_imports(
+    argv: Sequence[str],
+    *,
+    label: str,
+    cwd: Path | None = None,
+    top: int = 8,
+    extra_env: dict[str, str] | None = None,
+) -> None:
     """Run ``argv`` (a deploytag command line) under ``python -X importtime`` and print the
     top-level packages that cost the most, DeployTag's own modules excluded except as a total."""
     cmd = [str(VENV_BIN / "python"), "-X", "importtime", "-m", "deploytag", *argv[1:]]
-    proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        cmd, cwd=cwd, env={**env(), **(extra_env or {})}, capture_output=True, text=True, check=False
+    )
     per_package: dict[str, int] = {}
+    own: dict[str, int] = {}
     for line in proc.stderr.splitlines():
         m = _IMPORT_LINE.match(line)
         if not m:
@@ -111,13 +123,17 @@ def costliest_imports(argv: Sequence[str], *, cwd: Path | None = None, top: int 
         self_us, name = int(m.group(1)), m.group(4)
         package = name.split(".")[0]
         per_package[package] = per_package.get(package, 0) + self_us
+        if package == "deploytag":
+            own[name] = self_us
     total = sum(per_package.values())
-    print(f"  imports of `deploytag {' '.join(argv[1:])}`: {total / 1000:.0f} ms under -X importtime")
+    print(f"  imports of `{label}`: {total / 1000:.0f} ms under -X importtime, costliest:")
     stdlib = set(sys.stdlib_module_names)
     for package, us in sorted(per_package.items(), key=lambda kv: -kv[1])[:top]:
         kind = "stdlib" if package in stdlib or package.startswith("_") else ""
         hint = ALTERNATIVES.get(package, "DeployTag's own modules" if package == "deploytag" else kind)
-        print(f"    {us / 1000:7.1f} ms  {package:<16} {hint}")
+        print(f"    {us / 1000:7.1f} ms  {package:<18} {hint}")
+    worst = sorted(own.items(), key=lambda kv: -kv[1])[:3]
+    print("    of DeployTag's own: " + ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in worst))
 
 
 def shared_k8s() -> Path:

@@ -31,7 +31,7 @@ def main() -> None:
         plan = [str(VENV_BIN / "deploytag"), "plan", "--branch", "feature/bench", "--commit", "0" * 40]
         ours, reference = time_pair(plan, raw, runs=runs, cwd=copy)
         report("deploytag plan (example)", ours, reference, "helm dep build+template", "<= 1.5x")
-        costliest_imports(plan, cwd=copy)
+        costliest_imports(plan, label="deploytag plan", cwd=copy)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def main() -> None:
         try:
             ours, reference = time_pair(deploy, raw, runs=runs, extra_env=app.env())
             report("deploytag deploy (no-op)", ours, reference, "helm upgrade --install --wait", "<= 1.0x")
-            costliest_imports(deploy, cwd=app.repo)
+            costliest_imports(deploy, label="deploytag deploy (no-op)", cwd=app.repo, extra_env=app.env())
         finally:
             app.run("destroy", "--branch", app.branch, "--timeout", "60")
             subprocess.run(

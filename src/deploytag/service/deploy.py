@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -118,10 +119,9 @@ def deploy(
     board: RequestBoard | None = None
     namespace_ready = False
     try:
-        preflight(ctx)
+        _preflight_and_read_environment(ctx)
         ordering = Ordering(git=providers.git, repo=loaded.root)
         mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
-        _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
         run_steps(ctx, build_pipeline([TEST_GATE]), records)
         cluster_config = loaded.config.cluster
@@ -203,6 +203,33 @@ def deploy(
     report.steps = [asdict(r) for r in records]
     report.seconds = round(clock.monotonic() - started, 3)
     return report
+
+
+def _preflight_and_read_environment(ctx: RunContext) -> None:
+    """The checks and the first read of the environment, at once: both only read, and the checks'
+    waiting (helm's start-up, servers answering) overlaps loading the cluster client for the
+    read. A failed check is the error reported, as when the checks ran first."""
+    failure: list[BaseException] = []
+
+    def checks() -> None:
+        try:
+            preflight(ctx)
+        except BaseException as e:  # handed to the caller's thread
+            failure.append(e)
+
+    # A daemon thread: an interrupted run does not wait for a slow server to answer a check.
+    thread = threading.Thread(target=checks, name="deploytag-preflight", daemon=True)
+    thread.start()
+    try:
+        _read_environment(ctx)
+    except DeployTagError:
+        thread.join()
+        if failure:
+            raise failure[0] from None
+        raise
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _read_environment(ctx: RunContext) -> None:
