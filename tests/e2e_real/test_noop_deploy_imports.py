@@ -31,6 +31,7 @@ NOT_FOR_A_NOOP_DEPLOY = [
     "requests",
     "oauthlib",
     "requests_oauthlib",
+    "dateutil",
     "boto3",
     "botocore",
     "psycopg",

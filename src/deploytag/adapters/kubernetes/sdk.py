@@ -8,10 +8,10 @@ nothing has imported the SDK yet, its packages are registered as bare packages
 (their __init__ not run) and just those modules are imported; any surprise in
 the SDK's layout falls back to the ordinary full import.
 
-Three imports of the SDK serve only rare paths: ``requests`` (for one proxy
-check, when a proxy is configured) and ``oauthlib`` / ``requests_oauthlib``
-(refreshing a legacy OIDC auth-provider token). Together about 30 ms; they are
-deferred to their first use (``_deferred``).
+Some imports of the SDK serve only rare paths: ``requests`` (for one proxy
+check, when a proxy is configured), ``oauthlib`` / ``requests_oauthlib``
+(refreshing a legacy OIDC auth-provider token) and ``dateutil`` (dates of model
+objects). Together about 35 ms; they are deferred to their first use (``_deferred``).
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ _DEFERRED: dict[str, tuple[str, ...]] = {
     "oauthlib": (),
     "oauthlib.oauth2": (),
     "requests_oauthlib": ("OAuth2Session",),
+    "dateutil": (),
+    "dateutil.parser": ("parse",),  # dates of model objects, which are never deserialised here
 }
 
 
