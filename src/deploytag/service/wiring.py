@@ -64,7 +64,7 @@ def build_providers(
     dns: DnsProvider | None = None,
     database: Database | None = None,
 ) -> Providers:
-    runner = runner or SubprocessRunner(extra_path=tool_path())
+    runner = runner or SubprocessRunner(extra_path=tool_path(), environ=inv.environ)
     cfg = loaded.config
     helm_binary = inv.helm_binary or cfg.tools.helm
 
