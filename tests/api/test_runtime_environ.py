@@ -8,7 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from deploytag import api
+from realkube import RealKube
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "guestbook"
 
@@ -45,3 +48,24 @@ def test_git_reads_the_branch_with_the_runtimes_environment(tmp_path: Path) -> N
     result = api.plan(runtime=runtime, options=api.PlanOptions(render=False))
     assert result.branch == "feature/elsewhere"
     assert result.branch_source == "git"
+
+
+@pytest.mark.cluster
+def test_the_cluster_is_the_runtimes_kubeconfig(tmp_path: Path, real_kube: RealKube) -> None:
+    repo = tmp_path / "guestbook"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".deploytag", "__pycache__"))
+    environ = {"PATH": os.environ.get("PATH", ""), "KUBECONFIG": str(real_kube.kubeconfig)}
+    if real_kube.context:
+        environ["DEPLOYTAG_CLUSTER__CONTEXT"] = real_kube.context
+    runtime = api.Runtime(stdout=io.StringIO(), stderr=io.StringIO(), environ=environ, repo=repo)
+    # The process's KUBECONFIG (if any) points elsewhere: the call must use the runtime's.
+    os_kubeconfig = os.environ.get("KUBECONFIG")
+    os.environ["KUBECONFIG"] = str(tmp_path / "missing-kubeconfig")
+    try:
+        rows = api.list_environments(runtime=runtime, options=api.ListOptions(all_apps=True))
+    finally:
+        if os_kubeconfig is None:
+            del os.environ["KUBECONFIG"]
+        else:
+            os.environ["KUBECONFIG"] = os_kubeconfig
+    assert isinstance(rows, list)
