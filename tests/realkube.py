@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,11 +80,10 @@ def _tools_env() -> dict[str, str]:
 # reports "registry exited" for a daemon that is starting. Both scripts are idempotent: running
 # them again finds the daemons that did start and goes on.
 START_ATTEMPTS = 3
+RETRY_PAUSE_SECONDS = 2.0
 
 
 def _start(directory: Path, with_node: bool) -> tuple[RealKube | None, str]:
-    import time
-
     script = K8S_DIR / ("node-up" if with_node else "up")
     if not script.is_file():
         return None, f"{script} not found (set DEPLOYTAG_TEST_K8S_DIR)"
@@ -105,7 +105,7 @@ def _start(directory: Path, with_node: bool) -> tuple[RealKube | None, str]:
             break
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         failures.append(f"{script.name} exited {proc.returncode}:\n{tail}")
-        time.sleep(2)
+        time.sleep(RETRY_PAUSE_SECONDS)
     else:
         return None, "\n".join(failures)
     if failures:

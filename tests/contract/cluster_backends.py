@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from deploytag.adapters.memory.cluster import MemoryCluster
+from deploytag.core.cost import Usage
 from deploytag.ports.cluster import (
     ContainerState,
     EventRecord,
@@ -152,6 +153,11 @@ class MemorySeeder:
         self.cluster.add_service(
             namespace=namespace, service=ServiceAddress(name=name, type="ClusterIP", ports=(port,))
         )
+
+    def requesting_workloads(self, *, namespace: str) -> None:
+        """What REQUESTING_WORKLOADS amounts to, as the port reports it."""
+        for usage in REQUESTED:
+            self.cluster.add_resource_requests(namespace=namespace, usage=usage)
 
     def _deployment(self, namespace: str, name: str) -> None:
         self.cluster.add_workload(
@@ -404,6 +410,21 @@ class KubeSeeder:
         }
         self._apps().create_namespaced_deployment(namespace, body)
 
+    def requesting_workloads(self, *, namespace: str) -> None:
+        """REQUESTING_WORKLOADS through the API; the CronJob's Job is owned by it, as its controller's are."""
+        import kubernetes
+
+        apps, batch = self._apps(), kubernetes.client.BatchV1Api(self.api)
+        deployment, statefulset, job, cronjob, owned = requesting_manifests()
+        apps.create_namespaced_deployment(namespace, deployment)
+        apps.create_namespaced_stateful_set(namespace, statefulset)
+        batch.create_namespaced_job(namespace, job)
+        made = batch.create_namespaced_cron_job(namespace, cronjob)
+        owned["metadata"]["ownerReferences"] = [
+            {"apiVersion": "batch/v1", "kind": "CronJob", "name": "nightly", "uid": made.metadata.uid}
+        ]
+        batch.create_namespaced_job(namespace, owned)
+
     def bad_image(self, *, namespace: str, name: str, image: str) -> None:
         self.deployment(namespace=namespace, name=name, container={"name": "main", "image": image})
 
@@ -444,3 +465,87 @@ class KubeSeeder:
                 "resources": {"requests": {"cpu": "1000"}},
             },
         )
+
+
+# ------------------------------------------------------- workloads that request resources (cost)
+
+_NO_PULL = "registry.invalid/deploytag-contract/requests:1"  # never needs to run
+
+
+def _pod(containers: list[dict[str, Any]], init: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "containers": containers,
+        "restartPolicy": "Never",
+        "terminationGracePeriodSeconds": 0,
+    }
+    if init:
+        spec["initContainers"] = init
+    return {"metadata": {"labels": {"app": "requests"}}, "spec": spec}
+
+
+def _container(
+    name: str, requests: dict[str, str] | None = None, limits: dict[str, str] | None = None
+) -> Any:
+    resources = {k: v for k, v in (("requests", requests), ("limits", limits)) if v}
+    return {"name": name, "image": _NO_PULL, "resources": resources}
+
+
+def requesting_manifests() -> tuple[dict[str, Any], ...]:
+    """A Deployment of 2 (a limit-only sidecar, a bigger init container), a StatefulSet asleep at 0,
+    a suspended Job, a CronJob of parallelism 3 and a Job it owns (counted through the CronJob)."""
+    selector = {"matchLabels": {"app": "requests"}}
+    web = _pod(
+        [
+            _container("main", {"cpu": "250m", "memory": "256Mi"}),
+            _container("sidecar", None, {"cpu": "100m", "memory": "64Mi"}),
+        ],
+        init=[_container("setup", {"cpu": "500m", "memory": "32Mi"})],
+    )
+    always = {**web, "spec": {**web["spec"], "restartPolicy": "Always"}}
+    big = _pod([_container("main", {"cpu": "1", "memory": "1Gi"})])
+    small = _pod([_container("main", {"cpu": "100m", "memory": "128Mi"})])
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": selector, "template": always},
+    }
+    statefulset = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 0,
+            "serviceName": "db",
+            "selector": selector,
+            "template": {**big, "spec": {**big["spec"], "restartPolicy": "Always"}},
+        },
+    }
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "batch"},
+        "spec": {"suspend": True, "parallelism": 2, "template": big},
+    }
+    cronjob = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly"},
+        "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"parallelism": 3, "template": small}}},
+    }
+    owned = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "nightly-manual"},
+        "spec": {"suspend": True, "template": small},
+    }
+    return deployment, statefulset, job, cronjob, owned
+
+
+MI = 1024**2
+REQUESTED = [
+    Usage(kind="CronJob", name="nightly", replicas=3, cpu=0.1, memory_bytes=128 * MI),
+    Usage(kind="Deployment", name="web", replicas=2, cpu=0.5, memory_bytes=320 * MI),
+    Usage(kind="Job", name="batch", replicas=0, cpu=1.0, memory_bytes=1024 * MI),
+    Usage(kind="StatefulSet", name="db", replicas=0, cpu=1.0, memory_bytes=1024 * MI),
+]

@@ -486,6 +486,19 @@ def test_list_workloads_of_an_empty_namespace(backend: Backend, namespace: str) 
     assert (list(empty.workloads), list(empty.pods), dict(empty.logs)) == ([], [], {})
 
 
+def test_resource_requests_of_each_workload_kind(backend: Backend, namespace: str) -> None:
+    """What the cost estimate reads: per-pod requests and the pods each workload keeps."""
+    from dataclasses import replace
+
+    from cluster_backends import REQUESTED
+
+    backend.seed.requesting_workloads(namespace=namespace)
+    expected = [replace(u, namespace=namespace) for u in REQUESTED]
+    assert backend.cluster.list_resource_requests(namespace=namespace) == expected
+    everywhere = backend.cluster.list_resource_requests(namespace=None)
+    assert [u for u in everywhere if u.namespace == namespace] == expected
+
+
 def test_diagnostics_show_why_a_rollout_fails(backend: Backend, namespace: str) -> None:
     backend.require_node()
     backend.seed.bad_image(namespace=namespace, name="web", image=backend.seed.bad_image_ref)

@@ -69,3 +69,32 @@ def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
 def test_missing_file_says_where_it_looked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no deploytag\.yaml in"):
         load_config(repo=tmp_path, environ={})
+
+
+def test_limits_and_cost_follow_the_precedence(tmp_path: Path) -> None:
+    (tmp_path / "deploytag.yaml").write_text(
+        "app: shop\nlimits: {max_previews: 5, max_previews_per_author: 2}\ncost: {currency: EUR}\n"
+    )
+    loaded = load_config(
+        repo=tmp_path,
+        environ={"DEPLOYTAG_LIMITS__MAX_PREVIEWS": "3", "DEPLOYTAG_COST__CPU_PER_MONTH": "30.5"},
+        flags={"cost.gib_per_month": 4},
+    )
+    cfg, sources = loaded.config, loaded.sources
+    assert cfg.limits.max_previews == 3 and sources["limits.max_previews"].startswith("env")
+    assert (
+        cfg.limits.max_previews_per_author == 2
+        and sources["limits.max_previews_per_author"] == "file deploytag.yaml"
+    )
+    assert (cfg.cost.cpu_per_month, cfg.cost.gib_per_month, cfg.cost.currency) == (30.5, 4.0, "EUR")
+    assert sources["cost.gib_per_month"] == "flag"
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "deploytag.yaml").write_text("app: shop\n")
+    defaults = load_config(repo=tmp_path / "plain", environ={})
+    assert (defaults.config.limits.max_previews, defaults.config.cost.cpu_per_month) == (None, 23.08)
+
+
+def test_a_limit_below_one_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "deploytag.yaml").write_text("app: shop\nlimits: {max_previews: 0}\n")
+    with pytest.raises(ConfigError, match=r"limits\.max_previews"):
+        load_config(repo=tmp_path, environ={})

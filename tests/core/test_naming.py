@@ -1,4 +1,6 @@
-"""The name plan: valid for every system, deterministic, injective (property tests)."""
+"""The name plan: valid for every system, deterministic, readable, and injective up to the one
+explicit collision rule (property tests): names are shared only by branches equal after lowercasing
+and '/' -> '-', and a deploy refuses the second of those (tests/capabilities/test_collisions.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from deploytag.core.naming import (
     NamePlan,
     derive,
     is_dns_label,
+    readable_key,
 )
 
 PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -71,11 +74,34 @@ def test_every_name_is_valid_for_its_system(branch: str) -> None:
 
 @settings(max_examples=400)
 @given(st.one_of(branches, realistic), st.one_of(branches, realistic))
-def test_two_branches_never_share_a_name(a: str, b: str) -> None:
+def test_two_branches_share_names_only_under_the_slug_rule(a: str, b: str) -> None:
     assume(a != b)
     pa, pb = plan_for(a), plan_for(b)
+    if readable_key(a) == readable_key(b) and "--" not in pa.namespace:
+        # The one explicit collision: refused at deploy time, never adopted (test_collisions.py).
+        assert pa.namespace == pb.namespace and all_names(pa)[:5] == all_names(pb)[:5]
+        return
     for name_a, name_b in zip(all_names(pa), all_names(pb), strict=True):
         assert name_a != name_b
+
+
+@settings(max_examples=300)
+@given(st.one_of(branches, realistic), st.one_of(branches, realistic))
+def test_shared_names_mean_the_same_readable_branch(a: str, b: str) -> None:
+    """The converse: whenever two branches meet in any name, they are equal modulo case and '/'."""
+    assume(a != b)
+    if set(all_names(plan_for(a))) & set(all_names(plan_for(b))):
+        assert readable_key(a) == readable_key(b)
+        assert "--" not in plan_for(a).namespace
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("feature/login", "feature-login"), ("Feature/Login", "feature/login"), ("BUG/X-1", "bug-x-1")],
+)
+def test_branches_equal_after_lowercasing_and_slashes_collide(a: str, b: str) -> None:
+    assert plan_for(a).namespace == plan_for(b).namespace
+    assert readable_key(a) == readable_key(b)
 
 
 @given(st.one_of(branches, realistic))
@@ -86,9 +112,9 @@ def test_deterministic(branch: str) -> None:
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("feature/login", "feature-login"),
-        ("Feature/Login", "feature/login"),
         ("feature/login", "feature/login/"),
+        ("feature/login", "feature//login"),
+        ("feature/login", "feature_login"),
         ("bug/a--b", "bug/a-b"),
         ("feature/" + "x" * 80, "feature/" + "x" * 81),
         ("feature/é", "feature/e"),
@@ -106,10 +132,43 @@ def test_clean_branch_is_used_as_is_and_readable() -> None:
     assert p.dns_records[0].label == "hotfix-1-guest-server-frontend-aws"
 
 
-def test_sanitised_branch_gets_a_hash_suffix() -> None:
+def test_slash_and_uppercase_alone_add_no_hash() -> None:
+    """GitLab's CI_COMMIT_REF_SLUG: lowercased, '/' -> '-'; the readable name people expect."""
     p = plan_for("feature/login")
-    assert re.fullmatch(r"guestbook-feature-login--[0-9a-f]{8}", p.namespace)
-    assert p.dns_records[0].label.startswith("feature-login-guest-server-frontend-aws--")
+    assert (p.namespace, p.release, p.slug) == (
+        "guestbook-feature-login",
+        "guestbook-feature-login",
+        "feature-login",
+    )
+    assert (p.database, p.database_role) == ("guestbook_feature_login", "guestbook_feature_login_rw")
+    assert p.dns_records[0].fqdn == "feature-login-guest-server-frontend-aws.example.com"
+    assert p.images[0].tags == ["feature-login-01234567", "feature-login"]
+    assert plan_for("Feature/Login-2").namespace == "guestbook-feature-login-2"
+
+
+@pytest.mark.parametrize(
+    "branch",
+    [
+        "feature/fix_2",
+        "feature/a.b",
+        "feature//login",
+        "feature/login/",
+        "/feature/x",
+        "feature/é",
+        "a--b",
+        "x@y",
+    ],
+)
+def test_other_changes_keep_the_hash_suffix(branch: str) -> None:
+    p = plan_for(branch)
+    assert re.fullmatch(r"guestbook-[a-z0-9-]+--[0-9a-f]{8}", p.namespace), p.namespace
+    assert re.fullmatch(r"[a-z0-9-]+-guest-server-frontend-aws--[0-9a-f]{8}", p.dns_records[0].label)
+
+
+def test_a_truncated_name_keeps_the_hash_suffix() -> None:
+    p = plan_for("feature/" + "a" * 60)  # clean, but longer than the namespace's 63 characters
+    assert re.fullmatch(r"guestbook-feature-a+--[0-9a-f]{8}", p.namespace)
+    assert len(p.namespace) == DNS_LABEL_MAX
 
 
 def test_long_branch_is_truncated_within_every_limit() -> None:
@@ -228,6 +287,7 @@ def test_mysql_names_fit_mysql_and_mariadb(branch: str) -> None:
 def test_mysql_roles_never_shared(a: str, b: str) -> None:
     assume(a != b)
     pa, pb = mysql_plan(a), mysql_plan(b)
+    assume(readable_key(a) != readable_key(b) or "__" in pa.database)  # else the refused collision
     assert pa.database != pb.database
     assert pa.database_role != pb.database_role
 

@@ -150,3 +150,28 @@ def test_postgres_password_never_travels_in_sql_text(postgres_server: Any) -> No
     log = (postgres_server.directory / "postgres.log").read_text(errors="replace")
     assert 'CREATE ROLE "scram_probe"' in log  # statement logging was on
     assert "never-logged" not in log
+
+
+def test_list_marked_finds_ours_by_marker_prefix_and_nothing_else(db: Any) -> None:
+    """What the orphan sweep reads: databases and roles marked for a namespace, listed server-wide."""
+    import secrets
+
+    tag = secrets.token_hex(3)
+    marker = f"deploytag.dev/namespace=sweep-{tag}_x%"  # LIKE wildcards in the marker match literally
+    role, name, foreign = f"sweep_{tag}", f"sweep_{tag}", f"sweep_{tag}_foreign"
+    db.create_role(role=role, password="Pw-sweep-9Z", marker=marker)
+    db.create_database(database=name, owner=role, marker=marker, template=None)
+    db.create_database(database=foreign, owner=role, marker="someone-else", template=None)
+    try:
+        prefix = f"deploytag.dev/namespace=sweep-{tag}"
+        found = [(m.kind, m.name, m.marker) for m in db.list_marked(prefix=prefix)]
+        assert found == [("database", name, marker), ("role", role, marker)]
+        [database] = [m for m in db.list_marked(prefix=prefix) if m.kind == "database"]
+        assert database.owner == role
+        assert db.list_marked(prefix=f"deploytag.dev/namespace=sweep-{tag}_y") == []
+        assert db.list_marked(prefix=f"deploytag.dev/namespace=sweep-{tag}_") != []  # "_" is literal
+        assert db.list_marked(prefix=f"deploytag.dev/namespace=sweep-{tag}%x") == []  # "%" too
+    finally:
+        db.drop_database(database=name)
+        db.drop_database(database=foreign)
+        db.drop_role(role=role)

@@ -166,3 +166,18 @@ def test_dry_run_checks_and_reports_without_writing(dns: DnsUnderTest) -> None:
     [gone] = delete_records(dns.provider, names=[name], owner=OURS, dry_run=True)
     assert gone.action == "would-delete"
     assert addresses(dns, name) == {"CNAME": ("lb.example.net",)}
+
+
+def test_list_zone_records_finds_every_record_set_of_a_type(dns: DnsUnderTest) -> None:
+    """What the orphan sweep reads: every ownership TXT in the zone, beyond one name."""
+    web, api = dns.name("web"), dns.name("api")
+    ensure_records(dns.provider, names=[web], targets=["192.0.2.1"], owner=OURS, ttl=300, proxied=None)
+    ensure_records(
+        dns.provider, names=[api], targets=["192.0.2.2"], owner=OTHER_BRANCH, ttl=300, proxied=None
+    )
+    mine = "dt-" + dns.prefix
+    found = {r.name: r.values for r in dns.provider.list_zone_records(type="TXT") if r.name.startswith(mine)}
+    assert found == {owner_name(web): (OURS.text(),), owner_name(api): (OTHER_BRANCH.text(),)}
+    addresses = dns.provider.list_zone_records(type="A")
+    assert {web, api} <= {r.name for r in addresses}
+    assert {r.type for r in addresses} == {"A"}

@@ -286,6 +286,21 @@ def test_deploytag_yaml_is_valid_and_its_files_exist() -> None:
     assert staging["replicaCount"] >= config.branches.permanent["main"].min_replicas
 
 
+def test_feature_login_gets_readable_names_and_the_documented_dns_record() -> None:
+    """The example's {.Branch}-guest-server-frontend-aws in zone example.com, for feature/login."""
+    from deploytag.core.branch import BranchRef
+    from deploytag.service.resolve import target_for
+
+    loaded = load_config(repo=EXAMPLE, environ={})
+    names = target_for(BranchRef("feature/login", "0" * 40, "flag"), loaded).names
+    assert names is not None
+    assert (names.namespace, names.release) == ("guestbook-feature-login", "guestbook-feature-login")
+    assert [r.fqdn for r in names.dns_records] == [
+        "feature-login-guest-server-frontend-aws.example.com",
+        "feature-login-guest-server-server-aws.example.com",
+    ]
+
+
 def test_secrets_file_holds_every_configured_id() -> None:
     loaded = load_config(repo=EXAMPLE, environ={})
     data = yaml.safe_load(loaded.resolve(loaded.config.secrets.file).read_text())

@@ -580,6 +580,7 @@ class Controllers:
         if ns_obj is None or ns_obj["metadata"]["uid"] != uid:
             return
         remaining = 0
+        held: dict[str, int] = {}  # finalizer -> objects it holds, as the real controller counts them
         for key in list(self.store._objects):
             rtype = lookup(key[0], *self._version_resource(key))
             if rtype is None or not rtype.namespaced:
@@ -588,8 +589,11 @@ class Controllers:
                 if self.store.raw(key, name, obj["metadata"]["name"]) is None:
                     continue  # collected with its owner already
                 self.store.remove(key, name, obj["metadata"]["name"])
-                if self.store.raw(key, name, obj["metadata"]["name"]) is not None:
+                left = self.store.raw(key, name, obj["metadata"]["name"])
+                if left is not None:
                     remaining += 1
+                    for finalizer in left["metadata"].get("finalizers") or []:
+                        held[finalizer] = held.get(finalizer, 0) + 1
         new = copy.deepcopy(self.store.raw(("", "namespaces"), "", name))
         assert new is not None
         status = new.setdefault("status", {})
@@ -627,7 +631,8 @@ class Controllers:
                 "NamespaceFinalizersRemaining",
                 "True",
                 "SomeFinalizersRemain",
-                "Some content in the namespace has finalizers remaining",
+                "Some content in the namespace has finalizers remaining: "
+                + ", ".join(f"{f} in {n} resource instances" for f, n in sorted(held.items())),
             )
             self.store.write(new)
             self.after(0.1, lambda: self._finalize_namespace(name, uid))

@@ -5,7 +5,7 @@ build Job as a local process: the kaniko image is mapped to
 servers/kaniko_standin.py, which takes kaniko's flags, clones the git context
 at the commit, builds with buildah and pushes to the registry with credentials
 read from the mounted docker config Secret. What DeployTag does (the Job, the
-Secret, the context URL, reading the digest back) is the real thing.
+Secret (removed once the Job finished), the context URL, reading the digest back) is the real thing.
 """
 
 from __future__ import annotations
@@ -140,6 +140,12 @@ def test_kaniko_job_builds_pushes_and_reports_the_registrys_digest(
     refused = build(repo, kube, wrong)
     assert refused.returncode == 14, refused.stderr
     assert "nope-wrong" not in refused.stderr + refused.stdout
+    credentials = [
+        s
+        for s in kube.store.raw_list(("", "secrets"), "default")
+        if s["metadata"].get("labels", {}).get("deploytag.dev/job") == "kaniko"
+    ]
+    assert credentials == []  # removed once each Job finished, failed ones included
 
 
 def test_a_failing_kaniko_build_returns_the_job_log_and_pushes_nothing(

@@ -72,3 +72,34 @@ def test_bearer_token_flow(token_registry: LocalRegistry) -> None:
     bad = EnvCredentials({"DEPLOYTAG_REGISTRY_USERNAME": user, "DEPLOYTAG_REGISTRY_PASSWORD": "wrong-pass"})
     with pytest.raises(RegistryAuthError, match=r"token service .* refused the login"):
         RegistryV2(credentials=bad, insecure_hosts=LOOPBACK).manifest_digest(repository=repo, tag="1")
+
+
+def test_image_info_and_delete_manifest(registry: LocalRegistry) -> None:
+    """What the orphan sweep uses: digest, labels and build time of a tag; deleting by digest."""
+    import secrets
+
+    from tinyimage import push_tiny_image
+
+    client = RegistryV2(credentials=NoCredentials(), insecure_hosts=LOOPBACK)
+    name = f"sweep-{secrets.token_hex(3)}"
+    repo = f"{registry.host}/{name}"
+    old = push_tiny_image(
+        registry.host,
+        name,
+        ["a-1", "a"],
+        labels={"dev.deploytag.inputs": "x"},
+        created="2026-01-01T00:00:00Z",
+    )
+    kept = push_tiny_image(registry.host, name, ["b"], labels={"other": "y"})
+    info = client.image_info(repository=repo, tag="a-1")
+    assert info is not None
+    assert (info.digest, dict(info.labels), info.created) == (
+        old,
+        {"dev.deploytag.inputs": "x"},
+        "2026-01-01T00:00:00Z",
+    )
+    assert client.image_info(repository=repo, tag="nope") is None
+    assert client.delete_manifest(repository=repo, digest=old) is True
+    assert client.tags(repository=repo) == ["b"]  # both tags of that digest went with it
+    assert client.delete_manifest(repository=repo, digest=old) is False
+    assert client.manifest_digest(repository=repo, tag="b") == kept

@@ -1,6 +1,6 @@
 """Providers found through entry points, the built-ins included (like httpie's plugins).
 
-A new secret store, cluster, builder, DNS provider or database engine is a module
+A new secret store, cluster, builder, DNS provider, database engine or feedback platform is a module
 in any installed package that declares an entry point in one of ``GROUPS``.
 DeployTag's own providers are declared the same way, in its ``pyproject.toml``:
 there is no second list to keep in step.
@@ -22,6 +22,7 @@ GROUPS = {
     "deploytag.builders": "build.builder",
     "deploytag.dns": "dns.provider",
     "deploytag.databases": "database.engine",
+    "deploytag.feedback": "feedback.provider",
 }
 
 # Import name of a missing package -> the extra that installs it.

@@ -20,6 +20,7 @@ from deploytag.api.options import (
     DeployOptions,
     DestroyOptions,
     DnsOptions,
+    InitOptions,
     LintOptions,
     ListOptions,
     PlanOptions,
@@ -31,7 +32,8 @@ from deploytag.api.options import (
 from deploytag.api.runtime import ProvidersFactory, Runtime
 
 if TYPE_CHECKING:
-    from deploytag.api.calls import deploy, destroy, list_environments, plan, rollback, status
+    from deploytag.api.calls import deploy, destroy, init, list_environments, plan, rollback, status
+    from deploytag.api.sleep import SleepOptions, WakeOptions, sleep, wake
     from deploytag.api.tools import build, dns, effective_config, lint, lint_rules, merged_values, render
     from deploytag.ports.progress import ProgressListener, SilentProgress
     from deploytag.service.build import BuildReport
@@ -39,8 +41,10 @@ if TYPE_CHECKING:
     from deploytag.service.destroy import DestroyReport
     from deploytag.service.dns import DnsReport
     from deploytag.service.environments import EnvironmentRow
+    from deploytag.service.init import InitFile, InitReport
     from deploytag.service.plan import PlanResult
     from deploytag.service.rollback import RollbackReport
+    from deploytag.service.sleep import SleepResult
     from deploytag.service.status import EnvironmentStatus
 
 # Imported on first use: `plan` then never imports the deploy, destroy or rollback services
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "deploy": "deploytag.api.calls",
     "destroy": "deploytag.api.calls",
+    "init": "deploytag.api.calls",
     "list_environments": "deploytag.api.calls",
     "plan": "deploytag.api.calls",
     "rollback": "deploytag.api.calls",
@@ -59,15 +64,22 @@ _LAZY = {
     "lint_rules": "deploytag.api.tools",
     "merged_values": "deploytag.api.tools",
     "render": "deploytag.api.tools",
-    "BuildReport": "deploytag.service.build",
-    "DnsReport": "deploytag.service.dns",
+    "sleep": "deploytag.api.sleep",
+    "wake": "deploytag.api.sleep",
+    "SleepOptions": "deploytag.api.sleep",
+    "WakeOptions": "deploytag.api.sleep",
     "ProgressListener": "deploytag.ports.progress",
     "SilentProgress": "deploytag.ports.progress",
+    "BuildReport": "deploytag.service.build",
     "DeployReport": "deploytag.service.deploy",
     "DestroyReport": "deploytag.service.destroy",
+    "DnsReport": "deploytag.service.dns",
     "EnvironmentRow": "deploytag.service.environments",
+    "InitFile": "deploytag.service.init",
+    "InitReport": "deploytag.service.init",
     "PlanResult": "deploytag.service.plan",
     "RollbackReport": "deploytag.service.rollback",
+    "SleepResult": "deploytag.service.sleep",
     "EnvironmentStatus": "deploytag.service.status",
 }
 
@@ -92,6 +104,9 @@ __all__ = [
     "DnsReport",
     "EnvironmentRow",
     "EnvironmentStatus",
+    "InitFile",
+    "InitOptions",
+    "InitReport",
     "LintOptions",
     "ListOptions",
     "PlanOptions",
@@ -103,13 +118,17 @@ __all__ = [
     "RollbackReport",
     "Runtime",
     "SilentProgress",
+    "SleepOptions",
+    "SleepResult",
     "StatusOptions",
     "ValuesOptions",
+    "WakeOptions",
     "build",
     "deploy",
     "destroy",
     "dns",
     "effective_config",
+    "init",
     "lint",
     "lint_rules",
     "list_environments",
@@ -117,5 +136,7 @@ __all__ = [
     "plan",
     "render",
     "rollback",
+    "sleep",
     "status",
+    "wake",
 ]

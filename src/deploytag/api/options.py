@@ -26,6 +26,8 @@ class DeployOptions:
     skip_build: bool = False
     rotate_database_password: bool = False
     allow_older_commit: bool = False
+    feedback: bool | None = None  # PR/MR comment and commit status; None: feedback.enabled, else auto
+    pull_request: int | None = None  # default: the CI event's request, else looked up by branch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +37,8 @@ class DestroyOptions:
     allow_permanent: bool = False
     timeout_seconds: int = 300
     skip: frozenset[str] = frozenset()  # "database", "dns": left behind on purpose, and reported
+    feedback: bool | None = None  # the PR/MR comment becomes the teardown receipt; None: auto
+    pull_request: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +49,7 @@ class PlanOptions:
     render: bool = True  # False: derive names only, run no helm
     output_dir: Path | None = None  # default: REPO/.deploytag/rendered
     read_secrets: bool = False  # also list key names from a cloud secret store
+    check_cluster: bool = False  # also refuse as deploy would: another branch's names, limits.*
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,3 +112,11 @@ class DnsOptions:
     target: str | None = None  # dns.target.address: instead of discovering the load balancer
     delete: bool = False  # delete the branch's records (only ours)
     dry_run: bool = False  # check and show, write nothing
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitOptions:
+    ci: str | None = None  # "github" or "gitlab": also write that CI's workflow
+    force: bool = False  # overwrite files that exist (never without it)
+    dry_run: bool = False  # report what would be written, write nothing
+    app: str | None = None  # default: the git remote's repository name, else the directory's

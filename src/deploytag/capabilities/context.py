@@ -29,6 +29,7 @@ class DeployOptions:
     skip_build: bool = False  # deploy the commit tag as it is in the registry
     rotate_database_password: bool = False
     allow_older_commit: bool = False  # a person's choice to deploy a commit older than the deployed one
+    author: str = ""  # who pushed (CI variables, else the commit's e-mail): capabilities.limits
 
 
 def _carry_on() -> None:

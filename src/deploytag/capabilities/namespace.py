@@ -7,7 +7,7 @@ from deploytag.capabilities.chartvalues import fingerprint
 from deploytag.capabilities.context import RunContext, annotation
 from deploytag.capabilities.outputs import NamespacePresence
 from deploytag.capabilities.status import recorded_json
-from deploytag.core.errors import PlanError
+from deploytag.core.errors import NameCollisionError, PlanError
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
 
@@ -28,26 +28,44 @@ def environment_labels(ctx: RunContext) -> dict[str, str]:
 
 def check_ownership(existing: NamespaceInfo | None, ctx: RunContext) -> None:
     """Never adopt a namespace that belongs to someone else or to another branch."""
+    check_owner(existing, branch=ctx.names.branch, adopt=ctx.options.adopt)
+
+
+def check_owner(existing: NamespaceInfo | None, *, branch: str, adopt: bool = False) -> None:
+    """``check_ownership`` for callers without a run (``plan --check-cluster``)."""
     if existing is None:
         return
-    recorded = existing.annotations.get(annotation("branch"))
     if existing.labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
-        if ctx.options.adopt:
+        if adopt:
             return
         raise PlanError(
             f"namespace {existing.name} exists and is not managed by DeployTag",
             hint="pass --adopt to take it over, or set a different namespace in deploytag.yaml",
         )
-    if recorded is not None and recorded != ctx.names.branch:
-        raise PlanError(
-            f"namespace {existing.name} is recorded for branch {recorded!r}, not {ctx.names.branch!r}",
-            hint="destroy that environment first or give this branch another namespace",
-        )
+    check_branch(existing, branch=branch)
     if existing.phase == "Terminating":
         raise PlanError(
             f"namespace {existing.name} is still being deleted",
             hint="wait for the previous destroy to finish, then run deploy again",
         )
+
+
+def check_branch(existing: NamespaceInfo, *, branch: str, hint: str = "") -> None:
+    """Refuse to act on another branch's environment: the one collision readable names allow.
+
+    Branches equal after lowercasing and '/' -> '-' share names (core.naming); the namespace
+    records the raw branch, so the second one is told apart here, by every command.
+    """
+    recorded = existing.annotations.get(annotation("branch"))
+    if recorded is None or recorded == branch:
+        return
+    raise NameCollisionError(
+        f"branch {branch!r} gets namespace {existing.name}, which belongs to branch {recorded!r} "
+        "(names are the branch lowercased with '/' as '-'); nothing was changed",
+        hint=hint
+        or f"rename this branch so it differs by more than case and '/', or remove the other "
+        f"environment first (deploytag destroy --branch {recorded!r})",
+    )
 
 
 class NamespaceStep(Capability):
@@ -82,6 +100,9 @@ class NamespaceStep(Capability):
         }
         if existing is None or annotation("created-at") not in existing.annotations:
             annotations[annotation("created-at")] = rfc3339(now)
+        # Who the preview counts against (limits.max_previews_per_author): whoever created it.
+        if ctx.options.author and (existing is None or annotation("author") not in existing.annotations):
+            annotations[annotation("author")] = ctx.options.author
         labels = environment_labels(ctx)
         cluster.ensure_namespace(name=ctx.names.namespace, labels=labels, annotations=annotations)
         if existing is None:

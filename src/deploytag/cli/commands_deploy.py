@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 import deploytag.cli.output as output
-from deploytag.cli.options import branch_options, output_option, set_option
+from deploytag.cli.options import branch_options, feedback_options, output_option, set_option
 from deploytag.cli.state import CliState, parse_set, pass_state
 
 
@@ -55,6 +55,7 @@ def register(cli: click.Group) -> None:
         help="Deploy even if the commit is older than the newest one deployed (a person's choice; "
         "without it such a run is skipped as superseded).",
     )
+    @feedback_options
     @pass_state
     def deploy(
         state: CliState,
@@ -72,6 +73,8 @@ def register(cli: click.Group) -> None:
         skip_build: bool,
         rotate_database_password: bool,
         allow_older_commit: bool,
+        feedback: bool | None,
+        pull_request: int | None,
     ) -> None:
         """Deploy this branch into its own namespace: secrets, Helm release, verified rollout.
 
@@ -94,6 +97,8 @@ def register(cli: click.Group) -> None:
             skip_build=skip_build,
             rotate_database_password=rotate_database_password,
             allow_older_commit=allow_older_commit,
+            feedback=feedback,
+            pull_request=pull_request,
         )
         with output.progress(enabled=True) as listener:
             report = api.deploy(runtime=state.runtime(), options=options, progress=listener)
@@ -125,6 +130,7 @@ def register(cli: click.Group) -> None:
         type=click.Choice(["database", "dns"]),
         help="Leave this part behind on purpose (its server is gone, say) and report it. Repeatable.",
     )
+    @feedback_options
     @pass_state
     def destroy(
         state: CliState,
@@ -134,6 +140,8 @@ def register(cli: click.Group) -> None:
         allow_permanent: bool,
         timeout: int,
         skip: tuple[str, ...],
+        feedback: bool | None,
+        pull_request: int | None,
     ) -> None:
         """Remove this branch's environment: DNS records, release, database, namespace, lease; report what is
         verified gone. Every provider a removal needs is checked first: nothing is removed when one is missing."""
@@ -145,6 +153,8 @@ def register(cli: click.Group) -> None:
             allow_permanent=allow_permanent,
             timeout_seconds=timeout,
             skip=frozenset(skip),
+            feedback=feedback,
+            pull_request=pull_request,
         )
         with output.progress(enabled=True) as listener:
             report = api.destroy(runtime=state.runtime(), options=options, progress=listener)

@@ -31,6 +31,12 @@ def register(cli: click.Group) -> None:
         is_flag=True,
         help="Also list secret key names from a cloud store (values are never shown).",
     )
+    @click.option(
+        "--check-cluster",
+        is_flag=True,
+        help="Also read the cluster and refuse as deploy would: names of another branch's "
+        "environment (exit 18), a new preview over limits.* (exit 19).",
+    )
     @pass_state
     def plan(
         state: CliState,
@@ -41,6 +47,7 @@ def register(cli: click.Group) -> None:
         out_dir: Path | None,
         no_render: bool,
         read_secrets: bool,
+        check_cluster: bool,
     ) -> None:
         """Show what a deploy of this branch would do, without touching a cluster or cloud.
 
@@ -57,6 +64,7 @@ def register(cli: click.Group) -> None:
             render=not no_render,
             output_dir=out_dir,
             read_secrets=read_secrets,
+            check_cluster=check_cluster,
         )
         result = api.plan(runtime=state.runtime(), options=options)
         _render(result.to_dict(), fmt, lambda: output.plan_text(result.to_dict()))

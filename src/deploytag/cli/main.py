@@ -82,12 +82,21 @@ def cli(
     _configure_logging(debug)
 
 
-from deploytag.cli import commands_build, commands_deploy, commands_dns, commands_inspect  # noqa: E402
+from deploytag.cli import (  # noqa: E402
+    commands_build,
+    commands_deploy,
+    commands_dns,
+    commands_fleet_sleep,
+    commands_init,
+    commands_inspect,
+)
 
+commands_init.register(cli)
 commands_inspect.register(cli)
 commands_deploy.register(cli)
 commands_build.register(cli)
 commands_dns.register(cli)
+commands_fleet_sleep.register(cli)
 
 
 def _configure_logging(debug: bool) -> None:

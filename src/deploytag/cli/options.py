@@ -42,3 +42,21 @@ def set_option(func: F) -> F:
         metavar="KEY=VALUE",
         help="Override a chart value, applied last (like helm --set). Repeatable.",
     )(func)
+
+
+def feedback_options(func: F) -> F:
+    """--feedback/--no-feedback and --pr: the pull/merge request comment (docs/feedback.md)."""
+    func = click.option(
+        "--pr",
+        "pull_request",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Pull/merge request to comment on (default: the CI event's, else the open one for the branch).",
+    )(func)
+    return click.option(
+        "--feedback/--no-feedback",
+        "feedback",
+        default=None,
+        help="Comment on the branch's pull/merge request and set a commit status "
+        "(default: feedback.enabled, else on in GitHub Actions or GitLab CI when a token is set).",
+    )(func)

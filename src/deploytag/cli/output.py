@@ -140,6 +140,8 @@ def deploy_text(report: Any) -> None:
     )
     for url in report.urls:
         click.echo(f"  {url}")
+    if report.cost:
+        click.echo(f"  cost: {_cost(report.cost)}")
     if report.digest:
         click.echo(report.digest, err=True)
 
@@ -184,18 +186,30 @@ def environments_text(rows: Sequence[Any]) -> None:
         return
     _table(
         None,
-        ("namespace", "branch", "env", "commit", "outcome", "rev", "updated", "url", "database"),
+        (
+            "namespace",
+            "branch",
+            "env",
+            "commit",
+            "outcome",
+            "rev",
+            "updated",
+            "url",
+            "database",
+            "cost/month",
+        ),
         [
             (
                 r.namespace,
                 r.branch,
                 r.environment,
                 r.commit,
-                r.outcome,
+                r.outcome + (" (asleep)" if r.sleeping else ""),
                 r.revision,
                 r.updated_at,
                 " ".join(r.urls),
                 r.database,
+                "" if r.monthly_cost is None else f"{r.monthly_cost:.2f} {r.currency}",
             )
             for r in rows
         ],
@@ -205,7 +219,7 @@ def environments_text(rows: Sequence[Any]) -> None:
 def status_text(st: Any) -> None:
     env = st.environment
     rows = [
-        ("namespace", f"{env.namespace} ({env.phase})"),
+        ("namespace", f"{env.namespace} ({env.phase}{', asleep' if env.sleeping else ''})"),
         ("branch", f"{env.branch} ({env.environment}, {env.kind})"),
         ("commit", env.commit),
         ("outcome", f"{env.outcome}, revision {env.revision or '-'}"),
@@ -227,7 +241,16 @@ def status_text(st: Any) -> None:
     rows += [("url", url) for url in env.urls]
     if st.secret_versions:
         rows.append(("secrets", ", ".join(f"{k}@{v}" for k, v in st.secret_versions.items())))
+    if st.cost:
+        rows.append(("cost", _cost(st.cost)))
     _table(None, ("", ""), rows)
+
+
+def _cost(cost: Mapping[str, Any]) -> str:
+    """core.cost.CostEstimate.to_dict() as one readable estimate."""
+    from deploytag.core.cost import CostEstimate
+
+    return CostEstimate.from_dict(cost).text()
 
 
 def _short(value: Any, limit: int = 70) -> str:

@@ -34,6 +34,8 @@ class ExitStatus(enum.IntEnum):
     DATABASE = 15  # database server unreachable, admin login refused, or not ours
     DNS = 16  # DNS provider refused, timed out, or a record is someone else's
     MIGRATION = 17  # the migration (or seed) command failed; the release was not changed
+    NAME_COLLISION = 18  # the branch's names belong to another branch's environment (core.naming)
+    LIMIT = 19  # a new preview would exceed limits.max_previews or limits.max_previews_per_author
     INTERRUPTED = 130
 
 
@@ -62,8 +64,30 @@ class ConfigError(DeployTagError):
     exit_status = ExitStatus.CONFIG
 
 
+class UsageError(DeployTagError):
+    """A command-line value DeployTag checks itself (one line, unlike click's usage block)."""
+
+    exit_status = ExitStatus.USAGE
+
+
 class PlanError(DeployTagError):
     exit_status = ExitStatus.PLAN
+
+
+class NameCollisionError(PlanError):
+    """Two branches read the same after lowercasing and ``/`` -> ``-``; the second is refused.
+
+    A PlanError (found while planning, before any side effect) with its own exit
+    status so CI can tell "rename the branch" from other plan errors.
+    """
+
+    exit_status = ExitStatus.NAME_COLLISION
+
+
+class LimitError(DeployTagError):
+    """A new preview would exceed a configured limit; nothing was created."""
+
+    exit_status = ExitStatus.LIMIT
 
 
 class ToolMissingError(DeployTagError):

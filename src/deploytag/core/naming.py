@@ -4,12 +4,23 @@ Rules (DESIGN.md "Plan before side effects"):
 
 * Each name is valid for its system: RFC 1123 labels (63), Helm release names
   (53), PostgreSQL identifiers (63 bytes), image tags (128).
-* Deterministic and injective. A branch whose name is already a clean label is
-  used as is; otherwise (sanitising changed it, or it had to be cut short) a
-  ``--`` and 8 hex characters of the SHA-256 of the raw branch are appended.
-  Sanitising collapses runs of ``-``, so a name used as is never contains
-  ``--``; a hashed one always does, at its end. Two branches can then share a
-  name only if their hashes collide.
+* Readable. GitLab's ``CI_COMMIT_REF_SLUG`` convention is what people already
+  read: ASCII letters lowercased and ``/`` written as ``-``. A branch whose
+  name becomes a clean label by those two changes alone is used that way, with
+  no suffix: ``feature/login`` of app ``guestbook`` is namespace and release
+  ``guestbook-feature-login``. Any other change (another character replaced,
+  such as ``_``, ``.``, ``@`` or a non-ASCII letter; a run of ``-`` or ``/``
+  collapsed; a ``-`` or ``/`` trimmed from an end) or a cut to fit a limit
+  appends ``--`` and 8 hex characters of the SHA-256 of app and raw branch.
+* Deterministic, and injective up to one explicit rule. Sanitising collapses
+  runs of ``-``, so a name used without a suffix never contains ``--``; a
+  hashed one always does, at its end. Two branches share a name only when both
+  are unsuffixed and equal after lowercasing and ``/`` -> ``-``
+  (``feature/login``, ``feature-login``, ``Feature/Login``); ``readable_key``
+  is that form. Such a collision is refused before any side effect, never
+  resolved by adopting the other branch's environment: the namespace records
+  its raw branch (``deploytag.dev/branch``) and deploy and plan compare it
+  (``capabilities/namespace.py`` ``check_ownership``, ``NameCollisionError``).
 """
 
 from __future__ import annotations
@@ -48,6 +59,18 @@ def is_dns_label(name: str, limit: int = DNS_LABEL_MAX) -> bool:
     return len(name) <= limit and bool(_LABEL_RE.match(name))
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def readable_key(branch: str) -> str:
+    """The slug convention's changes alone: ASCII letters lowercased, ``/`` -> ``-``.
+
+    A branch is named without a hash suffix exactly when this is already a clean
+    label (and fits); two such branches with one key share their names.
+    """
+    return branch.translate(_ASCII_LOWER).replace("/", "-")
+
+
 def _sanitize(text: str) -> str:
     # NFKD folds accents (é -> e) so names stay readable; everything else
     # outside [a-z0-9] becomes '-', runs collapse, ends are trimmed.
@@ -67,12 +90,13 @@ def _fit(base: str, *, changed: bool, limit: int, key: str) -> str:
 
 
 def label(raw: str, *, limit: int = DNS_LABEL_MAX, key: str | None = None) -> str:
-    """A DNS label of at most ``limit`` characters naming ``raw`` injectively.
+    """A DNS label of at most ``limit`` characters naming ``raw`` (the module's rules).
 
     ``key`` is what the hash is taken of (default ``raw``).
     """
     clean = _sanitize(raw)
-    return _fit(clean, changed=clean != raw, limit=limit, key=key if key is not None else raw)
+    changed = clean != readable_key(raw)
+    return _fit(clean, changed=changed, limit=limit, key=key if key is not None else raw)
 
 
 @dataclass(frozen=True)
@@ -157,7 +181,7 @@ def _dns_records(
     branch: str,
     owner_prefix: str = "",
 ) -> list[DnsRecordPlan]:
-    """Record labels: ``{.Branch}`` is the sanitised branch here, hashed if that changed it.
+    """Record labels: ``{.Branch}`` is the sanitised branch here, hashed if that changed more than the slug rule.
 
     ``owner_prefix`` is put before the label of the ownership (TXT) record, so
     the label must leave room for it (item 6: checked here, not by the API).
@@ -234,7 +258,8 @@ def derive(
     # hashes it, so names from different branches never meet.
     identity = f"{app}\0{branch}"
     clean = _sanitize(branch)
-    changed = clean != branch
+    # Lowercasing and '/' -> '-' keep a name readable and add no suffix (module docstring).
+    changed = clean != readable_key(branch)
 
     def fit(prefix: str, limit: int) -> str:
         return _fit(f"{prefix}{clean}", changed=changed, limit=limit, key=identity)

@@ -13,10 +13,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from deploytag.core.cost import Usage
+
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "deploytag"
 ENVIRONMENT_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
 ANNOTATION_PREFIX = "deploytag.dev/"
+
+
+@dataclass(frozen=True)
+class NamespaceCondition:
+    """One of a terminating namespace's status conditions, as the namespace controller writes them."""
+
+    type: (
+        str  # NamespaceContentRemaining, NamespaceFinalizersRemaining, NamespaceDeletionDiscoveryFailure ...
+    )
+    status: str
+    reason: str = ""
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,33 @@ class NamespaceInfo:
     annotations: Mapping[str, str]
     phase: str = "Active"  # "Active" or "Terminating"
     created_at: str = ""  # RFC 3339, as the API server reports it
+    deleting_since: str = ""  # metadata.deletionTimestamp, once deleted
+    finalizers: tuple[str, ...] = ()  # spec.finalizers ("kubernetes" until the controller emptied it)
+    conditions: tuple[NamespaceCondition, ...] = ()
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Any namespaced object, by API group/version, kind and name: what is left in a namespace."""
+
+    api_version: str  # "v1", "apps/v1"
+    kind: str
+    resource: str  # the plural the API serves it under: "configmaps"
+    namespace: str
+    name: str
+    finalizers: tuple[str, ...] = ()
+    deleting: bool = False  # metadata.deletionTimestamp is set
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    """A Secret's metadata only; values are never read by listing."""
+
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    created_at: str = ""  # RFC 3339
 
 
 @dataclass(frozen=True)
@@ -281,6 +322,60 @@ class Workloads(Protocol):
 
     def collect_diagnostics(self, *, namespace: str, log_lines: int) -> Diagnostics: ...
 
+    def list_resource_requests(self, *, namespace: str | None) -> list[Usage]:
+        """What each Deployment, StatefulSet, Job and CronJob keeps requested, sorted by
+        (namespace, kind, name); in every namespace when ``namespace`` is None (one call per kind).
+
+        ``replicas`` is spec.replicas (default 1); for a Job its parallelism (default 1), 0 once
+        it finished or while suspended; a Job a CronJob made is left out (the CronJob counts it); a CronJob counts
+        its job template's parallelism (0 when suspended), as if it ran all month: an upper bound.
+        """
+        ...
+
+
+class Scaling(Protocol):
+    def scale_workload(self, *, namespace: str, kind: str, name: str, replicas: int) -> None:
+        """Set a Deployment's or StatefulSet's spec.replicas (the scale subresource).
+
+        Raises NotFoundError when it does not exist.
+        """
+        ...
+
+
+class Housekeeping(Protocol):
+    """What the orphan sweep and a stuck namespace need: listing and removing our leftovers."""
+
+    def list_leases(self, *, namespace: str, label_selector: str) -> list[LeaseInfo]: ...
+
+    def delete_lease(self, *, namespace: str, name: str, version: str) -> bool:
+        """Delete it only if still at ``version`` (as read); False when it changed or is gone."""
+        ...
+
+    def list_secrets(self, *, namespace: str, label_selector: str) -> list[SecretInfo]: ...
+
+    def delete_secret(self, *, namespace: str, name: str) -> None:
+        """Delete it; absent is not an error."""
+        ...
+
+    def list_namespace_contents(self, *, namespace: str) -> list[ObjectRef]:
+        """Every object of every listable namespaced resource type still in ``namespace``."""
+        ...
+
+    def remove_finalizers(self, *, ref: ObjectRef) -> None:
+        """Clear metadata.finalizers of that object; absent is not an error."""
+        ...
+
+    def finalize_namespace(self, *, name: str) -> NamespaceInfo | None:
+        """Clear the namespace's metadata.finalizers and, through the finalize subresource,
+        its spec.finalizers; None when it is gone."""
+        ...
+
+    def record_event(
+        self, *, namespace: str, kind: str, name: str, reason: str, message: str, type: str = "Normal"
+    ) -> None:
+        """A core/v1 Event about that object, from DeployTag (kubectl describe shows it)."""
+        ...
+
 
 class Jobs(Protocol):
     def run_job(self, *, spec: JobSpec, timeout_seconds: float, log_lines: int) -> JobResult:
@@ -292,7 +387,7 @@ class Jobs(Protocol):
         ...
 
 
-class Cluster(Namespaces, Secrets, Quotas, Leases, Workloads, Jobs, Protocol):
+class Cluster(Namespaces, Secrets, Quotas, Leases, Workloads, Scaling, Housekeeping, Jobs, Protocol):
     """All the capabilities above, as one real cluster provides them."""
 
     def describe(self) -> str:

@@ -45,6 +45,16 @@ class DatabaseState:
     marker: str | None = None
 
 
+@dataclass(frozen=True)
+class MarkedObject:
+    """A database or role carrying an ownership marker (what the orphan sweep lists)."""
+
+    kind: str  # "database" or "role"
+    name: str
+    marker: str
+    owner: str | None = None  # a database's owner role (MySQL: the role its marker table names)
+
+
 class Database(Protocol):
     engine: str
     host: str  # the server's host and port, the app's defaults (database.app_host overrides)
@@ -57,6 +67,14 @@ class Database(Protocol):
     def role_state(self, *, role: str) -> RoleState: ...
 
     def database_state(self, *, database: str) -> DatabaseState: ...
+
+    def list_marked(self, *, prefix: str) -> list[MarkedObject]:
+        """Every database and role whose marker starts with ``prefix``, sorted by kind and name.
+
+        MySQL keeps no marker on users: a user is listed (with its database's marker) when the
+        marker table of a listed database names it and it exists.
+        """
+        ...
 
     def create_role(self, *, role: str, password: str, marker: str) -> None:
         """Create a login role with this password and ownership marker."""

@@ -80,6 +80,11 @@ class DnsProvider(Protocol):
         """Every record set at ``name`` (any type). Raises DnsError naming the record."""
         ...
 
+    def list_zone_records(self, *, type: str) -> list[DnsRecord]:
+        """Every record set of ``type`` in the zone (the orphan sweep reads the ownership TXTs
+        with it). Raises DnsError when the zone cannot be read."""
+        ...
+
     def upsert(self, *, record: DnsRecord) -> None:
         """Create the record set or replace its values, ttl and proxied."""
         ...

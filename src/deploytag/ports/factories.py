@@ -12,10 +12,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from deploytag.core.config import BuildConfig, ClusterConfig, DnsConfig, SecretsConfig
+from deploytag.core.config import BuildConfig, ClusterConfig, DnsConfig, FeedbackConfig, SecretsConfig
+from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import Cluster
 from deploytag.ports.database import AdminConnection, Database
 from deploytag.ports.dns import DnsProvider
+from deploytag.ports.feedback import Feedback
 from deploytag.ports.images import CredentialSource, ImageBuilder
 from deploytag.ports.runner import CommandRunner
 from deploytag.ports.secrets import SecretStore
@@ -72,6 +74,24 @@ class ImageBuilderFactory(Protocol):
     ) -> ImageBuilder: ...
 
 
+class FeedbackFactory(Protocol):
+    """Entry point group ``deploytag.feedback``; chosen by ``feedback.provider``, else by ``detect``.
+
+    ``detect`` says whether the CI variables are this platform's; ``token_keys`` names
+    the token's keys, looked up in the secret store (``feedback.token_secret_id``) and
+    then the environment; the rest of the configuration is the platform's CI variables.
+    """
+
+    @property
+    def token_keys(self) -> tuple[str, ...]: ...
+
+    def detect(self, *, environ: Mapping[str, str]) -> bool: ...
+
+    def from_environment(
+        self, *, environ: Mapping[str, str], token: str, config: FeedbackConfig, clock: Clock
+    ) -> Feedback: ...
+
+
 # Entry point group -> the factory its classes implement (tests/core/test_plugins.py checks each).
 FACTORIES: dict[str, type] = {
     "deploytag.clusters": ClusterFactory,
@@ -79,4 +99,5 @@ FACTORIES: dict[str, type] = {
     "deploytag.dns": DnsProviderFactory,
     "deploytag.databases": DatabaseFactory,
     "deploytag.builders": ImageBuilderFactory,
+    "deploytag.feedback": FeedbackFactory,
 }

@@ -24,3 +24,11 @@ class GitReader(Protocol):
     def resolve_commit(self, *, repo: Path, revision: str) -> str | None:
         """The full object id of the commit ``revision`` names in ``repo``, or None when git cannot tell."""
         ...
+
+    def commit_author_email(self, *, repo: Path, commit: str) -> str | None:
+        """The commit's author e-mail (``git log -1 --format=%ae``), or None when git cannot tell."""
+        ...
+
+    def remote_url(self, *, repo: Path, name: str = "origin") -> str | None:
+        """The fetch URL of remote ``name``; None when there is no such remote, no repository or no git."""
+        ...

@@ -58,6 +58,15 @@ class ImageBuilder(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the orphan sweep needs of one tag: its digest, config labels and build time."""
+
+    digest: str  # the manifest's (what DELETE takes)
+    labels: Mapping[str, str]
+    created: str = ""  # the image config's "created" (RFC 3339); "" when the builder left it out
+
+
 class Registry(Protocol):
     def manifest_digest(self, *, repository: str, tag: str) -> str | None:
         """HEAD the manifest: its digest, or None when the tag does not exist."""
@@ -68,3 +77,14 @@ class Registry(Protocol):
         ...
 
     def tags(self, *, repository: str) -> list[str]: ...
+
+    def image_info(self, *, repository: str, tag: str) -> ImageInfo | None:
+        """Digest, labels and build time of the tag; None when it does not exist."""
+        ...
+
+    def delete_manifest(self, *, repository: str, digest: str) -> bool:
+        """Delete the manifest (and so every tag pointing at it); False when it was not there.
+
+        The registry must allow deletes (distribution: ``storage.delete.enabled``).
+        """
+        ...

@@ -18,6 +18,7 @@ from typing import Any
 from deploytag.capabilities.chartvalues import injected_values
 from deploytag.capabilities.context import DeployOptions, RunContext, Step, annotation, dumps
 from deploytag.capabilities.lastgood import GoodRevision, record_good
+from deploytag.capabilities.limits import author_of, check_limits
 from deploytag.capabilities.lock import LeaseKeeper, SupersededError
 from deploytag.capabilities.namespace import check_ownership
 from deploytag.capabilities.ordering import (
@@ -39,10 +40,11 @@ from deploytag.core.errors import DeployTagError, VerifyError
 from deploytag.core.timestamps import compact, rfc3339
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
+from deploytag.service.costs import environment_cost
 from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
 
-__all__ = ["DeployOptions", "DeployReport", "deploy", "deploy_steps"]
+__all__ = ["DeployOptions", "DeployReport", "author_of", "deploy", "deploy_steps"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class DeployReport:
     error: str | None = None
     digest: str | None = None
     images: list[dict[str, Any]] = field(default_factory=list)
+    # Estimated monthly cost of what now runs (core.cost: cpu, memory_gib, monthly, currency).
+    cost: dict[str, Any] | None = None
     exception: DeployTagError | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,6 +205,8 @@ def deploy(
     built = ctx.outputs.find(BuiltImages)
     report.images = [asdict(r) for r in built.results.values()] if built is not None else []
     report.steps = [asdict(r) for r in records]
+    if report.outcome in ("succeeded", "unchanged"):
+        report.cost = _cost(ctx)
     report.seconds = round(clock.monotonic() - started, 3)
     return report
 
@@ -233,9 +239,28 @@ def _preflight_and_read_environment(ctx: RunContext) -> None:
 
 
 def _read_environment(ctx: RunContext) -> None:
-    existing = ctx.providers.cluster.get_namespace(name=ctx.names.namespace)
+    """Read the namespace; refuse another branch's environment or a new preview over a limit."""
+    cluster = ctx.providers.cluster
+    existing = cluster.get_namespace(name=ctx.names.namespace)
     check_ownership(existing, ctx)
+    check_limits(
+        cluster=cluster,
+        config=ctx.loaded.config,
+        names=ctx.names,
+        author=ctx.options.author,
+        existing=existing,
+        now=ctx.providers.clock.now(),
+    )
     ctx.previous = dict(existing.annotations) if existing else {}
+
+
+def _cost(ctx: RunContext) -> dict[str, Any] | None:
+    """The estimate for the summary; best effort: a deploy that worked is not failed by it."""
+    try:
+        return environment_cost(ctx.providers.cluster, ctx.loaded.config.cost, ctx.names.namespace).to_dict()
+    except DeployTagError as e:
+        log.warning("could not estimate the cost of %s: %s", ctx.names.namespace, e)
+        return None
 
 
 def preflight(ctx: RunContext) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deploytag.capabilities.base import LeftBehind, Removed, Teardown
-from deploytag.capabilities.context import annotation
 from deploytag.capabilities.lock import LeaseKeeper
+from deploytag.capabilities.namespace import check_branch
 from deploytag.capabilities.registry import build as build_pipeline
 from deploytag.capabilities.registry import in_check_order
 from deploytag.capabilities.runner import StepRecord, run_each
@@ -84,12 +84,9 @@ def destroy(
                     f"namespace {names.namespace} is not managed by DeployTag; refusing to delete it",
                     hint="remove it by hand if it is really yours",
                 )
-            recorded = existing.annotations.get(annotation("branch"))
-            if recorded is not None and recorded != names.branch:
-                raise PlanError(
-                    f"namespace {names.namespace} belongs to branch {recorded!r}, not {names.branch!r}",
-                    hint="pass the branch that namespace was deployed for",
-                )
+            check_branch(
+                existing, branch=names.branch, hint="pass the branch that namespace was deployed for"
+            )
         teardown = Teardown(
             loaded=loaded,
             names=names,

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from deploytag.capabilities.context import annotation
 from deploytag.capabilities.namespace import APP_LABEL
 from deploytag.core.config import LoadedConfig
+from deploytag.core.config.schema import CostConfig
+from deploytag.core.errors import DeployTagError
 from deploytag.ports.cluster import ENVIRONMENT_SELECTOR, NamespaceInfo
 from deploytag.ports.providers import Providers
+from deploytag.service.costs import costs_by_namespace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,6 +34,10 @@ class EnvironmentRow:
     urls: list[str] = field(default_factory=list)
     phase: str = "Active"
     database: str = ""  # recorded on the namespace by the database step
+    sleeping: bool = False  # scaled to zero by `deploytag sleep` (annotation deploytag.dev/sleeping)
+    # Estimated from what its workloads request now (service.costs); None when not read.
+    monthly_cost: float | None = None
+    currency: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,6 +50,15 @@ def list_environments(
     if loaded is not None and not all_apps:
         selector += f",{APP_LABEL}={loaded.config.app}"
     rows = [environment_row(ns) for ns in providers.cluster.list_namespaces(label_selector=selector)]
+    cost = loaded.config.cost if loaded is not None else CostConfig()
+    try:
+        estimates = costs_by_namespace(providers.cluster, cost, (r.namespace for r in rows))
+    except DeployTagError as e:  # e.g. RBAC allows listing namespaces but not workloads everywhere
+        log.warning("no cost estimates: %s", e)
+        estimates = {}
+    for row in rows:
+        if row.namespace in estimates:
+            row.monthly_cost, row.currency = estimates[row.namespace].monthly, cost.currency
     return sorted(rows, key=lambda r: (r.app, r.kind != "permanent", r.branch))
 
 
@@ -63,6 +82,7 @@ def environment_row(ns: NamespaceInfo) -> EnvironmentRow:
         urls=urls if isinstance(urls, list) else [],
         phase=ns.phase,
         database=_database(a),
+        sleeping=bool(a.get(annotation("sleeping"))),
     )
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from deploytag.capabilities.base import PlanRequest
+from deploytag.capabilities.limits import check_limits
+from deploytag.capabilities.namespace import check_owner
 from deploytag.capabilities.registry import planners
 from deploytag.capabilities.render import DEFAULT_RENDER_DIR, manifest_rows
 from deploytag.capabilities.render import lint_rendered as lint_match
@@ -75,6 +77,8 @@ def plan(
     output_dir: Path | None = None,
     set_values: dict[str, str] | None = None,
     read_secrets: bool = False,
+    check_cluster: bool = False,
+    author: str = "",
 ) -> PlanResult:
     target = target_for(ref, loaded)
     result = PlanResult(
@@ -89,6 +93,19 @@ def plan(
         result.skipped_reason = f"branch {ref.branch!r} matches no rule ({rules})"
         return result
     names = target.names
+    if check_cluster:
+        # The reads deploy does before its first side effect, with the same errors.
+        cluster = providers.cluster
+        existing = cluster.get_namespace(name=names.namespace)
+        check_owner(existing, branch=names.branch)
+        check_limits(
+            cluster=cluster,
+            config=loaded.config,
+            names=names,
+            author=author,
+            existing=existing,
+            now=providers.clock.now(),
+        )
     result.environment = names.environment
     result.kind = names.kind
     result.namespace = names.namespace

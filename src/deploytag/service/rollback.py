@@ -22,6 +22,7 @@ from deploytag.capabilities.lastgood import (
     restore,
 )
 from deploytag.capabilities.lock import LeaseKeeper
+from deploytag.capabilities.namespace import check_branch
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, NotFoundError, PlanError, ReleaseError
@@ -131,12 +132,7 @@ def _environment(providers: Providers, names: NamePlan) -> NamespaceInfo:
             f"namespace {names.namespace} is not managed by DeployTag; refusing to roll it back",
             hint="use helm rollback by hand if it is really yours",
         )
-    recorded = existing.annotations.get(annotation("branch"))
-    if recorded is not None and recorded != names.branch:
-        raise PlanError(
-            f"namespace {names.namespace} belongs to branch {recorded!r}, not {names.branch!r}",
-            hint="pass the branch that namespace was deployed for",
-        )
+    check_branch(existing, branch=names.branch, hint="pass the branch that namespace was deployed for")
     return existing
 
 

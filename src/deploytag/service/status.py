@@ -6,18 +6,23 @@ deploy steps: no extra state store, one read.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from deploytag.capabilities.context import annotation
+from deploytag.capabilities.namespace import check_branch
 from deploytag.capabilities.registry import reporters
 from deploytag.capabilities.status import recorded_json
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
-from deploytag.core.errors import NotFoundError
+from deploytag.core.errors import DeployTagError, NotFoundError
 from deploytag.ports.providers import Providers
+from deploytag.service.costs import environment_cost
 from deploytag.service.environments import EnvironmentRow, environment_row
 from deploytag.service.resolve import target_for
+
+log = logging.getLogger(__name__)
 
 STATUS_SCHEMA = "deploytag.status/v1"
 
@@ -33,6 +38,8 @@ class EnvironmentStatus:
     database: dict[str, Any] = field(default_factory=dict)
     dns: dict[str, Any] = field(default_factory=dict)
     secret_versions: dict[str, Any] = field(default_factory=dict)
+    # Estimated monthly cost from what the workloads request now (core.cost): cpu, memory_gib, monthly, currency.
+    cost: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +58,7 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
             f"branch {ref.branch!r} has no environment (namespace {names.namespace} does not exist)",
             hint=f"deploy it with: deploytag deploy --branch {ref.branch}",
         )
+    check_branch(ns, branch=ref.branch)  # never show another branch's environment as this one's
     a = ns.annotations
     result = EnvironmentStatus(
         schema=STATUS_SCHEMA,
@@ -62,4 +70,11 @@ def status(*, loaded: LoadedConfig, providers: Providers, ref: BranchRef) -> Env
     for capability in reporters():
         for key, value in capability.status(annotations=a).items():
             setattr(result, key, value)
+    try:
+        estimate = environment_cost(providers.cluster, loaded.config.cost, ns.name)
+    except DeployTagError as e:  # the record is still worth showing; the estimate is extra
+        log.warning("no cost estimate for %s: %s", ns.name, e)
+        return result
+    result.cost = estimate.to_dict()
+    result.environment.monthly_cost, result.environment.currency = estimate.monthly, estimate.currency
     return result

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploytag.adapters.common.sdkcheck import require
 from deploytag.core.errors import DatabaseError, RetryableDatabaseError, scrub
-from deploytag.ports.database import AdminConnection, DatabaseState, RoleState
+from deploytag.ports.database import AdminConnection, DatabaseState, MarkedObject, RoleState
 
 if TYPE_CHECKING:
     import pymysql
@@ -158,6 +158,24 @@ class MySqlDatabase:
         if not marks:
             return DatabaseState(name=database, exists=True)
         return DatabaseState(name=database, exists=True, owner=marks[0][1], marker=marks[0][0])
+
+    def list_marked(self, *, prefix: str) -> list[MarkedObject]:
+        schemas = self._run(
+            "list marked databases",
+            "SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = %s",
+            (MARKER_TABLE,),
+        )
+        found: list[MarkedObject] = []
+        for (schema,) in schemas:
+            state = self.database_state(database=str(schema))
+            if state.marker is None or not state.marker.startswith(prefix):
+                continue
+            found.append(
+                MarkedObject(kind="database", name=state.name, marker=state.marker, owner=state.owner)
+            )
+            if state.owner and self.role_state(role=state.owner).exists:
+                found.append(MarkedObject(kind="role", name=state.owner, marker=state.marker))
+        return sorted(set(found), key=lambda m: (m.kind, m.name))
 
     # ------------------------------------------------------------------ act
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploytag.adapters.common.sdkcheck import require
 from deploytag.core.errors import DatabaseError, RetryableDatabaseError, scrub
-from deploytag.ports.database import AdminConnection, DatabaseState, RoleState
+from deploytag.ports.database import AdminConnection, DatabaseState, MarkedObject, RoleState
 
 if TYPE_CHECKING:
     import psycopg
@@ -123,6 +123,24 @@ class PostgresDatabase:
         if not rows:
             return DatabaseState(name=database, exists=False)
         return DatabaseState(name=database, exists=True, owner=rows[0][0], marker=rows[0][1])
+
+    def list_marked(self, *, prefix: str) -> list[MarkedObject]:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        roles = self._run(
+            "list marked roles",
+            "SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles "
+            "WHERE shobj_description(oid, 'pg_authid') LIKE %s",
+            (pattern,),
+        )
+        databases = self._run(
+            "list marked databases",
+            "SELECT datname, shobj_description(oid, 'pg_database'), pg_get_userbyid(datdba) FROM pg_database "
+            "WHERE shobj_description(oid, 'pg_database') LIKE %s",
+            (pattern,),
+        )
+        found = [MarkedObject(kind="role", name=r[0], marker=r[1]) for r in roles]
+        found += [MarkedObject(kind="database", name=d[0], marker=d[1], owner=d[2]) for d in databases]
+        return sorted(found, key=lambda m: (m.kind, m.name))
 
     # ------------------------------------------------------------------ act
 

@@ -9,7 +9,7 @@ name and type. ``base_url`` points the SDK at a local double in tests.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from deploytag.adapters.common.sdkcheck import require
@@ -104,22 +104,17 @@ class CloudflareDns:
             raise self._wrap(e, name, "listing") from e
 
     def list_records(self, *, name: str) -> list[DnsRecord]:
-        grouped: dict[str, list[Any]] = {}
-        for r in self._raw(name):
-            if r.type in _MANAGED_TYPES and str(r.name).rstrip(".").lower() == name:
-                grouped.setdefault(r.type, []).append(r)
-        return [
-            DnsRecord(
-                name=name,
-                type=rtype,
-                values=tuple(
-                    sorted(_unquote(str(r.content)) if rtype == "TXT" else str(r.content) for r in rs)
-                ),
-                ttl=int(rs[0].ttl),
-                proxied=None if rtype == "TXT" else bool(rs[0].proxied),
-            )
-            for rtype, rs in grouped.items()
-        ]
+        return _grouped(
+            r for r in self._raw(name) if r.type in _MANAGED_TYPES and str(r.name).rstrip(".").lower() == name
+        )
+
+    def list_zone_records(self, *, type: str) -> list[DnsRecord]:
+        try:
+            # The SDK's iterator follows every page.
+            found = list(self.client.dns.records.list(zone_id=self.zone_id, type=type, per_page=100))  # type: ignore[arg-type]
+        except Exception as e:
+            raise self._wrap(e, self.zone, "listing") from e
+        return _grouped(r for r in found if r.type == type)
 
     def upsert(self, *, record: DnsRecord) -> None:
         api: Any = self.client.dns.records  # the SDK's per-type overloads defeat a generic call
@@ -177,3 +172,20 @@ class CloudflareDns:
 
 def _unquote(text: str) -> str:
     return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _grouped(found: Iterable[Any]) -> list[DnsRecord]:
+    """Cloudflare keeps one record per value; DeployTag sees record sets (name + type)."""
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    for r in found:
+        grouped.setdefault((str(r.name).rstrip(".").lower(), r.type), []).append(r)
+    return [
+        DnsRecord(
+            name=name,
+            type=rtype,
+            values=tuple(sorted(_unquote(str(r.content)) if rtype == "TXT" else str(r.content) for r in rs)),
+            ttl=int(rs[0].ttl),
+            proxied=None if rtype == "TXT" else bool(rs[0].proxied),
+        )
+        for (name, rtype), rs in grouped.items()
+    ]

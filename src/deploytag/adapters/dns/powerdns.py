@@ -99,19 +99,15 @@ class PowerDnsDns:
 
     def list_records(self, *, name: str) -> list[DnsRecord]:
         zone = self._call("GET", None, name, "listing")
-        records = []
-        for rrset in zone.get("rrsets", []):
-            if rrset["name"].rstrip(".").lower() != name or rrset["type"] not in _MANAGED_TYPES:
-                continue
-            values = [r["content"] for r in rrset.get("records", []) if not r.get("disabled")]
-            if rrset["type"] == "TXT":
-                values = [_unquote(v) for v in values]
-            elif rrset["type"] == "CNAME":
-                values = [v.rstrip(".").lower() for v in values]
-            records.append(
-                DnsRecord(name=name, type=rrset["type"], values=tuple(sorted(values)), ttl=rrset["ttl"])
-            )
-        return records
+        return [
+            _record(rrset)
+            for rrset in zone.get("rrsets", [])
+            if rrset["name"].rstrip(".").lower() == name and rrset["type"] in _MANAGED_TYPES
+        ]
+
+    def list_zone_records(self, *, type: str) -> list[DnsRecord]:
+        zone = self._call("GET", None, self._zone, "listing")  # one GET has every rrset of the zone
+        return [_record(rrset) for rrset in zone.get("rrsets", []) if rrset["type"] == type]
 
     def upsert(self, *, record: DnsRecord) -> None:
         contents = [_quote(v) if record.type == "TXT" else _absolute(record.type, v) for v in record.values]
@@ -141,3 +137,13 @@ def _unquote(text: str) -> str:
 
 def _absolute(rtype: str, value: str) -> str:
     return value.rstrip(".") + "." if rtype == "CNAME" else value
+
+
+def _record(rrset: Any) -> DnsRecord:
+    values = [r["content"] for r in rrset.get("records", []) if not r.get("disabled")]
+    if rrset["type"] == "TXT":
+        values = [_unquote(v) for v in values]
+    elif rrset["type"] == "CNAME":
+        values = [v.rstrip(".").lower() for v in values]
+    name = rrset["name"].rstrip(".").lower()
+    return DnsRecord(name=name, type=rrset["type"], values=tuple(sorted(values)), ttl=rrset["ttl"])

@@ -119,6 +119,33 @@ class Rfc2136Dns:
                 records.append(DnsRecord(name=name, type=rtype, values=values, ttl=rrset.ttl))
         return records
 
+    def list_zone_records(self, *, type: str) -> list[DnsRecord]:
+        """By zone transfer (AXFR, signed with the TSIG key): the server must allow it to that key."""
+        import dns.query
+        import dns.rdatatype
+        import dns.zone
+
+        try:
+            zone = dns.zone.from_xfr(
+                dns.query.xfr(
+                    self.server,
+                    self._zone + ".",
+                    port=self.port,
+                    timeout=self.timeout,
+                    keyring=self._keyring(),
+                    relativize=False,
+                ),
+                relativize=False,
+            )
+        except Exception as e:
+            raise self._wrap(e, self._zone, "transferring the zone of") from e
+        records = []
+        for name, rdataset in zone.iterate_rdatasets(dns.rdatatype.from_text(type)):
+            values = tuple(sorted(_value(type, rd) for rd in rdataset))
+            fqdn = name.to_text(omit_final_dot=True).lower()
+            records.append(DnsRecord(name=fqdn, type=type, values=values, ttl=rdataset.ttl))
+        return records
+
     def upsert(self, *, record: DnsRecord) -> None:
         update = self._update()
         relative = self._relative(record.name)

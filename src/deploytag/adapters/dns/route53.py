@@ -107,16 +107,19 @@ class Route53Dns:
         for rrset in found["ResourceRecordSets"]:
             if rrset["Name"].rstrip(".").lower() != name or rrset["Type"] not in _MANAGED_TYPES:
                 continue
-            values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
-            if rrset["Type"] == "TXT":
-                values = [_unquote(v) for v in values]
-            elif rrset["Type"] == "CNAME":
-                values = [v.rstrip(".").lower() for v in values]
-            records.append(
-                DnsRecord(
-                    name=name, type=rrset["Type"], values=tuple(sorted(values)), ttl=rrset.get("TTL", 0)
-                )
-            )
+            records.append(_record(name, rrset))
+        return records
+
+    def list_zone_records(self, *, type: str) -> list[DnsRecord]:
+        zone_id = self._hosted_zone_id(self.zone)
+        records = []
+        try:
+            for page in self.client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+                for rrset in page["ResourceRecordSets"]:
+                    if rrset["Type"] == type:
+                        records.append(_record(rrset["Name"].rstrip(".").lower(), rrset))
+        except Exception as e:
+            raise self._wrap(e, self.zone, "listing") from e
         return records
 
     def upsert(self, *, record: DnsRecord) -> None:
@@ -171,3 +174,12 @@ class Route53Dns:
 
 def _unquote(text: str) -> str:
     return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _record(name: str, rrset: Any) -> DnsRecord:
+    values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
+    if rrset["Type"] == "TXT":
+        values = [_unquote(v) for v in values]
+    elif rrset["Type"] == "CNAME":
+        values = [v.rstrip(".").lower() for v in values]
+    return DnsRecord(name=name, type=rrset["Type"], values=tuple(sorted(values)), ttl=rrset.get("TTL", 0))

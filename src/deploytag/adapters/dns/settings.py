@@ -4,7 +4,7 @@ Each provider's section sits here beside its adapter module. ``DnsProviderSettin
 holds one field per provider; ``core.config.schema.DnsConfig`` inherits it, so a new
 provider adds its model and its field here and nothing in core changes.
 
-Only pydantic and ``core.config.base`` are imported: the schema imports this module (the
+Only pydantic and ``core.settingsmodel`` are imported: the schema imports this module (the
 one exception to the layers; see the import-linter contracts in pyproject.toml), so it
 must not reach an adapter or an SDK.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from deploytag.core.config.base import SettingsModel
+from deploytag.core.settingsmodel import SettingsModel
 
 
 class Rfc2136Config(SettingsModel):

@@ -53,3 +53,13 @@ class GitCli:
         return self._out(
             repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
         )
+
+    def commit_author_email(self, *, repo: Path, commit: str) -> str | None:
+        return self._out(repo, "log", "-1", "--format=%ae", "--end-of-options", commit) or None
+
+    def remote_url(self, *, repo: Path, name: str = "origin") -> str | None:
+        try:
+            return self._out(repo, "remote", "get-url", "--", name)
+        except ToolMissingError as e:
+            log.debug("git remote get-url: %s", e)
+            return None

@@ -248,7 +248,12 @@ class KanikoBuilder:
             secret_mounts={DOCKER_CONFIG_DIR: f"{name}-docker"},
         )
         log.info("kaniko Job %s/%s builds %s", self._namespace, name, request.tags[0])
-        result = cluster.run_job(spec=spec, timeout_seconds=self._timeout, log_lines=LOG_LINES)
+        try:
+            result = cluster.run_job(spec=spec, timeout_seconds=self._timeout, log_lines=LOG_LINES)
+        finally:
+            # The credentials are needed only while the Job runs; a run killed before this
+            # leaves them to the orphan sweep (service.orphans: kaniko-secret).
+            cluster.delete_secret(namespace=self._namespace, name=f"{name}-docker")
         if not result.succeeded:
             raise ImageError(
                 f"building {request.dockerfile.name} failed (kaniko Job {self._namespace}/{name}: "

@@ -9,6 +9,7 @@ the token to the registry). Stdlib only, so no SDK is imported.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import re
@@ -20,7 +21,7 @@ from typing import Any
 
 from deploytag.core.errors import ImageError, RetryableImageError, scrub
 from deploytag.core.imageref import split_repository
-from deploytag.ports.images import CredentialSource, RegistryCredentials
+from deploytag.ports.images import CredentialSource, ImageInfo, RegistryCredentials
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +71,51 @@ class RegistryV2:
 
     def labels(self, *, repository: str, tag: str) -> dict[str, str] | None:
         """The image config's labels (first platform of an index); None when the tag does not exist."""
+        config = self._config(repository, tag)
+        if config is None:
+            return None
+        labels = (config[1].get("config") or {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}
+
+    def image_info(self, *, repository: str, tag: str) -> ImageInfo | None:
+        config = self._config(repository, tag)
+        if config is None:
+            return None
+        digest, body = config
+        labels = (body.get("config") or {}).get("Labels") or {}
+        return ImageInfo(
+            digest=digest,
+            labels={str(k): str(v) for k, v in labels.items()},
+            created=str(body.get("created") or ""),
+        )
+
+    def delete_manifest(self, *, repository: str, digest: str) -> bool:
         repo = split_repository(repository)
-        status, _, body = self._request("GET", repo.host, repo.name, f"manifests/{tag}")
+        status, _, _ = self._request("DELETE", repo.host, repo.name, f"manifests/{digest}", action="delete")
+        return status != 404
+
+    def _config(self, repository: str, tag: str) -> tuple[str, dict[str, Any]] | None:
+        """(manifest digest, image config) of the tag (first platform of an index); None when absent."""
+        repo = split_repository(repository)
+        status, headers, body = self._request("GET", repo.host, repo.name, f"manifests/{tag}")
         if status == 404:
             return None
+        digest = str(headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest())
         manifest = json.loads(body)
         if "manifests" in manifest:  # an index: every platform carries the same build inputs
             entries = manifest["manifests"]
             if not entries:
-                return {}
+                return digest, {}
             status, _, body = self._request("GET", repo.host, repo.name, f"manifests/{entries[0]['digest']}")
             manifest = json.loads(body)
         config_digest = (manifest.get("config") or {}).get("digest")
         if not config_digest:
-            return {}
+            return digest, {}
         status, _, body = self._request("GET", repo.host, repo.name, f"blobs/{config_digest}")
         if status == 404:
             return None
-        labels = (json.loads(body).get("config") or {}).get("Labels") or {}
-        return {str(k): str(v) for k, v in labels.items()}
+        config = json.loads(body)
+        return digest, config if isinstance(config, dict) else {}
 
     def tags(self, *, repository: str) -> list[str]:
         repo = split_repository(repository)
@@ -103,9 +130,11 @@ class RegistryV2:
         scheme = "http" if insecure(host, self._insecure) else "https"
         return f"{scheme}://{host}/v2/{path}"
 
-    def _request(self, method: str, host: str, name: str, path: str) -> tuple[int, Any, bytes]:
+    def _request(
+        self, method: str, host: str, name: str, path: str, *, action: str = "pull"
+    ) -> tuple[int, Any, bytes]:
         url = self._url(host, f"{name}/{path}")
-        scope = f"repository:{name}:pull"
+        scope = f"repository:{name}:{action}"
         for attempt in range(2):
             headers = {"Accept": MANIFEST_TYPES}
             auth = self._auth.get((host, scope))

@@ -2,7 +2,7 @@
 
 ``BuilderSettings`` holds buildah's options (flat under ``build.``, as they always were)
 and kaniko's section (``build.kaniko.*``); ``core.config.schema.BuildConfig`` inherits
-it. Only pydantic and ``core.config.base`` are imported: the schema imports this module
+it. Only pydantic and ``core.settingsmodel`` are imported: the schema imports this module
 (the one exception to the layers; see the import-linter contracts in pyproject.toml).
 """
 
@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from deploytag.core.config.base import SettingsModel
+from deploytag.core.settingsmodel import SettingsModel
 
 
 class KanikoConfig(SettingsModel):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from deploytag.adapters.kubernetes.connection import DEFAULT_TIMEOUT, Connection
 from deploytag.adapters.kubernetes.convert import namespace_info
 from deploytag.adapters.kubernetes.errors import ApiConflict, ApiNotFound, Op
+from deploytag.adapters.kubernetes.housekeeping import HousekeepingOps
 from deploytag.adapters.kubernetes.jobs import JobOps
 from deploytag.adapters.kubernetes.leases import LeaseOps
 from deploytag.adapters.kubernetes.workloads import WorkloadOps
@@ -31,7 +32,7 @@ _MERGE_PATCH = "application/merge-patch+json"
 _POLL_FIRST, _POLL_MAX = 0.2, 2.0
 
 
-class KubernetesCluster(LeaseOps, WorkloadOps, JobOps):
+class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
     """A real cluster, reached through a kubeconfig context or the in-cluster service account."""
 
     def __init__(

@@ -33,6 +33,40 @@ _GROUPS = {
 }
 
 
+class _RawApi:
+    """Any path of the API (discovery, the scale and finalize subresources, any resource type),
+    through the same ApiClient, so errors, timeouts and authentication are the typed APIs'."""
+
+    def __init__(self, api_client: Any) -> None:
+        self.api_client = api_client
+
+    def call(
+        self,
+        http_method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Any = None,
+        content_type: str = "application/json",
+        **kwargs: Any,
+    ) -> Any:
+        paging = [
+            (k, v)
+            for k, v in (("limit", kwargs.pop("limit", None)), ("continue", kwargs.pop("_continue", None)))
+            if v
+        ]
+        return self.api_client.call_api(
+            path,
+            http_method,
+            query_params=[*query, *paging],
+            header_params={"Accept": "application/json", "Content-Type": content_type},
+            body=body,
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+            **kwargs,
+        )
+
+
 @dataclass(frozen=True)
 class _Session:
     apis: dict[str, Any]  # "core"/"apps"/"coordination" -> the SDK's API object
@@ -163,7 +197,8 @@ class Connection:
         # sees RetryableClusterError instead and decides.
         configuration.retries = Retry(total=3, connect=3, read=0, redirect=0, status=0, backoff_factor=0.2)
         api_client = client.ApiClient(configuration=configuration)
-        apis = {group: getattr(client, cls)(api_client) for group, cls in _GROUPS.items()}
+        apis: dict[str, Any] = {group: getattr(client, cls)(api_client) for group, cls in _GROUPS.items()}
+        apis["raw"] = _RawApi(api_client)
         return _Session(apis=apis, where=f"context {context} ({configuration.host})")
 
     def _pick_context(self, paths: Sequence[str], location: str) -> str:

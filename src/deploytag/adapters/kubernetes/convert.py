@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from deploytag.core.cost import Usage, pod_requests
 from deploytag.ports.cluster import (
     ContainerState,
     EventRecord,
     LeaseInfo,
+    NamespaceCondition,
     NamespaceInfo,
     PodState,
     ServiceAddress,
@@ -58,6 +60,18 @@ def namespace_info(obj: Mapping[str, Any]) -> NamespaceInfo:
         annotations=_strings(meta.get("annotations")),
         phase=str(phase),
         created_at=str(meta.get("creationTimestamp") or ""),
+        deleting_since=str(meta.get("deletionTimestamp") or ""),
+        finalizers=tuple(str(f) for f in (obj.get("spec") or {}).get("finalizers") or ()),
+        conditions=tuple(
+            NamespaceCondition(
+                type=str(c.get("type") or ""),
+                status=str(c.get("status") or ""),
+                reason=str(c.get("reason") or ""),
+                message=str(c.get("message") or ""),
+            )
+            for c in (obj.get("status") or {}).get("conditions") or ()
+            if isinstance(c, dict)
+        ),
     )
 
 
@@ -206,3 +220,38 @@ def event_record(obj: Mapping[str, Any]) -> EventRecord:
         count=int(obj.get("count") or series.get("count") or 1),
         last_seen=str(last_seen),
     )
+
+
+def workload_usage(kind: str, obj: Mapping[str, Any]) -> Usage | None:
+    """What one workload keeps requested (the rules of ``Cluster.list_resource_requests``)."""
+    meta, spec = _meta(obj), obj.get("spec") or {}
+    if kind == "CronJob":
+        job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+        replicas = 0 if spec.get("suspend") else _count(job_spec.get("parallelism"))
+    elif kind == "Job":
+        if any(ref.get("kind") == "CronJob" for ref in meta.get("ownerReferences") or []):
+            return None
+        job_spec = spec
+        finished = any(
+            c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+            for c in (obj.get("status") or {}).get("conditions") or []
+        )
+        replicas = 0 if finished or spec.get("suspend") else _count(spec.get("parallelism"))
+    else:
+        job_spec = spec
+        replicas = _count(spec.get("replicas"))
+    pod_spec = (job_spec.get("template") or {}).get("spec") or {}
+    cpu, memory = pod_requests(pod_spec)
+    return Usage(
+        kind=kind,
+        name=str(meta.get("name", "")),
+        replicas=replicas,
+        cpu=cpu,
+        memory_bytes=memory,
+        namespace=str(meta.get("namespace", "")),
+    )
+
+
+def _count(value: Any) -> int:
+    """spec.replicas and parallelism default to 1 when left out of the manifest."""
+    return 1 if value is None else int(value)

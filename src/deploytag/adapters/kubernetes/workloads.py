@@ -9,8 +9,10 @@ from deploytag.adapters.kubernetes.convert import (
     pod_state,
     service_address,
     workload_state,
+    workload_usage,
 )
 from deploytag.adapters.kubernetes.errors import Op
+from deploytag.core.cost import Usage
 from deploytag.core.errors import DeployTagError
 from deploytag.ports.cluster import ContainerState, Diagnostics, PodState, ServiceAddress, WorkloadState
 
@@ -18,6 +20,32 @@ _WORKLOAD_KINDS = (
     ("Deployment", "deployments", "apps.list_namespaced_deployment"),
     ("StatefulSet", "statefulsets", "apps.list_namespaced_stateful_set"),
     ("DaemonSet", "daemonsets", "apps.list_namespaced_daemon_set"),
+)
+
+# What holds resource requests for the cost estimate: (kind, resource, group, namespaced method, all-namespaces).
+_REQUESTING_KINDS = (
+    (
+        "Deployment",
+        "deployments",
+        "apps",
+        "apps.list_namespaced_deployment",
+        "apps.list_deployment_for_all_namespaces",
+    ),
+    (
+        "StatefulSet",
+        "statefulsets",
+        "apps",
+        "apps.list_namespaced_stateful_set",
+        "apps.list_stateful_set_for_all_namespaces",
+    ),
+    ("Job", "jobs", "batch", "batch.list_namespaced_job", "batch.list_job_for_all_namespaces"),
+    (
+        "CronJob",
+        "cronjobs",
+        "batch",
+        "batch.list_namespaced_cron_job",
+        "batch.list_cron_job_for_all_namespaces",
+    ),
 )
 
 
@@ -30,6 +58,18 @@ class WorkloadOps:
             op = Op(verb="list", resource=resource, namespace=namespace, group="apps")
             found += [workload_state(kind, item) for item in self._conn.items(op, method, namespace)]
         return sorted(found, key=lambda w: (w.kind, w.name))
+
+    def list_resource_requests(self, *, namespace: str | None) -> list[Usage]:
+        found: list[Usage] = []
+        for kind, resource, group, namespaced, everywhere in _REQUESTING_KINDS:
+            op = Op(verb="list", resource=resource, namespace=namespace or "", group=group)
+            items = (
+                self._conn.items(op, namespaced, namespace)
+                if namespace is not None
+                else self._conn.items(op, everywhere)
+            )
+            found += [u for u in (workload_usage(kind, item) for item in items) if u is not None]
+        return sorted(found, key=lambda u: (u.namespace, u.kind, u.name))
 
     def list_services(self, *, namespace: str) -> list[ServiceAddress]:
         op = Op(verb="list", resource="services", namespace=namespace)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from deploytag.core.cost import Usage
 from deploytag.core.errors import ClusterError, NotFoundError, RetryableClusterError
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import (
@@ -30,7 +31,9 @@ from deploytag.ports.cluster import (
     JobSpec,
     LeaseInfo,
     NamespaceInfo,
+    ObjectRef,
     PodState,
+    SecretInfo,
     ServiceAddress,
     WorkloadState,
 )
@@ -66,6 +69,8 @@ class _Namespace:
             annotations=dict(self.annotations),
             phase="Terminating" if self.terminating else "Active",
             created_at=self.created_at,
+            deleting_since=self.created_at if self.terminating else "",
+            finalizers=("kubernetes",) if self.terminating and self.deletion_blocked else (),
         )
 
 
@@ -74,10 +79,13 @@ class _Objects:
     """Everything stored inside one namespace."""
 
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    secret_meta: dict[str, SecretInfo] = field(default_factory=dict)
+    other: dict[tuple[str, str], ObjectRef] = field(default_factory=dict)  # (kind, name): seeded by tests
     quotas: dict[str, dict[str, str]] = field(default_factory=dict)
     limit_ranges: dict[str, tuple[dict[str, str], dict[str, str]]] = field(default_factory=dict)
     leases: dict[str, LeaseInfo] = field(default_factory=dict)
     workloads: list[WorkloadState] = field(default_factory=list)
+    usages: list[Usage] = field(default_factory=list)  # resource requests (the cost estimate)
     services: list[ServiceAddress] = field(default_factory=list)
     pods: list[PodState] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
@@ -93,6 +101,7 @@ class MemoryCluster:
         self._namespaces: dict[str, _Namespace] = {}
         self._objects: dict[str, _Objects] = {}
         self.jobs: list[JobSpec] = []  # every Job run, for tests
+        self.recorded_events: list[EventRecord] = []  # record_event's, for tests
         self._lease_versions = 0
         # Decides a Job's (succeeded, log), succeeded None for one that never ends; the
         # default is a Job that succeeds silently.
@@ -191,6 +200,13 @@ class MemoryCluster:
         with self._lock:
             objects = self._writable(namespace, "secrets", name)
             objects.secrets[name] = dict(data)
+            objects.secret_meta[name] = SecretInfo(
+                namespace=namespace,
+                name=name,
+                labels=dict(labels),
+                annotations=dict(annotations),
+                created_at=rfc3339(time.time()),
+            )
 
     def get_secret_keys(self, *, namespace: str, name: str) -> list[str] | None:
         with self._lock:
@@ -343,6 +359,16 @@ class MemoryCluster:
             objects = self._objects.get(namespace)
             return sorted(objects.workloads, key=lambda w: (w.kind, w.name)) if objects else []
 
+    def list_resource_requests(self, *, namespace: str | None) -> list[Usage]:
+        with self._lock:
+            found = [
+                replace(u, namespace=name)
+                for name, objects in self._objects.items()
+                if namespace is None or name == namespace
+                for u in objects.usages
+            ]
+            return sorted(found, key=lambda u: (u.namespace, u.kind, u.name))
+
     def list_services(self, *, namespace: str) -> list[ServiceAddress]:
         with self._lock:
             objects = self._objects.get(namespace)
@@ -369,7 +395,108 @@ class MemoryCluster:
                 logs=logs,
             )
 
+    def scale_workload(self, *, namespace: str, kind: str, name: str, replicas: int) -> None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            found = [w for w in objects.workloads if (w.kind, w.name) == (kind, name)] if objects else []
+            if objects is None or not found:
+                raise _missing(kind.lower(), name)
+            objects.workloads = [
+                replace(w, desired=replicas) if (w.kind, w.name) == (kind, name) else w
+                for w in objects.workloads
+            ]
+
+    # ----------------------------------------------------------------- housekeeping
+
+    def list_leases(self, *, namespace: str, label_selector: str) -> list[LeaseInfo]:
+        match = _selector(label_selector)
+        with self._lock:
+            objects = self._objects.get(namespace)
+            # Every Lease here is one of ours (try_acquire_lease and annotate_lease label them so).
+            ours = {"app.kubernetes.io/managed-by": "deploytag"}
+            return sorted(objects.leases.values(), key=lambda x: x.name) if objects and match(ours) else []
+
+    def delete_lease(self, *, namespace: str, name: str, version: str) -> bool:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            current = objects.leases.get(name) if objects else None
+            if objects is None or current is None or (version and current.version != version):
+                return False
+            del objects.leases[name]
+            return True
+
+    def list_secrets(self, *, namespace: str, label_selector: str) -> list[SecretInfo]:
+        match = _selector(label_selector)
+        with self._lock:
+            objects = self._objects.get(namespace)
+            found = objects.secret_meta.values() if objects else []
+            return sorted((s for s in found if match(s.labels)), key=lambda s: s.name)
+
+    def delete_secret(self, *, namespace: str, name: str) -> None:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            if objects is not None:
+                objects.secrets.pop(name, None)
+                objects.secret_meta.pop(name, None)
+
+    def list_namespace_contents(self, *, namespace: str) -> list[ObjectRef]:
+        with self._lock:
+            objects = self._objects.get(namespace)
+            if objects is None:
+                return []
+            terminating = self._namespaces[namespace].terminating
+            found = [
+                ObjectRef("v1", "Secret", "secrets", namespace, n, (), terminating) for n in objects.secrets
+            ]
+            found += [
+                ObjectRef("apps/v1", w.kind, w.kind.lower() + "s", namespace, w.name, (), terminating)
+                for w in objects.workloads
+            ]
+            found += list(objects.other.values())
+            return sorted(found, key=lambda r: (r.api_version, r.kind, r.name))
+
+    def remove_finalizers(self, *, ref: ObjectRef) -> None:
+        with self._lock:
+            objects = self._objects.get(ref.namespace)
+            ns = self._namespaces.get(ref.namespace)
+            if objects is not None and (ref.kind, ref.name) in objects.other:
+                held = objects.other.pop((ref.kind, ref.name))
+                if not (held.deleting or (ns is not None and ns.terminating)):  # else it goes now
+                    objects.other[(ref.kind, ref.name)] = replace(held, finalizers=())
+            if (
+                ns is not None
+                and objects is not None
+                and not any(o.finalizers for o in objects.other.values())
+            ):
+                ns.deletion_blocked = False  # nothing holds it any more
+
+    def finalize_namespace(self, *, name: str) -> NamespaceInfo | None:
+        with self._lock:
+            ns = self._namespaces.get(name)
+            if ns is None:
+                return None
+            if ns.terminating:
+                self._remove(name)
+                return None
+            return ns.info()
+
+    def record_event(
+        self, *, namespace: str, kind: str, name: str, reason: str, message: str, type: str = "Normal"
+    ) -> None:
+        with self._lock:
+            self.recorded_events.append(
+                EventRecord(object_kind=kind, object_name=name, type=type, reason=reason, message=message)
+            )
+
     # ----------------------------------------------------- seeding, for tests only
+
+    def add_object(self, *, ref: ObjectRef) -> None:
+        """Seed any other object (with finalizers, it holds a terminating namespace)."""
+        with self._lock:
+            objects = self._writable(ref.namespace, ref.resource, ref.name)
+            objects.other[(ref.kind, ref.name)] = ref
+            if ref.finalizers:
+                self._namespaces[ref.namespace].deletion_blocked = True
 
     def add_workload(self, *, namespace: str, workload: WorkloadState) -> None:
         """Add or replace (by kind and name) a workload's observed state."""
@@ -379,6 +506,13 @@ class MemoryCluster:
                 w for w in objects.workloads if (w.kind, w.name) != (workload.kind, workload.name)
             ]
             objects.workloads.append(workload)
+
+    def add_resource_requests(self, *, namespace: str, usage: Usage) -> None:
+        """Add or replace (by kind and name) what a workload requests, as list_resource_requests reports it."""
+        with self._lock:
+            objects = self._writable(namespace, usage.kind.lower() + "s", usage.name)
+            objects.usages = [u for u in objects.usages if (u.kind, u.name) != (usage.kind, usage.name)]
+            objects.usages.append(replace(usage, namespace=namespace))
 
     def add_service(self, *, namespace: str, service: ServiceAddress) -> None:
         with self._lock:

@@ -4,7 +4,7 @@ The file store's path and the AWS store's region and endpoint sit here beside th
 adapters (flat under ``secrets.``, as they always were); ``core.config.schema.SecretsConfig``
 inherits ``SecretStoreSettings``, so a store's new option is added here and core is not edited.
 
-Only pydantic and ``core.config.base`` are imported: the schema imports this module (the
+Only pydantic and ``core.settingsmodel`` are imported: the schema imports this module (the
 one exception to the layers; see the import-linter contracts in pyproject.toml), so it
 must not reach an adapter or an SDK.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from deploytag.core.config.base import SettingsModel
+from deploytag.core.settingsmodel import SettingsModel
 
 
 class SecretStoreSettings(SettingsModel):

@@ -16,8 +16,8 @@ from pydantic import Field, field_validator
 from deploytag.adapters.dns.settings import DnsProviderSettings
 from deploytag.adapters.images.settings import BuilderSettings
 from deploytag.adapters.secrets.settings import SecretStoreSettings
-from deploytag.core.config.base import SettingsModel
 from deploytag.core.printable import printable_names
+from deploytag.core.settingsmodel import SettingsModel
 
 Severity = Literal["off", "warn", "error"]
 
@@ -369,6 +369,48 @@ class ClusterConfig(_Model):
         return printable_names(v)
 
 
+class LimitsConfig(_Model):
+    """Caps on previews; permanent environments (branches.permanent) never count."""
+
+    max_previews: int | None = Field(
+        default=None,
+        ge=1,
+        description="previews of this app at once (count); a new one beyond it is refused before any side "
+        "effect, so forgotten previews cannot fill the cluster (null: no limit)",
+    )
+    max_previews_per_author: int | None = Field(
+        default=None,
+        ge=1,
+        description="previews one author (GITLAB_USER_LOGIN, GITHUB_ACTOR, else the commit's e-mail) "
+        "may have at once (count), so one person cannot use up max_previews (null: no limit)",
+    )
+
+
+# Google Compute Engine N2, us-central1, on-demand: 0.031611 USD per vCPU-hour and 0.004237 USD per
+# GiB-hour, x 730 hours a month. A common general-purpose cloud price, so the estimate is of the right
+# size out of the box; set your own (reserved, spot, another cloud or currency) in deploytag.yaml.
+_CPU_MONTH = 23.08
+_GIB_MONTH = 3.09
+
+
+class CostConfig(_Model):
+    cpu_per_month: float = Field(
+        default=_CPU_MONTH,
+        ge=0,
+        description="price per vCPU requested for a month of 730 h, in cost.currency; default: Google "
+        "Compute Engine N2 on-demand in us-central1, 0.031611 USD/vCPU-hour x 730, a common cloud price",
+    )
+    gib_per_month: float = Field(
+        default=_GIB_MONTH,
+        ge=0,
+        description="price per GiB of memory requested for a month of 730 h, in cost.currency; default: "
+        "Google Compute Engine N2 on-demand in us-central1, 0.004237 USD/GiB-hour x 730",
+    )
+    currency: str = Field(
+        default="USD", min_length=1, description="currency the prices are in, shown with them"
+    )
+
+
 class ToolsConfig(_Model):
     helm: str = Field(
         default="helm",
@@ -391,6 +433,39 @@ class LintConfig(_Model):
         return v
 
 
+class FeedbackConfig(_Model):
+    """Pull/merge request feedback (docs/feedback.md): one comment edited in place and a commit status."""
+
+    enabled: bool | None = Field(
+        default=None,
+        description="post feedback; default (unset): in GitHub Actions (GITHUB_ACTIONS=true) or GitLab CI "
+        "(GITLAB_CI=true) when a token is found",
+    )
+    provider: Literal["github", "gitlab"] | None = Field(
+        default=None,
+        description="platform; default: the CI's (GITHUB_ACTIONS / GITLAB_CI); set it to post from elsewhere",
+    )
+    pull_request: int | None = Field(
+        default=None,
+        ge=1,
+        description="pull/merge request number; default: the CI event's, else looked up by branch",
+    )
+    token_secret_id: str | None = Field(
+        default=None,
+        description="secret store id holding the token (GITHUB_TOKEN / GITLAB_TOKEN key); "
+        "default: the environment only. Kept apart from secrets.ids, which reach the app",
+    )
+    commit_status: bool = Field(
+        default=True, description="also set the commit status 'deploytag/<app>' with the URL"
+    )
+    timeout_seconds: float = Field(default=10, gt=0, description="seconds per API call")
+    retry_wait_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="longest Retry-After honoured before the one retry; longer waits give up (a warning)",
+    )
+
+
 class Config(_Model):
     app: str = Field(description="application name: a DNS label, prefixes every derived name")
     branches: BranchRules = Field(default_factory=BranchRules)
@@ -406,6 +481,9 @@ class Config(_Model):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     lint: LintConfig = Field(default_factory=LintConfig)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     ttl_hours: float | None = Field(
         default=168,
         gt=0,
