@@ -361,6 +361,15 @@ class ClusterConfig(_Model):
         ge=0,
         description="how long a second run of the same branch waits for the first",
     )
+    verify_stable_seconds: int = Field(
+        default=5,
+        ge=0,
+        description="seconds verify keeps watching pods that have a container without a readiness "
+        "probe after the rollout reports ready; a restart in that time fails the deploy. Such a "
+        "container is Ready the moment it starts, so a crash-looping one looks ready between "
+        "crashes. 5: a container that dies of its configuration at start-up dies within it, and "
+        "pods whose containers all have readiness probes are not watched at all (0 turns it off)",
+    )
     quota: QuotaConfig = Field(default_factory=QuotaConfig)
 
     @field_validator("provider", "context")
