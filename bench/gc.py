@@ -1,6 +1,6 @@
 """Tearing down many environments: `deploytag gc --parallel N` against `--parallel 1`, both removing
 N previews of the ConfigMap app (tests/e2e_real/realapp.py) whose branches are gone, on the real
-control plane (DEPLOYTAG_TEST_KUBECONFIG, else ../shared/k8s/up in a temporary directory).
+control plane (DEPLOYTAG_BENCH_KUBECONFIG, else ../shared/k8s/up in a temporary directory).
 
 Target: below 0.5x. Each removal mostly waits for the namespace controller, so removals overlap.
 Also prints how long the decision alone (`gc --dry-run`) takes with N environments.
@@ -8,14 +8,13 @@ Also prints how long the decision alone (`gc --dry-run`) takes with N environmen
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _util import ROOT, report
+from _util import ROOT, real_control_plane, report
 
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "e2e_real"))
@@ -56,21 +55,8 @@ def run(kubeconfig: Path, tmp: Path, n: int) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 6
-    with tempfile.TemporaryDirectory() as tmp:
-        given = os.environ.get("DEPLOYTAG_TEST_KUBECONFIG")
-        if given:
-            run(Path(given), Path(tmp), n)
-            return
-        cluster = Path(tmp) / "k8s"
-        up = ROOT.parent / "shared" / "k8s"
-        up = up if up.is_dir() else ROOT.parent.parent / "shared" / "k8s"
-        started = subprocess.run([str(up / "up"), str(cluster)], capture_output=True, text=True, check=True)
-        line = next(x for x in started.stdout.splitlines() if x.startswith("KUBECONFIG="))
-        kubeconfig = Path(line.partition("=")[2])
-        try:
-            run(kubeconfig, Path(tmp), n)
-        finally:
-            subprocess.run([str(up / "down"), str(cluster), "--wipe"], capture_output=True, check=False)
+    with tempfile.TemporaryDirectory() as tmp, real_control_plane() as kubeconfig:
+        run(kubeconfig, Path(tmp), n)
 
 
 if __name__ == "__main__":

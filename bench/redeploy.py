@@ -1,85 +1,68 @@
-"""No-op redeploy: `deploytag deploy` with nothing changed against raw `helm upgrade --install`
-of the same chart and values, both against the fake API server (tests/fakekube).
+"""No-op redeploy: `deploytag deploy` with nothing changed against a raw
+`helm upgrade --install --wait` of the same chart, on the real control plane.
 
-Target: below 1x. DeployTag compares a fingerprint recorded on the namespace and
-skips helm; raw helm always renders and writes a new revision.
+The app is tests/e2e_real/realapp.py's: a ConfigMap-only chart in a real git
+repository, ready without a node. The cluster is DEPLOYTAG_BENCH_KUBECONFIG's,
+else ../shared/k8s/up started for this run (about 15 s) and stopped afterwards.
+
+Target: <= 1x. DeployTag compares a fingerprint recorded on the namespace and
+skips helm; raw helm always renders, waits and writes a new revision.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _util import ROOT, VENV_BIN, env, report
+from _util import ROOT, compile_sources, costliest_imports, real_control_plane, report, time_pair
 
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "e2e_real"))
 
-from fakekube import FakeKube
-
-
-def timed(argv: list[str], cwd: Path, runs: int, extra_env: dict[str, str]) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, env={**env(), **extra_env}, check=True, capture_output=True)
-        samples.append(time.perf_counter() - started)
-    return sorted(samples)[len(samples) // 2]
+from realapp import make_app
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    with tempfile.TemporaryDirectory() as tmp, FakeKube(kubeconfig=Path(tmp) / "kubeconfig") as kube:
-        repo = Path(tmp) / "guestbook"
-        shutil.copytree(ROOT / "examples" / "guestbook", repo, ignore=shutil.ignore_patterns(".deploytag"))
-        (repo / "secrets.local.yaml").chmod(0o600)
-        helm = shutil.which("helm", path=str(ROOT / ".tools" / "bin")) or "helm"
-        kenv = {
-            "KUBECONFIG": str(kube.kubeconfig),
-            # Raw helm has no database or DNS to check: compare the release path alone.
-            "DEPLOYTAG_DATABASE__ENVIRONMENTS": "[]",
-            "DEPLOYTAG_DNS__PROVIDER": "none",
-        }
-        deploy = [
-            str(VENV_BIN / "deploytag"),
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    compile_sources()
+    with tempfile.TemporaryDirectory() as tmp, real_control_plane() as kubeconfig:
+        app = make_app(Path(tmp), kubeconfig, commits=1)
+        commit = app.commits[-1]
+        first = app.deploy(commit)
+        if first.returncode != 0:
+            sys.exit(f"first deploy failed: {first.stderr}")
+        deploy = app.argv(*app.deploy_args(commit))
+        raw_name = f"raw-{app.app}"
+        raw = [
+            str(app.helm),
+            "upgrade",
+            "--install",
+            raw_name,
+            str(app.repo / "chart"),
+            "--namespace",
+            raw_name,
+            "--create-namespace",
+            "--wait",
+            "--timeout",
+            "60s",
+            "--set-string",
+            f"deploytag.commit={commit}",
             "--kubeconfig",
-            str(kube.kubeconfig),
-            "deploy",
-            "--branch",
-            "feature/bench",
-            "--commit",
-            "0" * 40,
-            "--skip-tests",
-            "--skip-build",  # compared with raw helm: no image build on either side
+            str(kubeconfig),
         ]
-        subprocess.run(deploy, cwd=repo, env={**env(), **kenv}, check=True, capture_output=True)
-        ours = timed(deploy, repo, runs, kenv)
-        subprocess.run(
-            [helm, "dependency", "build", "chart"], cwd=repo, env=env(), check=True, capture_output=True
-        )
-        raw = timed(
-            [
-                helm,
-                "upgrade",
-                "--install",
-                "raw-bench",
-                "chart",
-                "--namespace",
-                "raw-bench",
-                "--create-namespace",
-                "-f",
-                "deploy/values-common.yaml",
-                "-f",
-                "deploy/values-preview.yaml",
-            ],
-            repo,
-            runs,
-            kenv,
-        )
-        report("deploytag deploy (no-op)", ours, raw, "helm upgrade --install", "< 1x")
+        try:
+            ours, reference = time_pair(deploy, raw, runs=runs, extra_env=app.env())
+            report("deploytag deploy (no-op)", ours, reference, "helm upgrade --install --wait", "<= 1.0x")
+            costliest_imports(deploy, label="deploytag deploy (no-op)", cwd=app.repo, extra_env=app.env())
+        finally:
+            app.run("destroy", "--branch", app.branch, "--timeout", "60")
+            subprocess.run(
+                [str(app.helm), "uninstall", raw_name, "-n", raw_name, "--kubeconfig", str(kubeconfig)],
+                env=app.env(),
+                capture_output=True,
+                check=False,
+            )
 
 
 if __name__ == "__main__":

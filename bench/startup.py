@@ -9,11 +9,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from _util import VENV_BIN, env, report, time_command
+from _util import VENV_BIN, compile_sources, costliest_imports, env, report, time_command
 
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    compile_sources()
     helm = time_command(["helm", "version"], runs=runs)
     for args in (["--version"], ["--help"]):
         ours = time_command([str(VENV_BIN / "deploytag"), *args], runs=runs)
@@ -30,6 +31,7 @@ def main() -> None:
     marker = [line for line in out.stdout.splitlines() if line.startswith("HEAVY:")]
     heavy = marker[-1][len("HEAVY:") :] if marker else "?"
     print(f"modules imported by --help: {heavy or 'none of kubernetes/boto3/pydantic/rich'}")
+    costliest_imports(["deploytag", "--help"], label="deploytag --help")
 
 
 if __name__ == "__main__":

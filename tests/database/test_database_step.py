@@ -147,3 +147,54 @@ def test_mysql_branch_database_from_ensure_to_destroy(tmp_path: Path, mariadb_se
         ("database", True, True),
         ("database role", True, True),
     ]
+
+
+def killed_between_create_and_mark(server: Any, ctx: RunContext, comment: str | None) -> None:
+    """What a run killed after CREATE DATABASE left: its intent on the namespace, the role made
+    and recorded, and the database without our marker (``comment`` stands for someone-else)."""
+    ctx.providers.database.create_role(
+        role=ctx.names.database_role, password="Pw-lost-123", marker=marker_for(ctx.names)
+    )
+    with admin(server) as conn:
+        conn.execute(f'GRANT "{ctx.names.database_role}" TO CURRENT_USER')
+        conn.execute(f'CREATE DATABASE "{ctx.names.database}" OWNER "{ctx.names.database_role}"')
+        if comment is not None:
+            conn.execute(f"COMMENT ON DATABASE \"{ctx.names.database}\" IS '{comment}'")
+    record = {
+        "created": ["role"],
+        "creating": ["database"],
+        "database": ctx.names.database,
+        "role": ctx.names.database_role,
+    }
+    ctx.previous = {annotation("database"): dumps(record)}
+
+
+def test_a_run_killed_between_create_database_and_its_marker_converges(
+    tmp_path: Path, postgres_server: Any
+) -> None:
+    cluster = MemoryCluster()
+    ctx = context(tmp_path, postgres_server.admin_url, "feature/half-made", cluster)
+    try:
+        killed_between_create_and_mark(postgres_server, ctx, comment=None)
+        result = DatabaseStep().run(ctx)
+        assert result.outcome == "changed" and "database" in result.detail
+        state = ctx.providers.database.database_state(database=ctx.names.database)
+        assert state.exists and state.marker == marker_for(ctx.names)
+        saved = cluster.get_namespace(name=ctx.names.namespace)
+        assert saved is not None
+        record = saved.annotations[annotation("database")]
+        assert '"created":["database","role"]' in record.replace(" ", "") and "creating" not in record
+    finally:
+        cleanup(postgres_server, ctx)
+
+
+def test_intent_never_adopts_a_database_carrying_another_marker(tmp_path: Path, postgres_server: Any) -> None:
+    cluster = MemoryCluster()
+    ctx = context(tmp_path, postgres_server.admin_url, "feature/half-theirs", cluster)
+    try:
+        killed_between_create_and_mark(postgres_server, ctx, comment="someone-else")
+        with pytest.raises(DatabaseError, match="refusing to adopt"):
+            DatabaseStep().run(ctx)
+        assert ctx.providers.database.database_state(database=ctx.names.database).marker == "someone-else"
+    finally:
+        cleanup(postgres_server, ctx)

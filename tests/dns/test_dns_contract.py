@@ -58,6 +58,24 @@ def test_ensure_creates_cname_and_owner_then_does_nothing(dns: DnsUnderTest) -> 
     assert [c.action for c in again] == ["unchanged", "unchanged"]
 
 
+def test_record_settings_with_dns_proxied_converge(dns: DnsUnderTest) -> None:
+    """``dns.proxied: true`` as every provider stores it: the capabilities ask the provider for
+    TTL and proxied (they name no provider), and a second run finds nothing to change."""
+    ttl, proxied = dns.provider.record_settings(ttl=300, proxied=True)
+    assert proxied in (True, None)  # None: this provider has no proxy
+    assert ttl == (1 if proxied else 300)
+    names = [dns.name("proxied")]
+    first = ensure_records(
+        dns.provider, names=names, targets=["lb.example.net"], owner=OURS, ttl=ttl, proxied=proxied
+    )
+    assert [c.action for c in first] == ["created"]
+    again = ensure_records(
+        dns.provider, names=names, targets=["lb.example.net"], owner=OURS, ttl=ttl, proxied=proxied
+    )
+    assert [c.action for c in again] == ["unchanged"]
+    assert dns.provider.record_settings(ttl=300, proxied=False) == (300, None if proxied is None else False)
+
+
 def test_ensure_switches_cname_to_a_records(dns: DnsUnderTest) -> None:
     name = dns.name("web")
     ensure_records(dns.provider, names=[name], targets=["lb.example.net"], owner=OURS, ttl=300, proxied=None)

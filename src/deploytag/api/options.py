@@ -73,6 +73,56 @@ class ListOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ValuesOptions:
+    branch: str | None = None
+    commit: str | None = None
+    set_values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderOptions:
+    branch: str | None = None
+    commit: str | None = None
+    set_values: Mapping[str, str] = field(default_factory=dict)
+    output_dir: Path | None = None  # default: REPO/.deploytag/rendered
+
+
+@dataclass(frozen=True, kw_only=True)
+class LintOptions:
+    branch: str | None = None
+    commit: str | None = None
+    set_values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildOptions:
+    branch: str | None = None
+    commit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsOptions:
+    branch: str | None = None
+    commit: str | None = None
+    # Each replaces its dns.* setting for this call when given (the CLI's flags).
+    records: tuple[str, ...] = ()  # record name templates: dns.records
+    provider: str | None = None  # dns.provider
+    zone: str | None = None  # dns.zone
+    zone_id: str | None = None  # dns.zone_id (the provider looks the zone's name up)
+    target: str | None = None  # dns.target.address: instead of discovering the load balancer
+    delete: bool = False  # delete the branch's records (only ours)
+    dry_run: bool = False  # check and show, write nothing
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitOptions:
+    ci: str | None = None  # "github" or "gitlab": also write that CI's workflow
+    force: bool = False  # overwrite files that exist (never without it)
+    dry_run: bool = False  # report what would be written, write nothing
+    app: str | None = None  # default: the git remote's repository name, else the directory's
+
+
+@dataclass(frozen=True, kw_only=True)
 class GcOptions:
     remote: str | None = None  # git remote whose branches are alive; default gc.remote ("origin")
     dry_run: bool = False  # decide and report only: nothing removed, nothing marked
@@ -99,11 +149,3 @@ class PinOptions:
 class UnpinOptions:
     branch: str | None = None
     commit: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class InitOptions:
-    ci: str | None = None  # "github" or "gitlab": also write that CI's workflow
-    force: bool = False  # overwrite files that exist (never without it)
-    dry_run: bool = False  # report what would be written, write nothing
-    app: str | None = None  # default: the git remote's repository name, else the directory's

@@ -33,10 +33,14 @@ def configured(
 
 
 def for_branch(
-    runtime: Runtime, *, branch: str | None, commit: str | None
+    runtime: Runtime,
+    *,
+    branch: str | None,
+    commit: str | None,
+    extra_flags: dict[str, object] | None = None,
 ) -> tuple[LoadedConfig, Providers, BranchRef]:
     """Configuration, providers and the branch to act on (given, CI variables, or git)."""
-    inv, loaded, providers = configured(runtime)
+    inv, loaded, providers = configured(runtime, extra_flags)
     ref = resolve_branch(
         branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
     )

@@ -28,7 +28,7 @@ from deploytag.core.errors import ConfigError, DatabaseError, DeployTagError, Mi
 from deploytag.core.extras import MissingPackageError
 from deploytag.core.naming import NamePlan
 from deploytag.ports.cluster import NamespaceInfo
-from deploytag.ports.database import Database
+from deploytag.ports.database import Database, DatabaseState, RoleState
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 
@@ -64,6 +64,37 @@ def read_record(annotations: Any, names: NamePlan) -> dict[str, Any]:
 
 def owned(kind: str, record: dict[str, Any], marker: str | None, names: NamePlan) -> bool:
     return kind in record.get("created", []) or marker == marker_for(names)
+
+
+def _intend(record: dict[str, Any], kind: str, save: Callable[[], None]) -> None:
+    """Record on the namespace that this run is about to create ``kind``, before it does.
+
+    Creating and marking are two statements (PostgreSQL cannot run CREATE DATABASE in a
+    transaction), so a run killed between them leaves an object without our marker. The
+    intent on our own namespace is what lets the next run recognise it (``_half_made``)."""
+    record["creating"] = sorted({*record.get("creating", []), kind})
+    save()
+
+
+def _made(record: dict[str, Any], kind: str) -> None:
+    record["created"] = sorted({*record["created"], kind})
+    record["creating"] = [k for k in record.get("creating", []) if k != kind]
+    if not record["creating"]:
+        del record["creating"]
+
+
+def _half_made(record: dict[str, Any], kind: str, exists: bool, marker: str | None) -> bool:
+    """Left by a run killed between creating ``kind`` and recording it: our intent is on the
+    namespace, the object carries no marker at all (never another's) and was never recorded
+    created. It is new and empty, so it is dropped and made again."""
+    if not exists or marker is not None or kind in record.get("created", []):
+        return False
+    if kind not in record.get("creating", []):
+        return False
+    log.warning(
+        "a killed run left %s half-created (no ownership marker); dropping it to create it again", kind
+    )
+    return True
 
 
 def new_password(length: int) -> str:
@@ -189,6 +220,12 @@ class DatabaseStep(Capability):
         marker = marker_for(names)
         role = db.role_state(role=names.database_role)
         database = db.database_state(database=names.database)
+        if _half_made(record, "database", database.exists, database.marker):
+            db.drop_database(database=names.database)
+            database = DatabaseState(name=names.database, exists=False)
+        if _half_made(record, "role", role.exists, role.marker):
+            db.drop_role(role=names.database_role)
+            role = RoleState(name=names.database_role, exists=False)
         for kind, name, state_exists, state_marker in (
             ("role", names.database_role, role.exists, role.marker),
             ("database", names.database, database.exists, database.marker),
@@ -200,7 +237,7 @@ class DatabaseStep(Capability):
                     hint=f"drop or rename that {kind} on the server, or point the admin URL at another server",
                 )
             if state_exists:  # ours by its marker: make sure destroy knows it too
-                record["created"] = sorted({*record["created"], kind})
+                _made(record, kind)
 
         def save() -> None:
             ctx.providers.cluster.patch_namespace_annotations(
@@ -216,9 +253,10 @@ class DatabaseStep(Capability):
         created_role = created_database = False
         if not role.exists:
             password = new_password(cfg.password_length)
+            _intend(record, "role", save)
             db.create_role(role=names.database_role, password=password, marker=marker)
             created_role = True
-            record["created"] = sorted({*record["created"], "role"})
+            _made(record, "role")
             save()
             done.append(f"role {names.database_role} created")
         elif password is None or ctx.options.rotate_database_password:
@@ -227,6 +265,7 @@ class DatabaseStep(Capability):
             done.append("password rotated" if ctx.options.rotate_database_password else "password set")
         assert password is not None
         if not database.exists:
+            _intend(record, "database", save)
             try:
                 db.create_database(
                     database=names.database, owner=names.database_role, marker=marker, template=cfg.template
@@ -234,7 +273,7 @@ class DatabaseStep(Capability):
             except DatabaseError:
                 self._undo(ctx, db, record, save, drop_role=created_role, drop_database=False)
                 raise
-            record["created"] = sorted({*record["created"], "database"})
+            _made(record, "database")
             record["initialised"] = False
             save()
             created_database = True

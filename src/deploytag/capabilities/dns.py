@@ -199,13 +199,13 @@ class DnsStep(Capability):
         if provider is None or not names:
             ctx.outputs.put(DnsUrls())
             return StepResult("skipped", "no dns.provider / dns.records")
-        proxied = cfg.proxied if provider.name == "cloudflare" else None
+        ttl, proxied = provider.record_settings(ttl=cfg.ttl, proxied=cfg.proxied)
         changes = ensure_records(
             provider,
             names=names,
             targets=ctx.outputs.get(DnsTargets).addresses,
             owner=Owner(app=ctx.names.app, branch=ctx.names.branch),
-            ttl=1 if proxied else cfg.ttl,  # Cloudflare keeps proxied records at 1 (automatic)
+            ttl=ttl,
             proxied=proxied,
         )
         ctx.outputs.put(DnsUrls(tuple(urls(names, tls=bool(cfg.tls.cluster_issuer or cfg.tls.secret_name)))))

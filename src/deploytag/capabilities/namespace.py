@@ -6,6 +6,7 @@ from deploytag.capabilities.base import Capability, Removed, StepResult, Teardow
 from deploytag.capabilities.chartvalues import fingerprint
 from deploytag.capabilities.context import RunContext, annotation
 from deploytag.capabilities.outputs import NamespacePresence
+from deploytag.capabilities.status import recorded_json
 from deploytag.core.errors import NameCollisionError, PlanError
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
@@ -110,6 +111,19 @@ class NamespaceStep(Capability):
         return StepResult("unchanged" if same else "changed", ctx.names.namespace)
 
 
+def none_recorded(ctx: RunContext) -> bool:
+    """The last run finished, successfully, and recorded no quota: then none of ours is left to
+    delete (two round trips a redeploy saves). A quota is recorded by the run that applies it; a
+    run that failed or was killed after applying one leaves no such record."""
+    previous = ctx.previous
+    finished = recorded_json(previous, "progress").get("state") in ("succeeded", "unchanged")
+    return (
+        finished
+        and previous.get(annotation("outcome")) == "succeeded"
+        and annotation("quota") not in previous
+    )
+
+
 class QuotaStep(Capability):
     """Default quota and limits; removed with the namespace."""
 
@@ -119,7 +133,8 @@ class QuotaStep(Capability):
         quota = ctx.loaded.config.cluster.quota
         cluster = ctx.providers.cluster
         if not quota.enabled:
-            cluster.delete_quotas(namespace=ctx.names.namespace, name=QUOTA_NAME)
+            if not none_recorded(ctx):
+                cluster.delete_quotas(namespace=ctx.names.namespace, name=QUOTA_NAME)
             return StepResult("skipped", "cluster.quota.enabled is false", {annotation("quota"): None})
         wanted = fingerprint(quota.model_dump(mode="json"))
         recorded = {annotation("quota"): wanted}

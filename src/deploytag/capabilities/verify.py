@@ -39,27 +39,64 @@ class VerifyStep(Capability):
         clock = ctx.providers.clock
         deadline = clock.monotonic() + ctx.timeout_seconds
         namespace = ctx.names.namespace
+        window = ctx.loaded.config.cluster.verify_stable_seconds
+        # Restart counts of the watched pods when the rollout first reported ready.
+        baseline: dict[tuple[str, str], int] | None = None
+        stable_at = 0.0
         while True:
             workloads = cluster.list_workloads(namespace=namespace)
             pending = [w for w in workloads if not w.rolled_out]
-            if not pending:
+            if not pending and (window <= 0 or (baseline is not None and clock.monotonic() >= stable_at)):
                 return StepResult("changed", f"{len(workloads)} workloads ready", _record_urls(ctx))
-            fatal = _fatal_pods(cluster.collect_diagnostics(namespace=namespace, log_lines=0).pods)
-            if fatal or clock.monotonic() >= deadline:
+            pods = cluster.collect_diagnostics(namespace=namespace, log_lines=0).pods
+            if baseline is not None:
+                restarted = _restarted_since(baseline, pods)
+                if restarted:
+                    self._fail_restarted(ctx, restarted, window)
+            if not pending and baseline is None:
+                watched = [p for p in pods if p.unprobed_containers and p.phase == "Running"]
+                if not watched:
+                    return StepResult("changed", f"{len(workloads)} workloads ready", _record_urls(ctx))
+                baseline = _restart_counts(watched)
+                stable_at = clock.monotonic() + window
+            fatal = _fatal_pods(pods) if pending else []
+            if fatal or (pending and clock.monotonic() >= deadline):
                 self._fail(ctx, pending, timed_out=not fatal)
             # The release is applied: a newer commit waiting for the lease may take over from here.
             ctx.checkpoint()
             clock.sleep(POLL_SECONDS)
 
     def _fail(self, ctx: RunContext, pending: list[WorkloadState], *, timed_out: bool) -> None:
+        what = ", ".join(f"{w.kind.lower()}/{w.name}" for w in pending)
+        reason = f"not ready after {ctx.timeout_seconds} s" if timed_out else "cannot start"
+        self._raise(ctx, f"rollout of {what} {reason}")
+
+    def _fail_restarted(self, ctx: RunContext, restarted: list[str], window: int) -> None:
+        self._raise(
+            ctx,
+            f"{', '.join(restarted)} restarted within {window} s of the rollout reporting ready "
+            "(a container without a readiness probe is Ready the moment it starts)",
+        )
+
+    def _raise(self, ctx: RunContext, message: str) -> None:
         diagnostics = ctx.providers.cluster.collect_diagnostics(
             namespace=ctx.names.namespace, log_lines=LOG_LINES
         )
-        digest = format_digest(diagnostics)
-        what = ", ".join(f"{w.kind.lower()}/{w.name}" for w in pending)
-        reason = f"not ready after {ctx.timeout_seconds} s" if timed_out else "cannot start"
-        hint = after_failure(ctx, None)
-        raise VerifyError(f"rollout of {what} {reason}", hint=hint, digest=digest)
+        raise VerifyError(message, hint=after_failure(ctx, None), digest=format_digest(diagnostics))
+
+
+def _restart_counts(pods: Sequence[PodState]) -> dict[tuple[str, str], int]:
+    return {(p.name, c.name): c.restart_count for p in pods for c in p.containers}
+
+
+def _restarted_since(baseline: dict[tuple[str, str], int], pods: Sequence[PodState]) -> list[str]:
+    """Watched containers whose restart count grew; pods that went away are not counted."""
+    return [
+        f"container {c.name} of pod/{p.name}"
+        for p in pods
+        for c in p.containers
+        if c.restart_count > baseline.get((p.name, c.name), c.restart_count)
+    ]
 
 
 def _failed_before(c: ContainerState) -> bool:

@@ -24,11 +24,11 @@ def register(cli: click.Group) -> None:
         it and pushed under the commit tag, the branch tag (and latest for
         build.latest_branch); the report shows the pushed digests.
         """
-        from deploytag.service.build import build as run_build
+        from deploytag import api
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
+        options = api.BuildOptions(branch=branch, commit=commit)
         with output.progress(enabled=True) as listener:
-            report = run_build(loaded=loaded, providers=providers, ref=ref, progress=listener)
+            report = api.build(runtime=state.runtime(), options=options, progress=listener)
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:

@@ -62,24 +62,22 @@ def register(cli: click.Group) -> None:
         create are never changed or deleted. The Cloudflare token is CLOUDFLARE_API_TOKEN
         in the secret named by --cloud-aws-secret-id, or in the environment.
         """
-        from deploytag.service.dns import sync_dns
-        from deploytag.service.resolve import resolve_branch
+        from deploytag import api
 
-        flags: dict[str, object] = {
-            "dns.records": list(records) or None,
-            "dns.provider": provider or ("cloudflare" if zone_id else None),
-            "dns.zone": zone,
-            "dns.zone_id": zone_id,
-            "dns.target.address": target,
-        }
-        inv, loaded, providers = state.load({k: v for k, v in flags.items() if v is not None})
-        ref = resolve_branch(
-            branch=branch, commit=commit, environ=inv.environ, loaded=loaded, providers=providers
+        options = api.DnsOptions(
+            branch=branch,
+            commit=commit,
+            records=records,
+            # --cloudflare-zone-id names its provider: the one CLI flag that does.
+            provider=provider or ("cloudflare" if zone_id else None),
+            zone=zone,
+            zone_id=zone_id,
+            target=target,
+            delete=delete,
+            dry_run=dry_run,
         )
         with output.progress(enabled=True) as listener:
-            report = sync_dns(
-                loaded=loaded, providers=providers, ref=ref, progress=listener, delete=delete, dry_run=dry_run
-            )
+            report = api.dns(runtime=state.runtime(), options=options, progress=listener)
         if fmt == "json":
             output.emit_json(report.to_dict())
         else:

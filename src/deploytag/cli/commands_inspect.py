@@ -77,9 +77,9 @@ def register(cli: click.Group) -> None:
     @pass_state
     def config(state: CliState, explain: bool, fmt: str) -> None:
         """Print the effective configuration (flag > DEPLOYTAG_* env > deploytag.yaml > default)."""
-        from deploytag.service.inspect import explain_config
+        from deploytag import api
 
-        rows = explain_config(state.invocation())
+        rows = api.effective_config(runtime=state.runtime())
         _render({"settings": rows}, fmt, lambda: output.config_text(rows, explain=explain))
 
     @cli.command()
@@ -101,10 +101,10 @@ def register(cli: click.Group) -> None:
         Layers, lowest first: the chart's values.yaml (and subcharts'), chart.values
         files, the environment's files, values DeployTag injects, then --set.
         """
-        from deploytag.service.inspect import explain_values
+        from deploytag import api
 
-        loaded, _, ref = state.for_branch(branch=branch, commit=commit)
-        data = explain_values(loaded=loaded, ref=ref, set_values=parse_set(set_values))
+        options = api.ValuesOptions(branch=branch, commit=commit, set_values=parse_set(set_values))
+        data = api.merged_values(runtime=state.runtime(), options=options)
         _render(data, fmt, lambda: output.values_text(data, explain=explain))
 
     @cli.command()
@@ -127,12 +127,12 @@ def register(cli: click.Group) -> None:
         fmt: str,
     ) -> None:
         """Render the chart with the real helm into one file per manifest."""
-        from deploytag.service.inspect import render_manifests
+        from deploytag import api
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
-        data = render_manifests(
-            loaded=loaded, providers=providers, ref=ref, output_dir=out_dir, set_values=parse_set(set_values)
+        options = api.RenderOptions(
+            branch=branch, commit=commit, set_values=parse_set(set_values), output_dir=out_dir
         )
+        data = api.render(runtime=state.runtime(), options=options)
         _render(data, fmt, lambda: output.render_text(data))
 
     @cli.command()
@@ -154,15 +154,15 @@ def register(cli: click.Group) -> None:
         Exits with status 7 when a finding has severity error. Configure severities
         under lint.severity in deploytag.yaml (off, warn, error).
         """
-        from deploytag.service.inspect import lint_branch, rules_table
+        from deploytag import api
 
         if list_rules:
-            rules = rules_table()
+            rules = api.lint_rules()
             _render({"rules": rules}, fmt, lambda: output.rules_text(rules))
             return
 
-        loaded, providers, ref = state.for_branch(branch=branch, commit=commit)
-        data = lint_branch(loaded=loaded, providers=providers, ref=ref, set_values=parse_set(set_values))
+        options = api.LintOptions(branch=branch, commit=commit, set_values=parse_set(set_values))
+        data = api.lint(runtime=state.runtime(), options=options)
         _render(data, fmt, lambda: output.findings_text(data["findings"]))
         if any(f["severity"] == "error" for f in data["findings"]):
             click.get_current_context().exit(int(ExitStatus.LINT))

@@ -113,6 +113,8 @@ class PodState:
     conditions: Mapping[str, str] = field(default_factory=dict)  # type -> status
     unschedulable_reason: str = ""  # the scheduler's message when Pending
     owner: str = ""  # kind/name of the controller that owns it
+    # Containers without a readinessProbe: the kubelet calls them Ready as soon as they start.
+    unprobed_containers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,11 @@ class DnsProvider(Protocol):
         """Where this talks to, for messages; no credentials."""
         ...
 
+    def record_settings(self, *, ttl: int, proxied: bool) -> tuple[int, bool | None]:
+        """The TTL and proxied flag of DeployTag's records from ``dns.ttl`` and ``dns.proxied``, as
+        this provider stores them (so a second run compares equal); ``None``: it has no proxy."""
+        ...
+
     def list_records(self, *, name: str) -> list[DnsRecord]:
         """Every record set at ``name`` (any type). Raises DnsError naming the record."""
         ...

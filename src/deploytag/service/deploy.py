@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -74,6 +75,11 @@ class DeployReport:
         return report_dict(self)
 
 
+# A step that changed nothing and took less than this is not followed by a read of the lease
+# for a newer request (a no-op redeploy's steps take milliseconds; each read is a round trip).
+QUIET_STEP_SECONDS = 0.5
+
+
 def deploy_steps() -> list[Step]:
     """Every capability but the test gate, in the registry's order, checked against their needs."""
     return build_pipeline([name for name in names() if name != TEST_GATE])
@@ -117,10 +123,9 @@ def deploy(
     board: RequestBoard | None = None
     namespace_ready = False
     try:
-        preflight(ctx)
+        _preflight_and_read_environment(ctx)
         ordering = Ordering(git=providers.git, repo=loaded.root)
         mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
-        _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
         run_steps(ctx, build_pipeline([TEST_GATE]), records)
         cluster_config = loaded.config.cluster
@@ -156,13 +161,25 @@ def deploy(
         _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)
 
-        def record_progress(record: StepRecord) -> None:
-            nonlocal namespace_ready
+        quiet = False  # every step since the last check found its state current, in a moment
+
+        def before_step() -> None:
+            # A newer run waiting for the lease gains nothing from our stopping after steps that
+            # did nothing: then only a takeover (no request) is checked, not the lease read again.
+            if not quiet or keeper.lost:
+                keeper.check()
+
+        def after_step(record: StepRecord) -> None:
+            # Progress is written after a step that changed something; steps that skipped or found
+            # their state current are carried by the next write (at the latest the outcome's), so
+            # a no-op redeploy costs one write instead of one per step.
+            nonlocal namespace_ready, quiet
+            quiet = record.outcome in ("skipped", "unchanged") and record.seconds < QUIET_STEP_SECONDS
             namespace_ready = namespace_ready or record.name == "namespace"
-            if namespace_ready:
+            if namespace_ready and record.outcome == "changed":
                 _patch(ctx, {annotation("progress"): dumps(_progress(ctx, records, "running"))})
 
-        run_steps(ctx, deploy_steps(), records, before_each=keeper.check, after_each=record_progress)
+        run_steps(ctx, deploy_steps(), records, before_each=before_step, after_each=after_step)
         # "unchanged" only when no step changed anything: DNS or a database may change on their own.
         changed = any(r.outcome == "changed" for r in records)
         release = ctx.outputs.find(ReleaseResult)
@@ -192,6 +209,33 @@ def deploy(
         report.cost = _cost(ctx)
     report.seconds = round(clock.monotonic() - started, 3)
     return report
+
+
+def _preflight_and_read_environment(ctx: RunContext) -> None:
+    """The checks and the first read of the environment, at once: both only read, and the checks'
+    waiting (helm's start-up, servers answering) overlaps loading the cluster client for the
+    read. A failed check is the error reported, as when the checks ran first."""
+    failure: list[BaseException] = []
+
+    def checks() -> None:
+        try:
+            preflight(ctx)
+        except BaseException as e:  # handed to the caller's thread
+            failure.append(e)
+
+    # A daemon thread: an interrupted run does not wait for a slow server to answer a check.
+    thread = threading.Thread(target=checks, name="deploytag-preflight", daemon=True)
+    thread.start()
+    try:
+        _read_environment(ctx)
+    except DeployTagError:
+        thread.join()
+        if failure:
+            raise failure[0] from None
+        raise
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _read_environment(ctx: RunContext) -> None:

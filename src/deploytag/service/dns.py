@@ -1,7 +1,7 @@
 """`deploytag dns`: the branch's names, ours only (destroy's part is capabilities/dns.py DnsStep.remove).
 
-The records are the plan's (templates + zone); with only a Cloudflare zone id
-(as in the platform guide) the zone's name is asked of the provider first.
+The records are the plan's (templates + zone); with only a zone id (``dns.zone_id``, as
+in the platform guide) the zone's name is asked of the provider first.
 """
 
 from __future__ import annotations
@@ -102,13 +102,13 @@ def sync_dns(
                 namespace=names.namespace,
                 progress=progress,
             )
-            proxied = cfg.proxied if provider.name == "cloudflare" else None
+            ttl, proxied = provider.record_settings(ttl=cfg.ttl, proxied=cfg.proxied)
             changes = ensure_records(
                 provider,
                 names=fqdns,
                 targets=report.targets,
                 owner=owner,
-                ttl=1 if proxied else cfg.ttl,
+                ttl=ttl,
                 proxied=proxied,
                 dry_run=dry_run,
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from deploytag.adapters.plugins import available, load_provider
 from deploytag.core.branch import BranchRef
@@ -31,9 +31,11 @@ from deploytag.ports.feedback import (
 from deploytag.ports.secrets import SecretStore
 from deploytag.service import feedback_body as body
 from deploytag.service.deploy import DeployReport
-from deploytag.service.destroy import DestroyReport
 from deploytag.service.feedback_body import ExpiringNotice, Header
 from deploytag.service.resolve import target_for
+
+if TYPE_CHECKING:
+    from deploytag.service.destroy import DestroyReport  # annotations only: deploy does not load destroy
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -11,12 +11,14 @@ import time
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploytag.core.cost import CostEstimate
 from deploytag.core.errors import scrub
 from deploytag.service.deploy import DeployReport
-from deploytag.service.destroy import DestroyReport
+
+if TYPE_CHECKING:
+    from deploytag.service.destroy import DestroyReport  # annotations only: deploy does not load destroy
 
 MARKER_PREFIX = "<!-- deploytag:"
 DIGEST_LINES = 40

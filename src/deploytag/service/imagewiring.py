@@ -37,7 +37,7 @@ def make_builder(
     cluster: Callable[[], Cluster] | None = None,
     namespace: str = "default",
 ) -> ImageBuilder:
-    """``cluster`` and ``namespace`` (the lock namespace) are for builders that run in the cluster (kaniko)."""
+    """``cluster`` and ``namespace`` (the lock namespace) are for builders that run in the cluster."""
     credentials = credential_source(config.registry_auth, environ)
     names = AUTO_ORDER if config.builder == "auto" else (config.builder,)
     for name in names:

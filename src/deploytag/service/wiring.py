@@ -64,7 +64,7 @@ def build_providers(
     dns: DnsProvider | None = None,
     database: Database | None = None,
 ) -> Providers:
-    runner = runner or SubprocessRunner(extra_path=tool_path())
+    runner = runner or SubprocessRunner(extra_path=tool_path(), environ=inv.environ)
     cfg = loaded.config
     helm_binary = inv.helm_binary or cfg.tools.helm
 
@@ -72,7 +72,11 @@ def build_providers(
         if cluster is not None:
             return cluster
         factory: ClusterFactory = load_provider("deploytag.clusters", cfg.cluster.provider)
-        return factory.from_config(config=cfg.cluster)
+        config = cfg.cluster
+        if config.kubeconfig is None and inv.environ.get("KUBECONFIG"):
+            # The caller's KUBECONFIG, which helm (started with the same environment) reads too.
+            config = config.model_copy(update={"kubeconfig": inv.environ["KUBECONFIG"]})
+        return factory.from_config(config=config)
 
     def make_store() -> SecretStore:
         if secret_store is not None:

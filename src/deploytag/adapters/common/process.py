@@ -31,13 +31,18 @@ INSTALL_HINTS: dict[str, str] = {
 
 
 class SubprocessRunner:
-    """CommandRunner over ``subprocess.run``; ``extra_path`` is searched first."""
+    """CommandRunner over ``subprocess.run``; ``extra_path`` is searched first.
 
-    def __init__(self, *, extra_path: Sequence[str] = ()) -> None:
+    ``environ`` is what programs start with (and whose PATH is searched): the caller's runtime
+    environment (``api.Runtime.environ``); the process's own only when none is given.
+    """
+
+    def __init__(self, *, extra_path: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> None:
         self._extra_path = [p for p in extra_path if p]
+        self._environ = dict(os.environ if environ is None else environ)
 
     def _search_path(self) -> str:
-        return os.pathsep.join([*self._extra_path, os.environ.get("PATH", "")])
+        return os.pathsep.join([*self._extra_path, self._environ.get("PATH", "")])
 
     def which(self, *, program: str) -> str | None:
         if os.sep in program:
@@ -64,7 +69,7 @@ class SubprocessRunner:
                 f"{name} is not installed or not on PATH",
                 hint=INSTALL_HINTS.get(name, f"install {name} and put it on PATH"),
             )
-        full_env = dict(os.environ)
+        full_env = dict(self._environ)
         if env:
             full_env.update(env)
         shown = " ".join(argv)

@@ -77,6 +77,11 @@ class CloudflareDns:
     def __repr__(self) -> str:
         return f"CloudflareDns(zone={self._zone!r}, zone_id={self.zone_id!r}, base_url={self.base_url!r})"
 
+    def record_settings(self, *, ttl: int, proxied: bool) -> tuple[int, bool | None]:
+        # Cloudflare keeps proxied records at TTL 1 ("automatic"); asking for another would
+        # make every run see a change.
+        return (1 if proxied else ttl), proxied
+
     def describe(self) -> str:
         return f"cloudflare zone {self.zone_id}" + (f" at {self.base_url}" if self.base_url else "")
 

@@ -55,6 +55,9 @@ class PowerDnsDns:
     def zone(self) -> str:
         return self._zone
 
+    def record_settings(self, *, ttl: int, proxied: bool) -> tuple[int, bool | None]:
+        return ttl, None  # no proxy: dns.proxied does not apply
+
     def describe(self) -> str:
         return f"powerdns zone {self._zone} at {self.url}"
 

@@ -74,6 +74,9 @@ class Rfc2136Dns:
     def zone(self) -> str:
         return self._zone
 
+    def record_settings(self, *, ttl: int, proxied: bool) -> tuple[int, bool | None]:
+        return ttl, None  # no proxy: dns.proxied does not apply
+
     def describe(self) -> str:
         return f"rfc2136 zone {self._zone} on {self.server}:{self.port}"
 

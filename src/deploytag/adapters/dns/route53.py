@@ -59,6 +59,9 @@ class Route53Dns:
     def zone(self) -> str:
         return self._zone
 
+    def record_settings(self, *, ttl: int, proxied: bool) -> tuple[int, bool | None]:
+        return ttl, None  # no proxy: dns.proxied does not apply
+
     def describe(self) -> str:
         return f"route53 zone {self._zone}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
 

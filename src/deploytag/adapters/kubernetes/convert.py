@@ -189,6 +189,11 @@ def pod_state(obj: Mapping[str, Any]) -> PodState:
         ),
         "",
     )
+    unprobed = tuple(
+        str(c.get("name", ""))
+        for c in (obj.get("spec") or {}).get("containers") or []
+        if not c.get("readinessProbe")
+    )
     return PodState(
         name=str(meta.get("name", "")),
         phase=str(status.get("phase") or "Unknown"),
@@ -197,6 +202,7 @@ def pod_state(obj: Mapping[str, Any]) -> PodState:
         conditions=conditions,
         unschedulable_reason=unschedulable,
         owner=owner,
+        unprobed_containers=unprobed,
     )
 
 

@@ -2,7 +2,7 @@
 
 Callers import from here; the names below are what they used before the split.
 Providers' settings models are imported from their adapter package
-(``deploytag.adapters.dns.settings``, ``deploytag.adapters.images.settings``).
+(``deploytag.adapters.dns.settings``, ``images.settings``, ``secrets.settings``).
 """
 
 from deploytag.core.config.loader import (

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from deploytag.adapters.dns.settings import DnsProviderSettings
 from deploytag.adapters.images.settings import BuilderSettings
+from deploytag.adapters.secrets.settings import SecretStoreSettings
 from deploytag.core.printable import printable_names
 from deploytag.core.settingsmodel import SettingsModel
 
@@ -156,7 +157,9 @@ class TestConfig(_Model):
     timeout_seconds: int = Field(default=900, ge=1, description="seconds the test command may run")
 
 
-class SecretsConfig(_Model):
+class _SecretsOptions(_Model):
+    """Which store and which ids; the stores' own settings follow (``SecretStoreSettings``)."""
+
     provider: str = Field(
         default="file",
         description="secret store: 'file' (embedded default, no cloud) or 'aws' (Secrets Manager)",
@@ -165,24 +168,20 @@ class SecretsConfig(_Model):
         default_factory=list,
         description="store ids merged in order, later wins (e.g. staging/app)",
     )
-    file: Path = Field(
-        default=Path("secrets.local.yaml"),
-        description="file provider: YAML mapping id -> {KEY: value}, relative to the repo",
-    )
-    region: str | None = Field(default=None, description="aws provider: region; default from AWS config")
-    endpoint_url: str | None = Field(
-        default=None,
-        description="aws provider: endpoint override (tests, LocalStack, VPC endpoints)",
-    )
-    values_key: str = Field(
-        default="envSecretName",
-        description="values key that receives the Kubernetes Secret's name for the chart to mount",
-    )
 
     @field_validator("provider", "ids")
     @classmethod
     def _names_are_printable(cls, v: Any) -> Any:
         return printable_names(v)
+
+
+class SecretsConfig(SecretStoreSettings, _SecretsOptions):
+    """The store (``provider``, ``ids``), its settings, then how the chart finds the Secret."""
+
+    values_key: str = Field(
+        default="envSecretName",
+        description="values key that receives the Kubernetes Secret's name for the chart to mount",
+    )
 
 
 class DatabaseVariables(_Model):
@@ -361,6 +360,15 @@ class ClusterConfig(_Model):
         default=600,
         ge=0,
         description="how long a second run of the same branch waits for the first",
+    )
+    verify_stable_seconds: int = Field(
+        default=5,
+        ge=0,
+        description="seconds verify keeps watching pods that have a container without a readiness "
+        "probe after the rollout reports ready; a restart in that time fails the deploy. Such a "
+        "container is Ready the moment it starts, so a crash-looping one looks ready between "
+        "crashes. 5: a container that dies of its configuration at start-up dies within it, and "
+        "pods whose containers all have readiness probes are not watched at all (0 turns it off)",
     )
     quota: QuotaConfig = Field(default_factory=QuotaConfig)
 

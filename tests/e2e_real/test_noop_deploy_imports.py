@@ -1,0 +1,59 @@
+"""A no-op redeploy on the real control plane imports nothing it does not use: the Kubernetes
+client without its models, and neither the client's rarely used requests/oauthlib (a proxy
+check, legacy OIDC refresh) nor other providers' SDKs (bench/redeploy.py measures the time)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from realapp import RealApp, destroy, make_app
+
+from importprobe import imported_by, loaded
+from realkube import RealKube
+
+pytestmark = pytest.mark.cluster
+
+NOT_FOR_A_NOOP_DEPLOY = [
+    "deploytag.service.destroy",
+    "deploytag.service.rollback",
+    "deploytag.service.build",
+    "deploytag.adapters.images.buildah",  # no images configured: no builder, no registry client
+    "deploytag.adapters.images.docker",
+    "deploytag.adapters.images.kaniko",
+    "deploytag.adapters.images.registry_v2",
+    "deploytag.adapters.secrets.aws",
+    "deploytag.adapters.databases.postgres",
+    "deploytag.adapters.databases.mysql",
+    "kubernetes.client.models.v1_namespace",  # the client's ~800 model classes are never loaded
+    "kubernetes.client.api.apiextensions_v1_api",  # nor API classes the adapter does not use
+    "requests",
+    "oauthlib",
+    "requests_oauthlib",
+    "dateutil",
+    "boto3",
+    "botocore",
+    "psycopg",
+    "pymysql",
+    "dns",
+    "cloudflare",
+]
+
+
+@pytest.fixture
+def app(tmp_path: Path, real_kube: RealKube) -> Iterator[RealApp]:
+    made = make_app(tmp_path, real_kube.kubeconfig, commits=1)
+    yield made
+    destroy(made)
+
+
+def test_noop_deploy_imports_only_what_it_uses(app: RealApp) -> None:
+    commit = app.commits[-1]
+    first = app.deploy(commit)
+    assert first.returncode == 0, first.stderr
+    status, modules = imported_by(app.argv(*app.deploy_args(commit))[1:], env=app.env())
+    assert status == 0
+    assert "deploytag.adapters.kubernetes.cluster" in modules  # it did talk to the cluster
+    assert "deploytag.capabilities.release" in modules
+    assert loaded(modules, NOT_FOR_A_NOOP_DEPLOY) == []

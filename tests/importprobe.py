@@ -1,0 +1,43 @@
+"""Which modules a `deploytag` command line imports: the CLI run in a fresh interpreter that prints
+``sys.modules`` on its way out (stderr, last line), with the same environment as the command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+MARK = "IMPORTED:"
+
+PROBE = f"""
+import sys
+from deploytag.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+print({MARK!r} + ",".join(sorted(sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def imported_by(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None) -> tuple[int, set[str]]:
+    """(exit status, modules imported) of ``deploytag ARGS``."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    lines = [line for line in proc.stderr.splitlines() if line.startswith(MARK)]
+    assert lines, proc.stderr[-2000:]
+    return proc.returncode, set(lines[-1][len(MARK) :].split(","))
+
+
+def loaded(modules: set[str], prefixes: Sequence[str]) -> list[str]:
+    """The modules (or packages) of ``prefixes`` found among ``modules``."""
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
