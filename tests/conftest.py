@@ -6,7 +6,13 @@ import os
 import shutil
 from pathlib import Path
 
+import kubernetes  # noqa: F401
 import pytest
+
+# Tests that talk to the SDK themselves need the whole of it. The adapter registers a narrow
+# subset of the SDK when nothing has imported it yet (adapters/kubernetes/sdk.py), which would
+# hide `kubernetes.client`'s models from tests that happen to run after an in-process adapter
+# test; the CLI in a subprocess, as users run it, still takes the narrow path.
 
 # A real moto_server for AWS (session-scoped, started only by tests that use it).
 pytest_plugins = ["motofixtures", "servers.fixtures", "servers.plugin", "realkube", "realimages"]
