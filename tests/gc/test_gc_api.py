@@ -199,3 +199,43 @@ def test_a_namespace_stuck_for_minutes_is_reported_at_once_not_waited_for(repo: 
     assert [s["namespace"] for s in report.stuck] == [gone]
     assert report.exception is not None
     assert report.seconds < 60  # not the hour-long --timeout
+
+
+def test_gc_warns_on_the_pull_request_once_when_a_preview_is_about_to_expire(repo: Path) -> None:
+    """--warn-hours marks the preview and posts the expiring-soon comment on its PR; the next
+    gc, finding the mark already there, does not post or edit it again."""
+    import secrets
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "feedback"))
+    from double import Double, serve  # the GitHub double of the feedback tests
+
+    served = serve(Double(token=f"ghp_{secrets.token_hex(18)}"))
+    double = next(served)
+    try:
+        double.pulls[5] = {"head": "feature/live", "state": "open"}
+        cluster, clock = MemoryCluster(), Clock()
+        rt = runtime(repo, cluster, clock)
+        rt.environ.update(
+            GITHUB_ACTIONS="true",
+            GITHUB_API_URL=double.url,
+            GITHUB_REPOSITORY=double.repository,
+            GITHUB_TOKEN=double.token,
+        )
+        add_environment(rt, cluster, "feature/live", "preview", deployed_hours_ago=47)
+
+        api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
+        comments = double.comments.get(5, [])
+        assert len(comments) == 1, double.calls
+        body = comments[0]["body"]
+        assert (
+            "will be removed at " + time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(START + HOUR)) in body
+        )
+        assert "<!-- deploytag:app=shop;branch=feature/live -->" in body
+
+        writes = len([c for c in double.calls if c.method in ("POST", "PATCH")])
+        api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
+        assert len([c for c in double.calls if c.method in ("POST", "PATCH")]) == writes  # warned once
+        assert double.token not in rt.stderr.getvalue()  # type: ignore[attr-defined]
+    finally:
+        served.close()

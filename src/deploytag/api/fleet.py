@@ -13,6 +13,8 @@ from deploytag.core.timestamps import parse_until
 from deploytag.ports.progress import ProgressListener, SilentProgress
 
 if TYPE_CHECKING:
+    from deploytag.core.config import LoadedConfig
+    from deploytag.ports.providers import Providers
     from deploytag.service.gc import GcReport
     from deploytag.service.pins import PinReport
 
@@ -52,8 +54,51 @@ def gc(
         orphans=options.orphan_sweep,
         actor=options.actor or actor_from(runtime.environ),
     )
-    return gc_service.gc(
+    report = gc_service.gc(
         loaded=loaded, providers=providers, request=request, progress=progress or SilentProgress()
+    )
+    if not options.dry_run:
+        _warn_expiring(runtime, loaded, providers, report)
+    return report
+
+
+def _warn_expiring(runtime: Runtime, loaded: LoadedConfig, providers: Providers, report: GcReport) -> None:
+    """Post the expiring-soon comment on each newly marked preview's pull/merge request, once: a
+    preview an earlier gc already marked is not warned again. Feedback never fails gc."""
+    from deploytag.core.timestamps import parse_rfc3339
+    from deploytag.service.feedback import notify_expiring
+    from deploytag.service.feedback_body import ExpiringNotice
+
+    notices = []
+    for item in report.expiring:
+        expires_at = parse_rfc3339(item.get("expires_at"))
+        if not item.get("newly_marked") or expires_at is None or item.get("app") != loaded.config.app:
+            continue  # other apps' previews belong to other repositories' requests
+        notices.append(
+            ExpiringNotice(
+                app=str(item["app"]),
+                branch=str(item["branch"]),
+                expires_at=expires_at,
+                namespace=item.get("namespace"),
+                urls=tuple(item.get("urls") or ()),
+                reason=f"no deploy for {loaded.config.ttl_hours:g} hours (ttl_hours)"
+                if loaded.config.ttl_hours
+                else "its time to live ends",
+            )
+        )
+    if not notices:
+        return
+
+    def warn(line: str) -> None:
+        print(line, file=runtime.stderr, flush=True)
+
+    notify_expiring(
+        loaded=loaded,
+        environ=runtime.environ,
+        clock=providers.clock,
+        warn=warn,
+        notices=notices,
+        secret_store=lambda: providers.secret_store,
     )
 
 

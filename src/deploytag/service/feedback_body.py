@@ -157,7 +157,8 @@ def expiring(notice: ExpiringNotice, *, now: float) -> str:
     lines = [
         f"This environment will be removed at {stamp(notice.expires_at)} "
         f"(in {duration(notice.expires_at - now)}): {_inline(notice.reason)}.",
-        "Push a commit or run `deploytag deploy` to keep it.",
+        "Push a commit or run `deploytag deploy` to keep it, or hold it back with "
+        f"`deploytag pin --branch {_inline(notice.branch)} --hours 48`.",
     ]
     if notice.urls:
         lines += ["", "URL: " + ", ".join(_link(u) for u in notice.urls)]
