@@ -55,6 +55,11 @@ def test_atomic_after_a_broken_deploy_and_rollback_restore_the_last_good_revisio
     assert f"revision 1 (commit {c1[:12]}) is still recorded as the last good one" in broken.json()["error"]
     notes = namespace_annotations(api, ns)
     assert (notes["deploytag.dev/last-good-revision"], notes["deploytag.dev/last-good-commit"]) == ("1", c1)
+    shown = app.run("status", "--branch", app.branch, "-o", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.json()["last_good"] == {"revision": 1, "commit": c1}
+    text = app.run("status", "--branch", app.branch)
+    assert f"revision 1 (commit {c1[:12]})" in text.stdout, text.stdout
 
     # --atomic now returns to revision 1, not to helm's previous (the broken revision 2).
     atomic = app.deploy(c3, *BROKEN, "--atomic")

@@ -69,6 +69,11 @@ class ReleaseStep(Capability):
     needs = (ImageValues, SecretsResult)
     provides = (ReleaseResult,)
 
+    def status(self, *, annotations: Mapping[str, str]) -> Mapping[str, Any]:
+        """The revision `deploy --atomic` and `deploytag rollback` would restore."""
+        good = last_good(annotations)
+        return {"last_good": {"revision": good.revision, "commit": good.commit}} if good else {}
+
     def plan(self, *, request: PlanRequest) -> Mapping[str, Any]:
         loaded, root = request.loaded, request.loaded.root
         chart = chart_dir(loaded)

@@ -271,6 +271,13 @@ def pin_text(report: Any) -> None:
     click.echo(f"expires: {report.expires_at or 'unknown'}")
 
 
+def _last_good(good: Mapping[str, Any]) -> str:
+    if not good:
+        return "- (no verified deploy yet)"
+    commit = str(good.get("commit") or "")
+    return f"revision {good['revision']}" + (f" (commit {commit[:12]})" if commit else "")
+
+
 def status_text(st: Any) -> None:
     env = st.environment
     rows = [
@@ -278,6 +285,7 @@ def status_text(st: Any) -> None:
         ("branch", f"{env.branch} ({env.environment}, {env.kind})"),
         ("commit", env.commit),
         ("outcome", f"{env.outcome}, revision {env.revision or '-'}"),
+        ("last good", _last_good(st.last_good)),
         ("deployed", st.deployed_at or "-"),
         ("updated", env.updated_at or "-"),
         ("tests", st.tests or "-"),

@@ -38,6 +38,8 @@ class EnvironmentStatus:
     database: dict[str, Any] = field(default_factory=dict)
     dns: dict[str, Any] = field(default_factory=dict)
     secret_versions: dict[str, Any] = field(default_factory=dict)
+    # The revision a rollback restores: {revision, commit}; empty before the first verified deploy.
+    last_good: dict[str, Any] = field(default_factory=dict)
     # Estimated monthly cost from what the workloads request now (core.cost): cpu, memory_gib, monthly, currency.
     cost: dict[str, Any] = field(default_factory=dict)
 
