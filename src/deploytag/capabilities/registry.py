@@ -41,7 +41,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("database", "database", "DatabaseStep", plans=True, reports=True),
     Entry("secrets", "secrets", "SecretsStep", plans=True, reports=True),
     Entry("migrate", "migrate", "MigrateStep"),
-    Entry("release", "release", "ReleaseStep", plans=True),
+    Entry("release", "release", "ReleaseStep", plans=True, reports=True),
     Entry("expose", "expose", "ExposeStep"),
     Entry("dns", "dns", "DnsStep", plans=True, reports=True),
     Entry("verify", "verify", "VerifyStep"),
