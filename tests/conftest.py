@@ -31,7 +31,11 @@ def helm_binaries() -> list[Path]:
     return found
 
 
-@pytest.fixture(params=helm_binaries() or [None], ids=lambda p: p.parent.name if p else "no-helm")
+# None where no helm is installed: helm_bin then skips its tests rather than dropping them.
+HELM_PARAMS: list[Path | None] = [*helm_binaries()] or [None]
+
+
+@pytest.fixture(params=HELM_PARAMS, ids=lambda p: p.parent.name if p else "no-helm")
 def helm_bin(request: pytest.FixtureRequest) -> Path:
     """Each available helm in turn; the test is skipped where none is installed."""
     if request.param is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cluster_backends import Backend, wait_for
+from cluster_backends import Backend, KubeBackend, wait_for
 
 from deploytag.core.errors import NotFoundError
 from deploytag.ports.cluster import ENVIRONMENT_SELECTOR, ObjectRef, WorkloadState
@@ -26,6 +26,7 @@ def _workload(backend: Backend, namespace: str, kind: str, name: str, replicas: 
             workload=WorkloadState(kind, name, replicas, 0, 0, 0, True),
         )
         return
+    assert isinstance(backend, KubeBackend)  # fakeapi and real reach an API server
     import kubernetes
 
     labels = {"app": name}
@@ -48,6 +49,7 @@ def _held_config_map(backend: Backend, namespace: str) -> None:
         ref = ObjectRef("v1", "ConfigMap", "configmaps", namespace, "held", (HOLD,))
         backend.cluster.add_object(ref=ref)
         return
+    assert isinstance(backend, KubeBackend)  # fakeapi and real reach an API server
     import kubernetes
 
     kubernetes.client.CoreV1Api(backend.api).create_namespaced_config_map(
@@ -154,6 +156,7 @@ def test_record_event_about_a_namespace(backend: Backend, namespace: str) -> Non
     if backend.id == "memory":
         events = backend.cluster.recorded_events
     else:
+        assert isinstance(backend, KubeBackend)
         import kubernetes
 
         listed = kubernetes.client.CoreV1Api(backend.api).list_namespaced_event(

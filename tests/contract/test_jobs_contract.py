@@ -129,7 +129,7 @@ def test_a_job_reads_a_mounted_secret_and_reports_its_termination_message(
         secret_mounts={"/kaniko/.docker": "docker-config"},
     )
     if backend.id == "memory":
-        backend.cluster.job_message = lambda spec: "sha256:abc" if spec.secret_mounts else ""  # type: ignore[attr-defined]
+        backend.cluster.job_message = lambda spec: "sha256:abc" if spec.secret_mounts else ""
         missing = dataclasses.replace(job, secret_mounts={"/kaniko/.docker": "nope"})
         assert not backend.cluster.run_job(spec=missing, timeout_seconds=5, log_lines=5).succeeded
     if backend.id == "fakeapi":

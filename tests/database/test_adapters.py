@@ -52,12 +52,12 @@ def login(engine: str, port: int, user: str, password: str, database: str) -> No
     else:
         import pymysql
 
-        c = pymysql.connect(host="127.0.0.1", port=port, user=user, password=password, database=database)
+        conn = pymysql.connect(host="127.0.0.1", port=port, user=user, password=password, database=database)
         try:
-            with c.cursor() as cur:
+            with conn.cursor() as cur:
                 cur.execute("CREATE TABLE t (id int)")
         finally:
-            c.close()
+            conn.close()
 
 
 @pytest.mark.parametrize("raw", HOSTILE)

@@ -35,7 +35,9 @@ ENVIRONMENTS: dict[str, list[Path]] = {
 
 
 def chart_defaults() -> dict[str, Any]:
-    return yaml.safe_load((EXAMPLE / "chart" / "values.yaml").read_text())
+    values = yaml.safe_load((EXAMPLE / "chart" / "values.yaml").read_text())
+    assert isinstance(values, dict)
+    return values
 
 
 # --------------------------------------------------------------------------- the app's own tests

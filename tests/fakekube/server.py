@@ -82,6 +82,9 @@ def _age(timestamp: str | None) -> str:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    # set by _handle for each request, before anything reads them
+    _record: RequestRecord
+    _status: int
 
     def setup(self) -> None:
         super().setup()

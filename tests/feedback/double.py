@@ -21,7 +21,7 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -125,7 +125,7 @@ class Double:
         return [c for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
 
 
-def serve(double: Double) -> Iterator[Double]:
+def serve(double: Double) -> Generator[Double, None, None]:
     """Run the double until the generator is closed (a pytest fixture's body)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(double))
     double.port = server.server_address[1]

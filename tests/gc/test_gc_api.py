@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -88,11 +89,13 @@ def add_environment(
     return name
 
 
-def runtime(repo: Path, cluster: MemoryCluster, clock: Clock) -> api.Runtime:
+def runtime(
+    repo: Path, cluster: MemoryCluster, clock: Clock, extra_env: Mapping[str, str] | None = None
+) -> api.Runtime:
     def providers(inv: Invocation, loaded: LoadedConfig) -> Providers:
         return build_providers(inv, loaded, clock=clock, cluster=cluster)
 
-    environ = {"PATH": os.environ.get("PATH", ""), "GITHUB_TOKEN": ""}
+    environ = {"PATH": os.environ.get("PATH", ""), "GITHUB_TOKEN": "", **(extra_env or {})}
     return api.Runtime(
         stdout=io.StringIO(),
         stderr=io.StringIO(),
@@ -215,13 +218,13 @@ def test_gc_warns_on_the_pull_request_once_when_a_preview_is_about_to_expire(rep
     try:
         double.pulls[5] = {"head": "feature/live", "state": "open"}
         cluster, clock = MemoryCluster(), Clock()
-        rt = runtime(repo, cluster, clock)
-        rt.environ.update(
-            GITHUB_ACTIONS="true",
-            GITHUB_API_URL=double.url,
-            GITHUB_REPOSITORY=double.repository,
-            GITHUB_TOKEN=double.token,
-        )
+        github = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_API_URL": double.url,
+            "GITHUB_REPOSITORY": double.repository,
+            "GITHUB_TOKEN": double.token,
+        }
+        rt = runtime(repo, cluster, clock, extra_env=github)
         add_environment(rt, cluster, "feature/live", "preview", deployed_hours_ago=47)
 
         api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))

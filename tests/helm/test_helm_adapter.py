@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 import yaml
@@ -66,10 +67,19 @@ def test_template_writes_one_file_per_source(helm: HelmBinary, charts: Path, tmp
     assert (out / RENDER_MARKER).is_file()
 
 
+class TemplateArgs(TypedDict):
+    """The keyword arguments of ``helm.template`` that name the chart and its release."""
+
+    chart: Path
+    release: str
+    namespace: str
+    values_files: Sequence[Path]
+
+
 def test_template_clears_the_previous_render(helm: HelmBinary, charts: Path, tmp_path: Path) -> None:
     out = tmp_path / "rendered"
     helm.dependency_build(chart=charts / "app")
-    args = {"chart": charts / "app", "release": "web", "namespace": "ns1", "values_files": []}
+    args: TemplateArgs = {"chart": charts / "app", "release": "web", "namespace": "ns1", "values_files": []}
     helm.template(**args, values={}, output_dir=out)
     assert (out / "app/charts/lib/templates/configmap.yaml").is_file()
     rendered = helm.template(**args, values={"lib": {"enabled": False}}, output_dir=out)
@@ -306,7 +316,7 @@ def test_each_helm_accepts_the_release_flags(
 
 
 def test_cluster_commands_accept_their_flags(helm: HelmBinary, unreachable: KubeTarget) -> None:
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: helm.status(release="web", namespace="ns1", target=unreachable),
         lambda: helm.history(release="web", namespace="ns1", target=unreachable),
         lambda: helm.rollback(

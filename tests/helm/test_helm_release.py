@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 import yaml
@@ -111,8 +111,16 @@ def statuses(helm: HelmBinary, cluster: Cluster) -> list[tuple[int, str]]:
     ]
 
 
+class Where(TypedDict):
+    """The keyword arguments that name one release, for ``helm.status(**where)`` and the like."""
+
+    release: str
+    namespace: str
+    target: KubeTarget
+
+
 def test_release_lifecycle(helm: HelmBinary, app: Path, cluster: Cluster) -> None:
-    where = {"release": "web", "namespace": cluster.namespace, "target": cluster.target}
+    where: Where = {"release": "web", "namespace": cluster.namespace, "target": cluster.target}
     assert helm.status(**where) is None
     assert helm.history(**where) == []
 

@@ -169,6 +169,7 @@ def test_github_workflow_triggers_permissions_and_concurrency(github: dict[str, 
             continue
         data = _load(text)
         on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as true
+        assert isinstance(on, dict)
         assert set(on) == {"push", "delete", "pull_request", "schedule", "workflow_dispatch"}
         assert on["pull_request"] == {"types": ["closed"]}
         assert on["push"]["branches"] == ["epic/**", "bug/**", "feature/**", "main"]

@@ -39,12 +39,12 @@ def test_good_deployment_without_autoscaler_has_no_findings() -> None:
     assert lint_manifests([deployment(), service()], min_replicas=2) == []
 
 
-def _drop(key: str) -> Callable[[Manifest], None]:
+def _drop(key: str) -> Callable[[Manifest], object]:
     return lambda m: app(m).pop(key)
 
 
 # (rule, how to break the good Deployment, field of the one finding)
-BREAKAGES: list[tuple[str, Callable[[Manifest], None], str]] = [
+BREAKAGES: list[tuple[str, Callable[[Manifest], object], str]] = [
     ("image-tag-pinned", lambda m: app(m).update(image="redis:latest"), f"{APP}.image"),
     ("liveness-probe", _drop("livenessProbe"), f"{APP}.livenessProbe"),
     ("readiness-probe", _drop("readinessProbe"), f"{APP}.readinessProbe"),
@@ -67,7 +67,9 @@ BREAKAGES: list[tuple[str, Callable[[Manifest], None], str]] = [
 
 
 @pytest.mark.parametrize(("rule", "breakage", "field"), BREAKAGES, ids=[f"{r}:{f}" for r, _, f in BREAKAGES])
-def test_each_rule_reports_its_breakage(rule: str, breakage: Callable[[Manifest], None], field: str) -> None:
+def test_each_rule_reports_its_breakage(
+    rule: str, breakage: Callable[[Manifest], object], field: str
+) -> None:
     manifest = deployment()
     breakage(manifest)
     finding = only(lint_manifests([manifest], min_replicas=2))
@@ -246,7 +248,7 @@ class TestJobsAndPods:
 
     def test_helm_test_hooks_are_not_linted(self) -> None:
         # `helm create` renders this: it runs under `helm test` only, never in the environment.
-        test_pod = {
+        test_pod: Manifest = {
             "kind": "Pod",
             "metadata": {"name": "rel-test-connection", "annotations": {"helm.sh/hook": "test"}},
             "spec": {"containers": [{"name": "wget", "image": "busybox"}], "restartPolicy": "Never"},

@@ -74,10 +74,9 @@ class LocalRegistry:
             f"http: {{addr: '{self.host}'}}",
         ]
         if self._token:
-            try:  # imported as servers.* by pytest, as tests.servers.* by `python -m`
-                from servers.tokenauth import TokenServer
-            except ImportError:
-                from tests.servers.tokenauth import TokenServer
+            # relative: imported as servers.* by pytest, as tests.servers.* by `python -m`
+            from .tokenauth import TokenServer
+
             self.token_server = TokenServer(self.directory / "token", self.users)
             config.append(self.token_server.registry_config())
         elif self.users:
