@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from importlib import metadata
 
 import pytest
@@ -12,8 +13,8 @@ from deploytag.core.errors import ConfigError
 from deploytag.ports.factories import FACTORIES
 
 
-def _keywords(function: object) -> list[str]:
-    params = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
+def _keywords(function: Callable[..., object]) -> list[str]:
+    params = inspect.signature(function).parameters.values()
     return [p.name for p in params if p.name != "self"]
 
 

@@ -106,6 +106,17 @@ def runtime(
     )
 
 
+def annotations_of(cluster: MemoryCluster, namespace: str) -> Mapping[str, str]:
+    info = cluster.get_namespace(name=namespace)
+    assert info is not None, f"namespace {namespace} is gone"
+    return info.annotations
+
+
+def stderr_of(rt: api.Runtime) -> str:
+    assert isinstance(rt.stderr, io.StringIO)  # as runtime() made it
+    return rt.stderr.getvalue()
+
+
 def outcomes(report: api.GcReport) -> dict[str, tuple[str, str]]:
     return {e.namespace: (e.outcome, e.reason) for e in report.environments}
 
@@ -118,7 +129,7 @@ def test_the_clock_decides_expiry_and_the_expiring_mark(repo: Path) -> None:
 
     dry = api.gc(runtime=rt, options=api.GcOptions(dry_run=True, warn_hours=2))
     assert outcomes(dry) == {live: ("expiring", ""), staging: ("kept", "")}
-    assert "deploytag.dev/expiring" not in cluster.get_namespace(name=live).annotations  # type: ignore[union-attr]
+    assert "deploytag.dev/expiring" not in annotations_of(cluster, live)
 
     marked = api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
     expires = rfc3339(START + 1 * HOUR)
@@ -132,7 +143,7 @@ def test_the_clock_decides_expiry_and_the_expiring_mark(repo: Path) -> None:
             "newly_marked": True,
         }
     ]
-    assert cluster.get_namespace(name=live).annotations["deploytag.dev/expiring"] == expires  # type: ignore[union-attr]
+    assert annotations_of(cluster, live)["deploytag.dev/expiring"] == expires
     second = api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
     assert [e["newly_marked"] for e in second.expiring] == [False]  # feedback warns once
 
@@ -141,7 +152,7 @@ def test_the_clock_decides_expiry_and_the_expiring_mark(repo: Path) -> None:
     assert pinned.pinned_until == rfc3339(START + 24 * HOUR)
     again = api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
     assert outcomes(again)[live] == ("kept", "")
-    assert "deploytag.dev/expiring" not in cluster.get_namespace(name=live).annotations  # type: ignore[union-attr]
+    assert "deploytag.dev/expiring" not in annotations_of(cluster, live)
 
     clock.t += 25 * HOUR  # past the pin and the TTL
     late = api.gc(runtime=rt, options=api.GcOptions(dry_run=True))
@@ -239,6 +250,6 @@ def test_gc_warns_on_the_pull_request_once_when_a_preview_is_about_to_expire(rep
         writes = len([c for c in double.calls if c.method in ("POST", "PATCH")])
         api.gc(runtime=rt, options=api.GcOptions(warn_hours=2))
         assert len([c for c in double.calls if c.method in ("POST", "PATCH")]) == writes  # warned once
-        assert double.token not in rt.stderr.getvalue()  # type: ignore[attr-defined]
+        assert double.token not in stderr_of(rt)
     finally:
         served.close()

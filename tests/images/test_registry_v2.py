@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from deploytag.adapters.images.registry_auth import AuthFileCredentials, EnvCredentials, NoCredentials
@@ -24,9 +26,7 @@ def test_head_finds_pushed_tags_only(images: Images) -> None:
     assert client.tags(repository=f"{images.registry.host}/never-pushed") == []
 
 
-def test_basic_auth_from_env_and_auth_file(
-    auth_registry: LocalRegistry, tmp_path: pytest.TempPathFactory
-) -> None:
+def test_basic_auth_from_env_and_auth_file(auth_registry: LocalRegistry, tmp_path: Path) -> None:
     user, password = REGISTRY_USER
     repo = f"{auth_registry.host}/nothing-yet"
     good = EnvCredentials({"DEPLOYTAG_REGISTRY_USERNAME": user, "DEPLOYTAG_REGISTRY_PASSWORD": password})
@@ -38,7 +38,7 @@ def test_basic_auth_from_env_and_auth_file(
     import base64
     import json
 
-    auth = tmp_path / "auth.json"  # type: ignore[operator]
+    auth = tmp_path / "auth.json"
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     auth.write_text(json.dumps({"auths": {auth_registry.host: {"auth": token}}}))
     from_file = AuthFileCredentials({"REGISTRY_AUTH_FILE": str(auth), "HOME": str(tmp_path)})
