@@ -13,14 +13,20 @@ from deploytag.service.feedback_body import ExpiringNotice, marker
 
 
 def session(
-    cfg: LoadedConfig, env: dict[str, str], clock: RecordingClock, warnings: list[str], **choice: object
+    cfg: LoadedConfig,
+    env: dict[str, str],
+    clock: RecordingClock,
+    warnings: list[str],
+    *,
+    enabled: bool | None = None,
+    pull_request: int | None = None,
 ) -> feedback.FeedbackSession:
     opened = feedback.open_session(
         loaded=cfg,
         environ=env,
         clock=clock,
         warn=warnings.append,
-        choice=feedback.FeedbackChoice(**choice),  # type: ignore[arg-type]
+        choice=feedback.FeedbackChoice(enabled=enabled, pull_request=pull_request),
     )
     assert opened is not None
     return opened
