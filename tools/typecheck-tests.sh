@@ -9,11 +9,13 @@
 #      directory without a conftest.py, with all test directories on MYPYPATH as under pytest;
 #   2. one run per directory with a conftest.py, that directory first on MYPYPATH so its
 #      `conftest` (imported by name, e.g. from tests/e2e) is the one mypy sees.
-# All runs share mypy's cache (.mypy_cache), so only the first is slow on a fresh checkout.
+# All runs share one mypy cache (.mypy_cache/tests): about 25 s on a fresh checkout, 3 s after.
 # Exits non-zero if any run reports an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MYPY=(.venv/bin/mypy --strict --explicit-package-bases --follow-imports=silent --no-error-summary)
+# Its own cache: the options differ from the src run's, which would otherwise invalidate it each time.
+MYPY=(.venv/bin/mypy --strict --explicit-package-bases --follow-imports=silent --no-error-summary
+    --cache-dir .mypy_cache/tests)
 
 packages=() plain=() with_conftest=()
 for dir in tests/*/; do
