@@ -8,6 +8,7 @@ crashes, and verify would call a crash loop a success. Verify watches such pods 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from realkube import RealKube
 
 pytestmark = pytest.mark.cluster
 
-# No readinessProbe: Ready as soon as the container starts. `dieAfter` > 0 makes it exit 3 then.
+# No readinessProbe (unless `probed`, one that never passes): Ready as soon as the container starts.
+# `dieAfter` > 0 makes it exit 3 that many seconds after starting.
 UNPROBED = """
 ---
 apiVersion: apps/v1
@@ -37,6 +39,9 @@ spec:
         - name: main
           image: {image}
           command: ["sh", "-c", "{{{{ if .Values.dieAfter }}}}echo bad setting; sleep {{{{ .Values.dieAfter }}}}; exit 3{{{{ else }}}}trap 'exit 0' TERM; while :; do sleep 1; done{{{{ end }}}}"]
+          {{{{- if .Values.probed }}}}
+          readinessProbe: {{exec: {{command: ["false"]}}, periodSeconds: 1}}
+          {{{{- end }}}}
 """
 
 
@@ -75,3 +80,17 @@ def test_unprobed_container_that_keeps_running_passes_after_the_watch(app: RealA
     verify = next(s for s in report["steps"] if s["name"] == "verify")
     assert verify["outcome"] == "changed"
     assert verify["seconds"] >= 5, verify
+
+
+def test_a_crash_loop_of_the_new_revision_fails_long_before_the_timeout(app: RealApp) -> None:
+    # With a readiness probe the pod is never Ready: the rollout stays pending while the kubelet
+    # restarts the container with back-off. Verify gives up at the third restart, not at 300 s.
+    started = time.monotonic()
+    result = app.deploy(app.commits[-1], "--set", "dieAfter=1", "--set", "probed=true", "--timeout", "300")
+    elapsed = time.monotonic() - started
+    assert result.returncode != 0, result.stdout
+    error = json.loads(result.stdout)["error"]
+    assert (
+        "cannot start (pod/worker-" in error and "container main CrashLoopBackOff after 3 restarts" in error
+    ), error
+    assert elapsed < 200, elapsed

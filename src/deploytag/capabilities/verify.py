@@ -8,6 +8,7 @@ to see why a deploy failed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from deploytag.capabilities.base import Capability, StepResult
@@ -22,6 +23,13 @@ FATAL_REASONS = frozenset(
     {"InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull", "CreateContainerError"}
 )
 POLL_SECONDS = 1.0
+# A pod of the new revision restarted this often and waiting in back-off again will not come
+# up by itself (kubelet back-off: 10 s, 20 s, 40 s, so about a minute in). Fewer would fail apps
+# that crash once or twice while a dependency starts; waiting for --timeout only delays the why.
+CRASH_LOOP_RESTARTS = 3
+# The Deployment controller names the rollout's new ReplicaSet in the Progressing condition
+# ('ReplicaSet "web-6c5bcc74f5" is progressing.', 'Created new replica set "web-6c5bcc74f5"').
+_NEW_REPLICA_SET = re.compile(r'(?:ReplicaSet|replica set) "([^"]+)"')
 LOG_LINES = 20
 
 
@@ -59,16 +67,19 @@ class VerifyStep(Capability):
                     return StepResult("changed", f"{len(workloads)} workloads ready", _record_urls(ctx))
                 baseline = _restart_counts(watched)
                 stable_at = clock.monotonic() + window
-            fatal = _fatal_pods(pods) if pending else []
+            fatal = (_fatal_pods(pods) + crash_looping(pods, pending)) if pending else []
             if fatal or (pending and clock.monotonic() >= deadline):
-                self._fail(ctx, pending, timed_out=not fatal)
+                self._fail(ctx, pending, fatal=fatal)
             # The release is applied: a newer commit waiting for the lease may take over from here.
             ctx.checkpoint()
             clock.sleep(POLL_SECONDS)
 
-    def _fail(self, ctx: RunContext, pending: list[WorkloadState], *, timed_out: bool) -> None:
+    def _fail(self, ctx: RunContext, pending: list[WorkloadState], *, fatal: list[PodState]) -> None:
         what = ", ".join(f"{w.kind.lower()}/{w.name}" for w in pending)
-        reason = f"not ready after {ctx.timeout_seconds} s" if timed_out else "cannot start"
+        if fatal:
+            reason = "cannot start (" + "; ".join(_why(pod) for pod in fatal[:3]) + ")"
+        else:
+            reason = f"not ready after {ctx.timeout_seconds} s"
         self._raise(ctx, f"rollout of {what} {reason}")
 
     def _fail_restarted(self, ctx: RunContext, restarted: list[str], window: int) -> None:
@@ -112,6 +123,35 @@ def _fatal_pods(pods: Sequence[PodState]) -> list[PodState]:
         if any(c.waiting_reason in FATAL_REASONS for c in pod.containers):
             out.append(pod)
     return out
+
+
+def _why(pod: PodState) -> str:
+    for c in pod.containers:
+        if c.waiting_reason in FATAL_REASONS or c.waiting_reason == "CrashLoopBackOff":
+            restarts = f" after {c.restart_count} restarts" if c.restart_count else ""
+            return f"pod/{pod.name}: container {c.name} {c.waiting_reason}{restarts}"
+    return f"pod/{pod.name}"
+
+
+def crash_looping(pods: Sequence[PodState], pending: Sequence[WorkloadState]) -> list[PodState]:
+    """Pods of a pending Deployment's new ReplicaSet in a crash loop. Old revisions' pods are
+    left out: a rollout that fixes a crash loop starts with the old pods still crashing."""
+    new_owners = {
+        f"ReplicaSet/{m.group(1)}"
+        for w in pending
+        if w.kind == "Deployment"
+        for m in [_NEW_REPLICA_SET.search(w.conditions.get("Progressing", ""))]
+        if m
+    }
+    return [
+        pod
+        for pod in pods
+        if pod.owner in new_owners
+        and any(
+            c.waiting_reason == "CrashLoopBackOff" and c.restart_count >= CRASH_LOOP_RESTARTS
+            for c in pod.containers
+        )
+    ]
 
 
 def _record_urls(ctx: RunContext) -> dict[str, str | None]:
