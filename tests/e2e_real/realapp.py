@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -25,7 +26,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYTAG = Path(sys.executable).parent / "deploytag"
-HELM = ROOT / ".tools/helm4/helm"
+# tools/setup.sh unpacks Helm 4 into .tools/helm4 unless a helm is already on PATH; the
+# same order as tests/conftest.py's helm_binaries().
+HELM = next(
+    (p for p in (ROOT / ".tools/helm4/helm", ROOT / ".tools/helm3/helm") if p.is_file()),
+    Path(shutil.which("helm") or ROOT / ".tools/helm4/helm"),
+)
 
 CONFIG = """app: {app}
 branches:
