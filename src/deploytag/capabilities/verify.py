@@ -101,12 +101,14 @@ def _restart_counts(pods: Sequence[PodState]) -> dict[tuple[str, str], int]:
 
 
 def _restarted_since(baseline: dict[tuple[str, str], int], pods: Sequence[PodState]) -> list[str]:
-    """Watched containers whose restart count grew; pods that went away are not counted."""
+    """Watched containers that restarted, or died and wait in back-off (the count grows only when
+    the back-off ends, up to minutes later); pods that went away are not counted."""
     return [
         f"container {c.name} of pod/{p.name}"
         for p in pods
         for c in p.containers
-        if c.restart_count > baseline.get((p.name, c.name), c.restart_count)
+        if (p.name, c.name) in baseline
+        and (c.restart_count > baseline[(p.name, c.name)] or c.waiting_reason == "CrashLoopBackOff")
     ]
 
 
