@@ -102,13 +102,7 @@ def register(cli: click.Group) -> None:
         )
         with output.progress(enabled=True) as listener:
             report = api.deploy(runtime=state.runtime(), options=options, progress=listener)
-        if fmt == "json":
-            output.emit_json(report.to_dict())
-        else:
-            output.deploy_text(report)
-        if report.exception is not None:
-            output.error_line(report.error)
-            click.get_current_context().exit(int(report.exception.exit_status))
+        output.finish(report, fmt, output.deploy_text)
 
     @cli.command()
     @branch_options
@@ -158,13 +152,7 @@ def register(cli: click.Group) -> None:
         )
         with output.progress(enabled=True) as listener:
             report = api.destroy(runtime=state.runtime(), options=options, progress=listener)
-        if fmt == "json":
-            output.emit_json(report.to_dict())
-        else:
-            output.destroy_text(report)
-        if report.exception is not None:
-            output.error_line(report.error)
-            click.get_current_context().exit(int(report.exception.exit_status))
+        output.finish(report, fmt, output.destroy_text)
 
     @cli.command()
     @branch_options
@@ -211,13 +199,7 @@ def register(cli: click.Group) -> None:
         )
         with output.progress(enabled=True) as listener:
             report = api.rollback(runtime=state.runtime(), options=options, progress=listener)
-        if fmt == "json":
-            output.emit_json(report.to_dict())
-        else:
-            output.rollback_text(report)
-        if report.exception is not None:
-            output.error_line(report.error)
-            click.get_current_context().exit(int(report.exception.exit_status))
+        output.finish(report, fmt, output.rollback_text)
 
     @cli.command()
     @branch_options

@@ -102,13 +102,7 @@ def register(cli: click.Group) -> None:
         )
         with output.progress(enabled=not dry_run) as listener:
             report = api.gc(runtime=state.runtime(), options=options, progress=listener)
-        if fmt == "json":
-            output.emit_json(report.to_dict())
-        else:
-            output.gc_text(report)
-        if report.exception is not None:
-            output.error_line(report.error)
-            click.get_current_context().exit(int(report.exception.exit_status))
+        output.finish(report, fmt, output.gc_text)
 
     @cli.command()
     @branch_options

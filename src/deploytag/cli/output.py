@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import click
@@ -25,6 +25,17 @@ def error_line(message: str | None) -> None:
 
 def emit_json(data: Mapping[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def finish(report: Any, fmt: str, text: Callable[[Any], None]) -> None:
+    """Print a report as JSON or text; a failed one ends the command with its exit status."""
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        text(report)
+    if report.exception is not None:
+        error_line(report.error)
+        click.get_current_context().exit(int(report.exception.exit_status))
 
 
 def _table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
