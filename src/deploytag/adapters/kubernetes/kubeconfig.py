@@ -125,12 +125,13 @@ def load(paths: Sequence[str], location: str, context: str | None) -> Target:
         ) from e
 
 
-def in_cluster(environ: Mapping[str, str] = os.environ, directory: str = SERVICE_ACCOUNT_DIR) -> Target:
+def in_cluster(environ: Mapping[str, str] = os.environ, directory: str = "") -> Target:
     """The service account Kubernetes mounts into a pod: KUBERNETES_SERVICE_HOST/PORT, token, ca.crt.
 
     The token file is re-read whenever it changes (the kubelet rotates it); see ``credentials``.
     """
     host, port = environ.get("KUBERNETES_SERVICE_HOST", ""), environ.get("KUBERNETES_SERVICE_PORT", "")
+    directory = directory or SERVICE_ACCOUNT_DIR  # looked up now: tests point it at a directory of theirs
     token, ca = os.path.join(directory, "token"), os.path.join(directory, "ca.crt")
     problem = ""
     if not host or not port:
