@@ -53,7 +53,8 @@ class Admin:
         name = kube.context or config["current-context"]
         context = next(c["context"] for c in config["contexts"] if c["name"] == name)
         cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
-        user = next((u["user"] for u in config.get("users") or [] if u["name"] == context.get("user")), {})
+        users: list[dict[str, Any]] = config.get("users") or []
+        user: dict[str, Any] = next((u["user"] for u in users if u["name"] == context.get("user")), {})
         directory = kube.kubeconfig.parent
 
         def pem(entry: dict[str, Any], key: str) -> bytes:

@@ -1,4 +1,4 @@
-"""KubernetesCluster: the Cluster port over the official ``kubernetes`` client.
+"""KubernetesCluster: the Cluster port over the Kubernetes API (see ``connection``).
 
 Namespaces, Secrets and quotas live here; Leases and workload reads in their
 own modules (``leases``, ``workloads``), all sharing one lazily opened
