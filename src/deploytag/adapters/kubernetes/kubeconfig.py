@@ -35,9 +35,9 @@ class ExecPlugin:
 
     command: str
     args: tuple[str, ...]
-    env: tuple[tuple[str, str], ...]
-    api_version: str
-    directory: str  # the kubeconfig's directory: the plugin's working directory, as the SDK ran it
+    env: tuple[tuple[str, str], ...] = field(repr=False)  # may hold secrets
+    api_version: str = ""
+    directory: str = ""  # the kubeconfig's directory: the plugin's working directory, as the SDK ran it
     install_hint: str = ""
     cluster: Mapping[str, Any] | None = None  # for provideClusterInfo
 
