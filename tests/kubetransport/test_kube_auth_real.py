@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from kubeauth import Admin, Identities, b64, credential, exec_plugin, kubectl, make_identities, runs
+from kubeauth import Admin, Identities, b64, credential, exec_plugin, runs
 from kubeauth import write_kubeconfig as write
 
 from deploytag.adapters.kubernetes import KubernetesCluster, kubeconfig
@@ -26,18 +25,6 @@ from deploytag.core.errors import ClusterError
 from realkube import RealKube
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture(scope="module")
-def ids(real_kube: RealKube) -> Iterator[Identities]:
-    made = make_identities(real_kube)
-    yield made
-    kubectl(real_kube, "delete", "namespace", made.namespace, "--wait=false")
-
-
-@pytest.fixture(scope="module")
-def admin(real_kube: RealKube) -> Admin:
-    return Admin.of(real_kube)
 
 
 def forbidden_user(cluster: KubernetesCluster) -> str:

@@ -22,24 +22,12 @@ from typing import Any
 
 import pytest
 import yaml
-from kubeauth import Admin, Identities, kubectl, make_identities
+from kubeauth import Admin, Identities
 from kubeauth import write_kubeconfig as write
 
 from deploytag.adapters.kubernetes import KubernetesCluster
 from deploytag.core.errors import ClusterError, RetryableClusterError
 from realkube import RealKube
-
-
-@pytest.fixture(scope="module")
-def ids(real_kube: RealKube) -> Iterator[Identities]:
-    made = make_identities(real_kube)
-    yield made
-    kubectl(real_kube, "delete", "namespace", made.namespace, "--wait=false")
-
-
-@pytest.fixture(scope="module")
-def admin(real_kube: RealKube) -> Admin:
-    return Admin.of(real_kube)
 
 
 @pytest.fixture
