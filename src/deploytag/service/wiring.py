@@ -121,7 +121,14 @@ def build_providers(
         runner=runner,
         clock=clock or SystemClock(),
         git=GitCli(runner=runner),
-        helm=HelmBinary(runner=runner, binary=helm_binary),
+        helm=HelmBinary(
+            runner=runner,
+            binary=helm_binary,
+            secret_labels=lambda namespace, selector: [
+                s.labels for s in providers.cluster.list_secrets(namespace=namespace, label_selector=selector)
+            ],
+            driver=inv.environ.get("HELM_DRIVER", ""),
+        ),
         kube_target=KubeTarget(kubeconfig=cfg.cluster.kubeconfig, context=cfg.cluster.context),
         cluster_factory=make_cluster,
         secret_store_factory=make_store,
