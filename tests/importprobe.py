@@ -41,3 +41,43 @@ def imported_by(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = 
 def loaded(modules: set[str], prefixes: Sequence[str]) -> list[str]:
     """The modules (or packages) of ``prefixes`` found among ``modules``."""
     return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+STARTED = "STARTED:"
+
+PROCESS_PROBE = f"""
+import json, os, sys
+started = []
+def hook(event, args):
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        started.append([os.path.basename(argv[0]), *argv[1:2]])
+sys.addaudithook(hook)
+from deploytag.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+print({STARTED!r} + json.dumps(started), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def started_by(
+    args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None
+) -> tuple[int, list[list[str]]]:
+    """(exit status, [program name, first argument] of each process started) of ``deploytag ARGS``."""
+    import json
+
+    proc = subprocess.run(
+        [sys.executable, "-c", PROCESS_PROBE, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    lines = [line for line in proc.stderr.splitlines() if line.startswith(STARTED)]
+    assert lines, proc.stderr[-2000:]
+    return proc.returncode, json.loads(lines[-1][len(STARTED) :])
