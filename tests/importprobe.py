@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,8 +25,16 @@ sys.exit(code)
 
 def imported_by(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None) -> tuple[int, set[str]]:
     """(exit status, modules imported) of ``deploytag ARGS``."""
+    status, line = _probe(PROBE, MARK, args, env=env, cwd=cwd)
+    return status, set(line.split(","))
+
+
+def _probe(
+    code: str, mark: str, args: Sequence[str], *, env: dict[str, str], cwd: Path | None
+) -> tuple[int, str]:
+    """Run ``code`` as the CLI with ``args``; (exit status, the last stderr line marked ``mark``)."""
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+        [sys.executable, "-c", code, *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -33,9 +42,9 @@ def imported_by(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = 
         timeout=180,
         check=False,
     )
-    lines = [line for line in proc.stderr.splitlines() if line.startswith(MARK)]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith(mark)]
     assert lines, proc.stderr[-2000:]
-    return proc.returncode, set(lines[-1][len(MARK) :].split(","))
+    return proc.returncode, lines[-1][len(mark) :]
 
 
 def loaded(modules: set[str], prefixes: Sequence[str]) -> list[str]:
@@ -67,17 +76,5 @@ def started_by(
     args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None
 ) -> tuple[int, list[list[str]]]:
     """(exit status, [program name, first argument] of each process started) of ``deploytag ARGS``."""
-    import json
-
-    proc = subprocess.run(
-        [sys.executable, "-c", PROCESS_PROBE, *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    lines = [line for line in proc.stderr.splitlines() if line.startswith(STARTED)]
-    assert lines, proc.stderr[-2000:]
-    return proc.returncode, json.loads(lines[-1][len(STARTED) :])
+    status, line = _probe(PROCESS_PROBE, STARTED, args, env=env, cwd=cwd)
+    return status, json.loads(line)
