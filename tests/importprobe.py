@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,8 +25,16 @@ sys.exit(code)
 
 def imported_by(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None) -> tuple[int, set[str]]:
     """(exit status, modules imported) of ``deploytag ARGS``."""
+    status, line = _probe(PROBE, MARK, args, env=env, cwd=cwd)
+    return status, set(line.split(","))
+
+
+def _probe(
+    code: str, mark: str, args: Sequence[str], *, env: dict[str, str], cwd: Path | None
+) -> tuple[int, str]:
+    """Run ``code`` as the CLI with ``args``; (exit status, the last stderr line marked ``mark``)."""
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+        [sys.executable, "-c", code, *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -33,11 +42,39 @@ def imported_by(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = 
         timeout=180,
         check=False,
     )
-    lines = [line for line in proc.stderr.splitlines() if line.startswith(MARK)]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith(mark)]
     assert lines, proc.stderr[-2000:]
-    return proc.returncode, set(lines[-1][len(MARK) :].split(","))
+    return proc.returncode, lines[-1][len(mark) :]
 
 
 def loaded(modules: set[str], prefixes: Sequence[str]) -> list[str]:
     """The modules (or packages) of ``prefixes`` found among ``modules``."""
     return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+STARTED = "STARTED:"
+
+PROCESS_PROBE = f"""
+import json, os, sys
+started = []
+def hook(event, args):
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        started.append([os.path.basename(argv[0]), *argv[1:2]])
+sys.addaudithook(hook)
+from deploytag.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+print({STARTED!r} + json.dumps(started), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def started_by(
+    args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None
+) -> tuple[int, list[list[str]]]:
+    """(exit status, [program name, first argument] of each process started) of ``deploytag ARGS``."""
+    status, line = _probe(PROCESS_PROBE, STARTED, args, env=env, cwd=cwd)
+    return status, json.loads(line)

@@ -8,7 +8,7 @@ from importlib import metadata
 
 import pytest
 
-from deploytag.adapters.plugins import GROUPS, available, load_provider
+from deploytag.adapters.plugins import GROUPS, _parse_entry_points, available, load_provider, own
 from deploytag.core.errors import ConfigError
 from deploytag.ports.factories import FACTORIES
 
@@ -49,3 +49,16 @@ def test_an_unknown_provider_names_the_key_and_the_choices() -> None:
         load_provider("deploytag.dns", "bind9")
     assert str(caught.value).startswith("unknown provider 'bind9' for dns.provider")
     assert "cloudflare, powerdns, rfc2136, route53" in (caught.value.hint or "")
+
+
+def test_own_entry_points_read_fast_agree_with_importlib_metadata() -> None:
+    for group in sorted(GROUPS):
+        standard = {
+            ep.name: ep.value for ep in metadata.distribution("deploytag").entry_points.select(group=group)
+        }
+        assert own(group) == standard, group
+
+
+def test_the_entry_points_file_format() -> None:
+    text = "# comment\n[a.b]\nx = m.n:C\n  y=m:D  \n\n[c]\n; other\nz = q:R\n"
+    assert _parse_entry_points(text) == {"a.b": {"x": "m.n:C", "y": "m:D"}, "c": {"z": "q:R"}}

@@ -55,7 +55,7 @@ def deploy(
         skip_build=options.skip_build,
         rotate_database_password=options.rotate_database_password,
         allow_older_commit=options.allow_older_commit,
-        author=deploy_service.author_of(
+        author=deploy_service.lazy_author(
             environ=runtime.environ, git=providers.git, repo=loaded.root, commit=ref.commit
         ),
     )

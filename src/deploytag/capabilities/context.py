@@ -29,7 +29,9 @@ class DeployOptions:
     skip_build: bool = False  # deploy the commit tag as it is in the registry
     rotate_database_password: bool = False
     allow_older_commit: bool = False  # a person's choice to deploy a commit older than the deployed one
-    author: str = ""  # who pushed (CI variables, else the commit's e-mail): capabilities.limits
+    # Who pushed (CI variables, else the commit's e-mail): capabilities.limits. A callable is
+    # asked only when needed (limits.lazy_author), so a redeploy does not start git for it.
+    author: str | Callable[[], str] = ""
 
 
 def _carry_on() -> None:
@@ -65,6 +67,11 @@ class RunContext:
 
         found = self.outputs.find(DatabaseConnection)
         return found.values if found is not None else {}
+
+    @property
+    def author(self) -> str:
+        author = self.options.author
+        return author if isinstance(author, str) else author()
 
     @property
     def timeout_seconds(self) -> int:

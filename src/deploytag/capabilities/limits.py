@@ -11,7 +11,8 @@ environments, not a quota (the cluster's ResourceQuota is that).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from deploytag.capabilities.context import annotation
@@ -39,12 +40,23 @@ def author_of(*, environ: Mapping[str, str], git: GitReader, repo: Path, commit:
     return (git.commit_author_email(repo=repo, commit=commit) or "").strip()
 
 
+def lazy_author(*, environ: Mapping[str, str], git: GitReader, repo: Path, commit: str) -> Callable[[], str]:
+    """``author_of``, looked up on the first call: git starts only when a run needs the author
+    (a new preview, or per-author limits), never on a redeploy."""
+
+    @functools.cache
+    def lookup() -> str:
+        return author_of(environ=environ, git=git, repo=repo, commit=commit)
+
+    return lookup
+
+
 def check_limits(
     *,
     cluster: Namespaces,
     config: Config,
     names: NamePlan,
-    author: str,
+    author: str | Callable[[], str],
     existing: NamespaceInfo | None,
     now: float,
 ) -> None:
@@ -52,6 +64,8 @@ def check_limits(
     limits = config.limits
     if existing is not None or names.kind != "preview":
         return
+    if not isinstance(author, str):
+        author = author() if limits.max_previews_per_author is not None else ""
     if limits.max_previews is None and (limits.max_previews_per_author is None or not author):
         return
     selector = f"{ENVIRONMENT_SELECTOR},{APP_LABEL}={names.app},{KIND_LABEL}=preview"

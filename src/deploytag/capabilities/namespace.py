@@ -101,8 +101,8 @@ class NamespaceStep(Capability):
         if existing is None or annotation("created-at") not in existing.annotations:
             annotations[annotation("created-at")] = rfc3339(now)
         # Who the preview counts against (limits.max_previews_per_author): whoever created it.
-        if ctx.options.author and (existing is None or annotation("author") not in existing.annotations):
-            annotations[annotation("author")] = ctx.options.author
+        if (existing is None or annotation("author") not in existing.annotations) and ctx.author:
+            annotations[annotation("author")] = ctx.author
         labels = environment_labels(ctx)
         cluster.ensure_namespace(name=ctx.names.namespace, labels=labels, annotations=annotations)
         if existing is None:

@@ -144,7 +144,7 @@ class ReleaseStep(Capability):
             ctx, chart=chart, files=files, values=values, secret_versions=secrets.versions
         )
         recorded = {annotation("fingerprint"): wanted}
-        status = helm.status(release=names.release, namespace=names.namespace, target=target)
+        status = helm.head(release=names.release, namespace=names.namespace, target=target)
         previous = ctx.previous
         if (
             not ctx.options.force

@@ -7,8 +7,10 @@ are imported inside the commands so `deploytag --help` starts fast.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -17,8 +19,51 @@ from deploytag import __version__
 from deploytag.cli.state import CliState, pass_state
 from deploytag.core.errors import DeployTagError, ExitStatus
 
+# Command -> the module under deploytag.cli whose register() adds it. A run imports only its
+# command's module; `--help` lists them all (tests/cli/test_lazy_commands.py keeps this current).
+COMMAND_MODULES: Mapping[str, str] = {
+    "init": "commands_init",
+    "config": "commands_inspect",
+    "lint": "commands_inspect",
+    "plan": "commands_inspect",
+    "render": "commands_inspect",
+    "values": "commands_inspect",
+    "deploy": "commands_deploy",
+    "destroy": "commands_deploy",
+    "list": "commands_deploy",
+    "rollback": "commands_deploy",
+    "status": "commands_deploy",
+    "build": "commands_build",
+    "dns": "commands_dns",
+    "gc": "commands_fleet",
+    "pin": "commands_fleet",
+    "unpin": "commands_fleet",
+    "sleep": "commands_fleet_sleep",
+    "wake": "commands_fleet_sleep",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """Imports a command's module the first time the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in COMMAND_MODULES:
+            self._load(name)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, name: str) -> None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            importlib.import_module(f"deploytag.cli.{COMMAND_MODULES[name]}").register(self)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", "-V", prog_name="deploytag")
 @click.option(
     "--repo",
@@ -80,25 +125,6 @@ def cli(
         flags["secrets.provider"] = "aws"
     ctx.obj = CliState(repo=repo, config_file=config_file, flags=flags, debug=debug)
     _configure_logging(debug)
-
-
-from deploytag.cli import (  # noqa: E402
-    commands_build,
-    commands_deploy,
-    commands_dns,
-    commands_fleet,
-    commands_fleet_sleep,
-    commands_init,
-    commands_inspect,
-)
-
-commands_init.register(cli)
-commands_inspect.register(cli)
-commands_deploy.register(cli)
-commands_build.register(cli)
-commands_dns.register(cli)
-commands_fleet.register(cli)
-commands_fleet_sleep.register(cli)
 
 
 def _configure_logging(debug: bool) -> None:

@@ -84,6 +84,11 @@ class Helm(Protocol):
         """The latest revision, or None when no such release exists."""
         ...
 
+    def head(self, *, release: str, namespace: str, target: KubeTarget) -> ReleaseInfo | None:
+        """The latest revision's number and status as ``status`` reports them (other fields may be
+        empty), or None: what a no-op check needs, at less cost where the adapter can manage it."""
+        ...
+
     def history(self, *, release: str, namespace: str, target: KubeTarget) -> list[ReleaseInfo]: ...
 
     def rollback(

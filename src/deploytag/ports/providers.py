@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from deploytag.ports.clock import Clock
-from deploytag.ports.cluster import Cluster
-from deploytag.ports.database import Database
-from deploytag.ports.dns import DnsProvider
-from deploytag.ports.git import GitReader
-from deploytag.ports.helm import Helm, KubeTarget
-from deploytag.ports.images import ImageBuilder, Registry
-from deploytag.ports.runner import CommandRunner
-from deploytag.ports.secrets import SecretStore
+if TYPE_CHECKING:  # annotations only: `plan` need not create the records of ports it never uses
+    from deploytag.ports.clock import Clock
+    from deploytag.ports.cluster import Cluster
+    from deploytag.ports.database import Database
+    from deploytag.ports.dns import DnsProvider
+    from deploytag.ports.git import GitReader
+    from deploytag.ports.helm import Helm, KubeTarget
+    from deploytag.ports.images import ImageBuilder, Registry
+    from deploytag.ports.runner import CommandRunner
+    from deploytag.ports.secrets import SecretStore
 
 
 @dataclass

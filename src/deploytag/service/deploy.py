@@ -18,7 +18,7 @@ from typing import Any
 from deploytag.capabilities.chartvalues import injected_values
 from deploytag.capabilities.context import DeployOptions, RunContext, Step, annotation, dumps
 from deploytag.capabilities.lastgood import GoodRevision, record_good
-from deploytag.capabilities.limits import author_of, check_limits
+from deploytag.capabilities.limits import author_of, check_limits, lazy_author
 from deploytag.capabilities.lock import LeaseKeeper, SupersededError
 from deploytag.capabilities.namespace import check_ownership
 from deploytag.capabilities.ordering import (
@@ -44,7 +44,7 @@ from deploytag.service.costs import environment_cost
 from deploytag.service.reports import report_dict
 from deploytag.service.resolve import target_for
 
-__all__ = ["DeployOptions", "DeployReport", "author_of", "deploy", "deploy_steps"]
+__all__ = ["DeployOptions", "DeployReport", "author_of", "deploy", "deploy_steps", "lazy_author"]
 
 log = logging.getLogger(__name__)
 

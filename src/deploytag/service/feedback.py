@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from deploytag.adapters.plugins import available, load_provider
+from deploytag.adapters.plugins import available, load_provider, own
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import FeedbackConfig, LoadedConfig
 from deploytag.core.errors import DeployTagError, scrub
@@ -341,7 +341,18 @@ def _factory(config: FeedbackConfig, environ: Mapping[str, str]) -> FeedbackFact
     if config.provider is not None:
         chosen: FeedbackFactory = load_provider(GROUP, config.provider)
         return chosen
-    for name in sorted(available(GROUP)):
+    # DeployTag's own platforms first; other installed ones are scanned for (which costs the import
+    # of importlib.metadata) only when none of them recognises this CI. Name a plugin in
+    # feedback.provider to prefer it.
+    builtin = own(GROUP)
+    found = _detecting(sorted(builtin), environ)
+    if found is None:
+        found = _detecting(sorted(set(available(GROUP)) - set(builtin)), environ)
+    return found
+
+
+def _detecting(names: list[str], environ: Mapping[str, str]) -> FeedbackFactory | None:
+    for name in names:
         candidate: FeedbackFactory = load_provider(GROUP, name)
         if candidate.detect(environ=environ):
             return candidate

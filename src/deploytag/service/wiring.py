@@ -6,29 +6,30 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploytag.adapters.common.process import SubprocessRunner
-from deploytag.adapters.databases.dburl import parse_admin_url
 from deploytag.adapters.git.cli import GitCli
 from deploytag.adapters.helm.binary import HelmBinary
 from deploytag.adapters.plugins import load_provider
 from deploytag.core.config import LoadedConfig, load_config
 from deploytag.core.errors import ConfigError
 from deploytag.ports.clock import Clock, SystemClock
-from deploytag.ports.cluster import Cluster
-from deploytag.ports.database import Database
-from deploytag.ports.dns import DnsProvider
-from deploytag.ports.factories import (
-    ClusterFactory,
-    DatabaseFactory,
-    DnsProviderFactory,
-    SecretStoreFactory,
-)
 from deploytag.ports.helm import KubeTarget
 from deploytag.ports.providers import Providers
-from deploytag.ports.runner import CommandRunner
-from deploytag.ports.secrets import SecretBundle, SecretStore
+
+if TYPE_CHECKING:  # annotations only: a command imports the ports it uses, when it uses them
+    from deploytag.ports.cluster import Cluster
+    from deploytag.ports.database import Database
+    from deploytag.ports.dns import DnsProvider
+    from deploytag.ports.factories import (
+        ClusterFactory,
+        DatabaseFactory,
+        DnsProviderFactory,
+        SecretStoreFactory,
+    )
+    from deploytag.ports.runner import CommandRunner
+    from deploytag.ports.secrets import SecretBundle, SecretStore
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def build_providers(
                 "no database engine is configured", hint="set database.engine in deploytag.yaml"
             )
         url, source = admin_url(inv, loaded, lambda: providers.secret_store)
+        from deploytag.adapters.databases.dburl import parse_admin_url
+
         connection = parse_admin_url(url, source=source)
         if connection.engine != engine:
             raise ConfigError(
@@ -121,7 +124,14 @@ def build_providers(
         runner=runner,
         clock=clock or SystemClock(),
         git=GitCli(runner=runner),
-        helm=HelmBinary(runner=runner, binary=helm_binary),
+        helm=HelmBinary(
+            runner=runner,
+            binary=helm_binary,
+            secret_labels=lambda namespace, selector: [
+                s.labels for s in providers.cluster.list_secrets(namespace=namespace, label_selector=selector)
+            ],
+            driver=inv.environ.get("HELM_DRIVER", ""),
+        ),
         kube_target=KubeTarget(kubeconfig=cfg.cluster.kubeconfig, context=cfg.cluster.context),
         cluster_factory=make_cluster,
         secret_store_factory=make_store,

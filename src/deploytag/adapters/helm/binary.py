@@ -48,6 +48,7 @@ from deploytag.adapters.helm.files import (
     split_manifests,
     write_manifests,
 )
+from deploytag.adapters.helm.storage import SecretLabels, newest_revision, uses_secrets
 from deploytag.core.errors import ChartError, CommandError, ReleaseError, ToolMissingError
 from deploytag.ports.helm import KubeTarget, ReleaseInfo, RenderedChart
 from deploytag.ports.runner import CommandResult, CommandRunner
@@ -72,15 +73,27 @@ _LOCAL_TIMEOUT = 300  # seconds for commands that touch no cluster (template, de
 
 
 class HelmBinary:
-    """``Helm`` over the binary; ``wait_strategy`` applies to Helm 4 only."""
+    """``Helm`` over the binary; ``wait_strategy`` applies to Helm 4 only.
+
+    ``secret_labels`` reads labels of the cluster's Secrets; with it, and Helm's default
+    ``secret`` storage (``driver``, the HELM_DRIVER variable), ``head`` reads the newest
+    revision from Helm's records instead of starting helm (``storage``).
+    """
 
     def __init__(
-        self, *, runner: CommandRunner, binary: str = "helm", wait_strategy: WaitStrategy = "watcher"
+        self,
+        *,
+        runner: CommandRunner,
+        binary: str = "helm",
+        wait_strategy: WaitStrategy = "watcher",
+        secret_labels: SecretLabels | None = None,
+        driver: str = "",
     ) -> None:
         self._runner: CommandRunner = HelmRunner(runner, binary)
         self._binary = binary
         self._wait_strategy = wait_strategy
         self._version: str | None = None
+        self._secret_labels = secret_labels if uses_secrets(driver) else None
 
     # ----------------------------------------------------------------- version
 
@@ -212,6 +225,13 @@ class HelmBinary:
         except ReleaseNotFound:
             return None
         return release_from_json(json_output(result))
+
+    def head(self, *, release: str, namespace: str, target: KubeTarget) -> ReleaseInfo | None:
+        if self._secret_labels is not None:
+            found = newest_revision(self._secret_labels, release=release, namespace=namespace)
+            if found is not None:
+                return found
+        return self.status(release=release, namespace=namespace, target=target)
 
     def history(self, *, release: str, namespace: str, target: KubeTarget) -> list[ReleaseInfo]:
         argv = [
