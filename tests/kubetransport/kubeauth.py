@@ -78,6 +78,7 @@ class Identities:
     namespace: str
     alpha: str  # token of ServiceAccount alpha, which may view its namespace
     beta: str  # token of ServiceAccount beta, which may do nothing
+    gamma: str  # token of ServiceAccount gamma, admin of its namespace (create, update, delete)
 
     def user(self, account: str) -> str:
         return f"system:serviceaccount:{self.namespace}:{account}"
@@ -86,17 +87,18 @@ class Identities:
 def make_identities(kube: RealKube) -> Identities:
     namespace = f"dt-kuberest-{uuid.uuid4().hex[:8]}"
     kubectl(kube, "create", "namespace", namespace)
-    for account in ("alpha", "beta"):
+    for account in ("alpha", "beta", "gamma"):
         kubectl(kube, "-n", namespace, "create", "serviceaccount", account)
-    kubectl(
-        kube, "-n", namespace, "create", "rolebinding", "alpha-view", "--clusterrole=view",
-        f"--serviceaccount={namespace}:alpha",
-    )  # fmt: skip
+    for account, role in (("alpha", "view"), ("gamma", "admin")):
+        kubectl(
+            kube, "-n", namespace, "create", "rolebinding", f"{account}-{role}", f"--clusterrole={role}",
+            f"--serviceaccount={namespace}:{account}",
+        )  # fmt: skip
     tokens = [
         kubectl(kube, "-n", namespace, "create", "token", account, "--duration=1h").strip()
-        for account in ("alpha", "beta")
+        for account in ("alpha", "beta", "gamma")
     ]
-    return Identities(namespace=namespace, alpha=tokens[0], beta=tokens[1])
+    return Identities(namespace=namespace, alpha=tokens[0], beta=tokens[1], gamma=tokens[2])
 
 
 def write_kubeconfig(

@@ -115,6 +115,60 @@ def test_a_proxy_in_the_environment_goes_through_the_sdk_unless_no_proxy_bypasse
     assert through_proxy[0].startswith(f"cannot reach context dev ({admin.server})")  # the proxy is down
     host = admin.server.split("//")[1].rsplit(":", 1)[0].strip("[]")
     assert probe(HTTPS_PROXY=proxy, NO_PROXY=f"example.com,{host}") == ["ok", "direct"]
+    write(tmp_path / "k", admin.cluster(**{"proxy-url": proxy}), {"token": ids.alpha})
+    assert probe()[1] == "sdk"  # a cluster's proxy-url is left to the official client too
+
+
+# The same writes and reads through either path, printed for comparison: create-or-replace,
+# conditional replace and delete (DeleteOptions body), label-selected lists, a merge patch.
+_WORKOUT = textwrap.dedent(
+    """
+    import json, sys
+    from deploytag.adapters.kubernetes import KubernetesCluster
+    from deploytag.ports.cluster import ObjectRef
+    cluster = KubernetesCluster(kubeconfig=sys.argv[1], context=None)
+    ns = sys.argv[2]
+    name = "workout-" + sys.argv[3]
+    seen = []
+    cluster.apply_secret(namespace=ns, name=name, data={"K": "v1"}, labels={"w": name}, annotations={})
+    cluster.apply_secret(namespace=ns, name=name, data={"K": "v2"}, labels={"w": name}, annotations={})
+    seen.append(cluster.read_secret_values(namespace=ns, name=name, keys=["K"]))
+    seen.append([s.name for s in cluster.list_secrets(namespace=ns, label_selector="w=" + name)])
+    lease = cluster.try_acquire_lease(namespace=ns, name=name, holder="me", duration_seconds=30, now=1e9)
+    seen.append(lease.holder if lease else None)
+    lease = cluster.annotate_lease(namespace=ns, name=name, annotations={"a": "b"}, version=lease.version)
+    seen.append(lease.annotations.get("a") if lease else None)
+    seen.append([l.name for l in cluster.list_leases(namespace=ns, label_selector="app.kubernetes.io/managed-by")])
+    cluster.release_lease(namespace=ns, name=name, holder="me")
+    seen.append(cluster.get_lease(namespace=ns, name=name))
+    ref = ObjectRef(api_version="v1", kind="Secret", resource="secrets", namespace=ns, name=name)
+    cluster.remove_finalizers(ref=ref)
+    cluster.delete_secret(namespace=ns, name=name)
+    seen.append(cluster.get_secret_keys(namespace=ns, name=name))
+    print(json.dumps(seen))
+    print("sdk" if "kubernetes" in sys.modules else "direct")
+    """
+)
+
+
+@pytest.mark.cluster
+def test_the_sdk_fallback_and_the_direct_transport_do_the_same(
+    tmp_path: Path, admin: Admin, ids: Identities
+) -> None:
+    # A legacy oidc auth-provider whose id-token is a (JWT) ServiceAccount token: the official
+    # client sends it as the bearer token, as it would an OIDC provider's.
+    oidc = {"auth-provider": {"name": "oidc", "config": {"id-token": ids.gamma, "client-id": "deploytag"}}}
+    results = []
+    for label, user in (("direct", {"token": ids.gamma}), ("sdk", oidc)):
+        path = write(tmp_path / label, admin.cluster(), user)
+        args = [sys.executable, "-c", _WORKOUT, str(path), ids.namespace, label]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr
+        out, used = proc.stdout.splitlines()
+        assert used == label
+        results.append(out.replace(label, "NAME"))
+    assert results[0] == results[1]
+    assert results[0] == ('[{"K": "v2"}, ["workout-NAME"], "me", "b", ["workout-NAME"], null, null]')
 
 
 @pytest.mark.cluster
