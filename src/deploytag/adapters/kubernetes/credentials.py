@@ -12,11 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from deploytag.adapters.kubernetes.errors import CredentialsFailed
 from deploytag.adapters.kubernetes.kubeconfig import ExecPlugin, Target
@@ -78,8 +78,7 @@ class Credentials:
             self._exec_auth = None
 
     def _static(self, authorization: str) -> Auth:
-        t = self._target
-        return Auth(authorization, t.cert_pem, t.key_pem, t.cert_file, t.key_file, generation=0)
+        return static_auth(self._target, authorization)
 
     def _read_token_file(self, path: str) -> str:
         """The token, read again whenever the file changed (the kubelet and tools rotate it)."""
@@ -109,26 +108,33 @@ class Credentials:
         if plugin.cluster is not None:
             spec["cluster"] = dict(plugin.cluster)
         info = {"apiVersion": plugin.api_version, "kind": "ExecCredential", "spec": spec}
-        env = {**os.environ, **dict(plugin.env), "KUBERNETES_EXEC_INFO": json.dumps(info)}
+        env = {**dict(plugin.env), "KUBERNETES_EXEC_INFO": json.dumps(info)}
         hint = f"check that `{plugin.command}` works here and is logged in"
         hint += f" ({plugin.install_hint.strip()})" if plugin.install_hint.strip() else ""
+        # A relative command with a directory part is relative to the kubeconfig, as in client-go.
+        command = plugin.command
+        if os.sep in command and not os.path.isabs(command):
+            command = os.path.join(plugin.directory, command)
+        from deploytag.adapters.common.process import SubprocessRunner
+        from deploytag.core.errors import CommandError, ToolMissingError
+
         try:
-            # An argument list, never a shell; stdin closed: nobody answers a prompt in a CI run.
-            proc = subprocess.run(
-                [plugin.command, *plugin.args],
+            # An argument list, never a shell. The plugin is told it is not interactive: no prompts.
+            proc = SubprocessRunner().run(
+                argv=[command, *plugin.args],
+                cwd=Path(plugin.directory) if plugin.directory else None,
                 env=env,
-                cwd=plugin.directory or None,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=_EXEC_TIMEOUT,
+                timeout_seconds=_EXEC_TIMEOUT,
                 check=False,
             )
-        except FileNotFoundError as e:
+        except ToolMissingError as e:
             raise CredentialsFailed(f"the exec plugin {plugin.command} is not installed", hint=hint) from e
-        except (OSError, subprocess.TimeoutExpired) as e:
+        except CommandError as e:  # it did not finish in time
+            raise CredentialsFailed(f"the exec plugin {plugin.command} failed: {e.message}", hint=hint) from e
+        except OSError as e:  # not executable, ...
             raise CredentialsFailed(f"the exec plugin {plugin.command} failed: {e}", hint=hint) from e
         if proc.returncode != 0:
-            said = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            said = proc.stderr.strip().splitlines()
             last = f": {scrub(said[-1])}" if said else ""
             raise CredentialsFailed(
                 f"the exec plugin {plugin.command} exited with status {proc.returncode}{last}", hint=hint
@@ -154,7 +160,13 @@ class Credentials:
         return auth, _expiry(status.get("expirationTimestamp"), plugin)
 
 
-def _status(stdout: bytes, plugin: ExecPlugin) -> dict[str, object]:
+def static_auth(target: Target, authorization: str = "") -> Auth:
+    """The kubeconfig's own client certificate (generation 0), with ``authorization``."""
+    t = target
+    return Auth(authorization, t.cert_pem, t.key_pem, t.cert_file, t.key_file, generation=0)
+
+
+def _status(stdout: str, plugin: ExecPlugin) -> dict[str, object]:
     """``status`` of the ExecCredential the plugin printed, checked as client-go checks it."""
     hint = f"check that `{plugin.command}` prints an ExecCredential of {plugin.api_version}"
     try:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from deploytag import __version__
-from deploytag.adapters.kubernetes.credentials import Auth, Credentials
+from deploytag.adapters.kubernetes.credentials import Auth, Credentials, static_auth
 from deploytag.adapters.kubernetes.errors import (
     CredentialsFailed,
     HttpStatus,
@@ -40,8 +40,9 @@ JSON = "application/json"
 _CONNECT_RETRIES = 3
 _BACKOFF = 0.2  # seconds, doubled per retry after the first (immediate) one, as urllib3 did
 _MAX_IDLE = 8
-# Answers that carry no body to act on, so repeating them on a fresh connection is harmless
-# when a kept-alive connection turns out to have been closed by the server in between.
+# Methods whose repetition leaves the same state (the adapter's PATCHes are merge patches of
+# fixed values), sent once more on a fresh connection when a kept-alive one turns out to have
+# been closed by the server in between. A POST is not: it could create twice.
 _REPEATABLE = frozenset({"GET", "PUT", "DELETE", "PATCH"})
 Query = Mapping[str, str | int | bool | None]
 
@@ -63,8 +64,7 @@ class RestTransport:
         self._idle: list[tuple[int, http.client.HTTPConnection]] = []
         self._contexts: dict[int, ssl.SSLContext] = {}
         if self._tls:  # built now, so a bad CA or client certificate is a configuration error
-            t = target
-            self._contexts[0] = tls_context(t, Auth("", t.cert_pem, t.key_pem, t.cert_file, t.key_file))
+            self._contexts[0] = tls_context(target, static_auth(target))
 
     def request(
         self,
