@@ -39,6 +39,8 @@ NOT_FOR_A_NOOP_DEPLOY = [
     "dns",
     "cloudflare",
     "importlib.metadata",  # DeployTag's own entry points are read directly (and feedback's, off CI)
+    "pydantic",  # the config schema is msgspec Structs (issue 11)
+    "pydantic_core",
 ]
 
 

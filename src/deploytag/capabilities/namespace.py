@@ -8,6 +8,7 @@ from deploytag.capabilities.context import RunContext, annotation
 from deploytag.capabilities.outputs import NamespacePresence
 from deploytag.capabilities.status import recorded_json
 from deploytag.core.errors import NameCollisionError, PlanError
+from deploytag.core.settingsmodel import to_data
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
 
@@ -136,7 +137,7 @@ class QuotaStep(Capability):
             if not none_recorded(ctx):
                 cluster.delete_quotas(namespace=ctx.names.namespace, name=QUOTA_NAME)
             return StepResult("skipped", "cluster.quota.enabled is false", {annotation("quota"): None})
-        wanted = fingerprint(quota.model_dump(mode="json"))
+        wanted = fingerprint(to_data(quota))
         recorded = {annotation("quota"): wanted}
         if ctx.previous.get(annotation("quota")) == wanted and not ctx.options.force:
             return StepResult("unchanged", "quota and limits as recorded", recorded)
