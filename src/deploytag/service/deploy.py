@@ -321,6 +321,7 @@ def _record_outcome(ctx: RunContext, records: list[StepRecord], outcome: str) ->
         annotation("progress"): dumps(_progress(ctx, records, outcome)),
         annotation("outcome"): "succeeded" if outcome in ("succeeded", "unchanged") else outcome,
         annotation("updated-at"): stamp,
+        annotation("run"): ctx.run_id,
     }
     if outcome in ("succeeded", "unchanged"):
         values.update(ctx.recorded)
