@@ -78,3 +78,33 @@ def started_by(
     """(exit status, [program name, first argument] of each process started) of ``deploytag ARGS``."""
     status, line = _probe(PROCESS_PROBE, STARTED, args, env=env, cwd=cwd)
     return status, json.loads(line)
+
+
+SENT = "SENT:"
+
+REQUEST_PROBE = f"""
+import json, sys
+sent = []
+def hook(event, args):
+    if event == "http.client.send":
+        line = bytes(args[1]).split(b"\\r\\n", 1)[0].decode("latin-1")
+        method, _, rest = line.partition(" ")
+        if method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            sent.append([method, rest.rsplit(" ", 1)[0].split("?", 1)[0]])
+sys.addaudithook(hook)
+from deploytag.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+print({SENT!r} + json.dumps(sent), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def requests_by(
+    args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None
+) -> tuple[int, list[list[str]]]:
+    """(exit status, [method, path] of each HTTP request sent) of ``deploytag ARGS``."""
+    status, line = _probe(REQUEST_PROBE, SENT, args, env=env, cwd=cwd)
+    return status, json.loads(line)

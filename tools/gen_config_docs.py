@@ -1,4 +1,4 @@
-"""Write docs/configuration.md from the pydantic models, so the reference never drifts.
+"""Write docs/configuration.md from the settings models, so the reference never drifts.
 
 tests/docs/test_docs.py fails when the committed file differs from what this writes.
 """
@@ -12,12 +12,13 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+import msgspec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from deploytag.core.config import Config  # noqa: E402
+from deploytag.core.settingsmodel import to_data  # noqa: E402
 
 HEADER = """# Configuration reference
 
@@ -36,41 +37,62 @@ adapters (`src/deploytag/adapters/*/settings.py`) by `tools/gen_config_docs.py`.
 
 
 def _type_name(annotation: Any) -> str:
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Union and all(isinstance(arg, type) for arg in args):
+        # `Annotated[int, Meta(ge=1)] | None` without its Annotated reads Optional[int]: write int | None.
+        return " \\| ".join("None" if arg is type(None) else _type_name(arg) for arg in args)
     text = str(annotation).replace("typing.", "").replace("pathlib.", "").replace("<class '", "")
-    # Models are declared in core.config.schema and in adapters' settings modules: drop the module path.
+    # Models are declared in core.config.schema, core.sections and adapters' settings modules: drop the module path.
     text = re.sub(r"\bdeploytag(\.\w+)*\.(?=[A-Z])", "", text.replace("'>", ""))
     return text.replace("|", "\\|")
 
 
-def _default(field: Any) -> str:
-    if field.is_required():
+def _description(annotation: Any) -> str:
+    """The ``Meta(description=...)`` of a field, on its type or, for ``X | None``, on X."""
+    candidates = [annotation, *typing.get_args(annotation)]
+    for candidate in candidates:
+        if typing.get_origin(candidate) is typing.Annotated:
+            for meta in candidate.__metadata__:
+                if isinstance(meta, msgspec.Meta) and meta.description:
+                    return meta.description
+    return ""
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
+
+
+def _default(field: msgspec.structs.FieldInfo) -> str:
+    if field.required:
         return "required"
-    value = field.get_default(call_default_factory=True)
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
+    value = field.default_factory() if field.default is msgspec.NODEFAULT else field.default
+    if _is_model(value.__class__):
+        value = to_data(value)
     if isinstance(value, dict):
-        value = {k: v.model_dump(mode="json") if isinstance(v, BaseModel) else v for k, v in value.items()}
+        value = {k: to_data(v) if _is_model(v.__class__) else v for k, v in value.items()}
     try:
         return "`" + json.dumps(value, default=str) + "`"
     except TypeError:
         return "`" + str(value) + "`"
 
 
-def rows(model: type[BaseModel], prefix: str = "") -> list[str]:
+def rows(model: type[msgspec.Struct], prefix: str = "") -> list[str]:
     out = []
-    for name, field in model.model_fields.items():
-        key = f"{prefix}{name}"
-        annotation = field.annotation
+    hints = typing.get_type_hints(model, include_extras=True)
+    for field in msgspec.structs.fields(model):
+        key = f"{prefix}{field.name}"
+        annotated = hints[field.name]
+        annotation = typing.get_type_hints(model)[field.name]  # without constraints and descriptions
         origin = typing.get_origin(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if _is_model(annotation):
             out.extend(rows(annotation, key + "."))
             continue
         nested = None
         if origin is dict:
             args = typing.get_args(annotation)
-            if args and isinstance(args[1], type) and issubclass(args[1], BaseModel):
+            if args and _is_model(args[1]):
                 nested = args[1]
-        out.append(f"| `{key}` | {_type_name(annotation)} | {_default(field)} | {field.description or ''} |")
+        out.append(f"| `{key}` | {_type_name(annotation)} | {_default(field)} | {_description(annotated)} |")
         if nested is not None:
             out.extend(rows(nested, key + ".<name>."))
     return out

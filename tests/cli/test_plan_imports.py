@@ -36,6 +36,9 @@ NOT_FOR_PLAN = [
     "dns",
     "cloudflare",
     "importlib.metadata",  # its `email` imports cost 15-20 ms: DeployTag's own entry points are read directly
+    # the config schema is msgspec Structs: pydantic cost every run ~95 ms (issue 11)
+    "pydantic",
+    "pydantic_core",
 ]
 
 

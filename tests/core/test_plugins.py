@@ -62,3 +62,9 @@ def test_own_entry_points_read_fast_agree_with_importlib_metadata() -> None:
 def test_the_entry_points_file_format() -> None:
     text = "# comment\n[a.b]\nx = m.n:C\n  y=m:D  \n\n[c]\n; other\nz = q:R\n"
     assert _parse_entry_points(text) == {"a.b": {"x": "m.n:C", "y": "m:D"}, "c": {"z": "q:R"}}
+
+
+@pytest.mark.parametrize("group", [*sorted(GROUPS), "console_scripts", "pytest11"])
+def test_the_installed_entry_points_read_fast_agree_with_importlib_metadata(group: str) -> None:
+    standard = {ep.name: ep.value for ep in metadata.entry_points(group=group)}
+    assert available(group) == {**own(group), **standard}

@@ -15,6 +15,7 @@ from dnsunder import DnsUnderTest
 
 from deploytag.adapters.plugins import available, load_provider
 from deploytag.core.config import DnsConfig
+from deploytag.core.settingsmodel import convert
 from deploytag.ports.factories import DnsProviderFactory
 from servers import bind as bind_server
 from servers import powerdns as powerdns_server
@@ -106,7 +107,7 @@ def make_provider(name: str, request: pytest.FixtureRequest) -> DnsUnderTest:
     settings, credentials, zone = backend(request)
     factory: DnsProviderFactory = load_provider("deploytag.dns", name)
     provider = factory.from_config(
-        config=DnsConfig.model_validate({"provider": name, **settings}), credentials=credentials
+        config=convert({"provider": name, **settings}, DnsConfig), credentials=credentials
     )
     return DnsUnderTest(provider, zone, f"t{next(_unique)}-")
 

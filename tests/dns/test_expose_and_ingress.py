@@ -9,7 +9,7 @@ import pytest
 from deploytag.adapters.memory.cluster import MemoryCluster
 from deploytag.capabilities.chartvalues import ingress_values
 from deploytag.capabilities.expose import discover_address
-from deploytag.core.config import Config, DnsTargetConfig, LoadedConfig
+from deploytag.core.config import DnsTargetConfig, LoadedConfig, parse_config
 from deploytag.core.errors import DnsError
 from deploytag.core.naming import NamePlan, derive
 from deploytag.ports.cluster import ServiceAddress
@@ -95,9 +95,7 @@ def test_hostname_gives_cname_and_ips_give_a_and_aaaa() -> None:
 
 
 def loaded(dns: dict[str, object]) -> tuple[LoadedConfig, NamePlan]:
-    cfg = Config.model_validate(
-        {"app": "guestbook", "dns": {"provider": "rfc2136", "zone": "example.com", **dns}}
-    )
+    cfg = parse_config({"app": "guestbook", "dns": {"provider": "rfc2136", "zone": "example.com", **dns}})
     names = derive(
         app="guestbook",
         branch="feature/login",

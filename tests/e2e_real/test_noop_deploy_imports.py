@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from realapp import RealApp, destroy, make_app
 
-from importprobe import imported_by, loaded, started_by
+from importprobe import imported_by, loaded, requests_by, started_by
 from realkube import RealKube
 
 pytestmark = pytest.mark.cluster
@@ -43,6 +43,8 @@ NOT_FOR_A_NOOP_DEPLOY = [
     "dns",
     "cloudflare",
     "importlib.metadata",  # DeployTag's own entry points are read directly (and feedback's, off CI)
+    "pydantic",  # the config schema is msgspec Structs (issue 11)
+    "pydantic_core",
 ]
 
 
@@ -74,3 +76,16 @@ def test_noop_deploy_starts_no_git_and_no_helm_release_command(app: RealApp) -> 
     status, started = started_by(app.argv(*app.deploy_args(commit))[1:], env=app.env())
     assert status == 0
     assert [p for p in started if p[0] != "helm" or p[1] != "version"] == []
+
+
+def test_noop_deploy_writes_only_its_lease_and_its_outcome(app: RealApp) -> None:
+    """Nothing changed: the namespace, the quota and the release are only read. The writes are
+    the lease (taken, renewed, given back) and one patch of the namespace recording the run."""
+    commit = app.commits[-1]
+    first = app.deploy(commit)
+    assert first.returncode == 0, first.stderr
+    status, sent = requests_by(app.argv(*app.deploy_args(commit))[1:], env=app.env())
+    assert status == 0
+    writes = [(method, path) for method, path in sent if method != "GET"]
+    namespace = f"/api/v1/namespaces/{app.app}-feature-order"
+    assert [w for w in writes if "/leases" not in w[1]] == [("PATCH", namespace)], sent

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from initrepos import chart, make_repo
 
-from deploytag.core.config.schema import Config
+from deploytag.core.config import parse_config
 from deploytag.core.scaffold.ci import ci_settings
 from deploytag.core.scaffold.config_file import render_config
 from deploytag.core.scaffold.detect import detect
@@ -64,7 +64,7 @@ def _render(tmp_path: Path, ci: str) -> dict[str, str]:
         )
         # A deploytag.yaml already in the repository is the one the workflow follows (as init does).
         text = files.get("deploytag.yaml") or render_config(facts)
-        settings = ci_settings(Config.model_validate(yaml.safe_load(text)))
+        settings = ci_settings(parse_config(yaml.safe_load(text)))
         out[name] = render_github(settings) if ci == "github" else render_gitlab(settings)
     return out
 

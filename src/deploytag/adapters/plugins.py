@@ -44,20 +44,12 @@ def own(group: str) -> dict[str, str]:
 
 @functools.cache
 def _own_entry_points() -> dict[str, dict[str, str]]:
-    """DeployTag's entry points, read from its own ``entry_points.txt``. Importing
-    ``importlib.metadata`` (it loads the ``email`` package) costs 15-20 ms, a tenth of a no-op
-    deploy, so it is used only when the file is not found in one obvious place."""
-    found = [
-        os.path.join(entry, name, "entry_points.txt")
-        for entry in dict.fromkeys(p or "." for p in sys.path)
-        if os.path.isdir(entry)
-        for name in os.listdir(entry)
-        if name.startswith("deploytag-") and name.endswith(".dist-info")
-    ]
-    if len(found) == 1 and os.path.isfile(found[0]):
-        with open(found[0], encoding="utf-8") as f:
-            return _parse_entry_points(f.read())
-    from importlib import metadata  # several installs, or an unusual layout: the standard reader
+    """DeployTag's entry points, from its own ``entry_points.txt`` (see ``_installed``)."""
+    installed = _installed()
+    found = [path for name, path in installed or () if name == "deploytag"]
+    if len(found) == 1:
+        return _read_entry_points(found[0])
+    from importlib import metadata  # not found in one plain place: the standard reader
 
     try:
         dist = metadata.distribution("deploytag")
@@ -87,12 +79,50 @@ def _parse_entry_points(text: str) -> dict[str, dict[str, str]]:
 
 def available(group: str) -> dict[str, str]:
     """Every provider in ``group``: name -> ``module:attribute``, from all installed distributions."""
-    from importlib import metadata  # a scan of every distribution: only when a name is not ours
-
     found = own(group)
-    for ep in metadata.entry_points(group=group):
-        found[ep.name] = ep.value
+    installed = _installed()
+    if installed is None:
+        from importlib import metadata  # a path entry that is not a directory (a zip): the standard reader
+
+        found.update({ep.name: ep.value for ep in metadata.entry_points(group=group)})
+        return found
+    for _, path in installed:
+        found.update(_read_entry_points(path).get(group, {}))
     return found
+
+
+@functools.cache
+def _installed() -> tuple[tuple[str, str], ...] | None:
+    """(normalised name, ``entry_points.txt``) of each distribution on ``sys.path`` that has one,
+    the first of a name winning, as ``importlib.metadata`` finds them; None when a path entry
+    is not a plain directory (a zip), which only ``importlib.metadata`` reads.
+
+    Importing ``importlib.metadata`` (it loads the ``email`` package) costs 15-20 ms, a tenth of
+    a no-op deploy; listing the few ``sys.path`` directories and reading these small files does
+    not (tests/core/test_plugins.py checks both agree).
+    """
+    found: dict[str, str] = {}
+    for entry in dict.fromkeys(p or "." for p in sys.path):
+        if not os.path.exists(entry):
+            continue
+        if not os.path.isdir(entry):
+            return None
+        for name in sorted(os.listdir(entry)):
+            stem, dot, kind = name.rpartition(".")
+            if not dot or kind not in ("dist-info", "egg-info"):
+                continue
+            key = stem.split("-", 1)[0].lower().replace("-", "_").replace(".", "_")
+            path = os.path.join(entry, name, "entry_points.txt")
+            if key not in found and os.path.isfile(path):
+                found[key] = path
+            else:
+                found.setdefault(key, "")
+    return tuple((name, path) for name, path in found.items() if path)
+
+
+def _read_entry_points(path: str) -> dict[str, dict[str, str]]:
+    with open(path, encoding="utf-8") as f:
+        return _parse_entry_points(f.read())
 
 
 def load_provider(group: str, name: str) -> Any:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from deploytag.capabilities.base import Capability, Removed, StepResult, Teardown
 from deploytag.capabilities.chartvalues import fingerprint
 from deploytag.capabilities.context import RunContext, annotation
 from deploytag.capabilities.outputs import NamespacePresence
 from deploytag.capabilities.status import recorded_json
 from deploytag.core.errors import NameCollisionError, PlanError
+from deploytag.core.settingsmodel import to_data
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
 
@@ -92,11 +95,11 @@ class NamespaceStep(Capability):
         existing = cluster.get_namespace(name=ctx.names.namespace)
         check_ownership(existing, ctx)
         now = ctx.providers.clock.now()
+        # The run's id (``run``) is written with the outcome, so a current namespace costs no write.
         annotations = {
             annotation("branch"): ctx.names.branch,
             annotation("app"): ctx.names.app,
             annotation("release"): ctx.names.release,
-            annotation("run"): ctx.run_id,
         }
         if existing is None or annotation("created-at") not in existing.annotations:
             annotations[annotation("created-at")] = rfc3339(now)
@@ -104,11 +107,20 @@ class NamespaceStep(Capability):
         if (existing is None or annotation("author") not in existing.annotations) and ctx.author:
             annotations[annotation("author")] = ctx.author
         labels = environment_labels(ctx)
+        if existing is not None and existing.phase != "Terminating" and _holds(existing, labels, annotations):
+            return StepResult("unchanged", ctx.names.namespace)
         cluster.ensure_namespace(name=ctx.names.namespace, labels=labels, annotations=annotations)
         if existing is None:
             return StepResult("changed", f"created {ctx.names.namespace}")
         same = all(existing.labels.get(k) == v for k, v in labels.items())
         return StepResult("unchanged" if same else "changed", ctx.names.namespace)
+
+
+def _holds(existing: NamespaceInfo, labels: Mapping[str, str], annotations: Mapping[str, str]) -> bool:
+    """Whether the namespace already carries these labels and annotations."""
+    return all(existing.labels.get(k) == v for k, v in labels.items()) and all(
+        existing.annotations.get(k) == v for k, v in annotations.items()
+    )
 
 
 def none_recorded(ctx: RunContext) -> bool:
@@ -136,7 +148,7 @@ class QuotaStep(Capability):
             if not none_recorded(ctx):
                 cluster.delete_quotas(namespace=ctx.names.namespace, name=QUOTA_NAME)
             return StepResult("skipped", "cluster.quota.enabled is false", {annotation("quota"): None})
-        wanted = fingerprint(quota.model_dump(mode="json"))
+        wanted = fingerprint(to_data(quota))
         recorded = {annotation("quota"): wanted}
         if ctx.previous.get(annotation("quota")) == wanted and not ctx.options.force:
             return StepResult("unchanged", "quota and limits as recorded", recorded)

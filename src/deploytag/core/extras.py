@@ -21,7 +21,7 @@ EXTRA_FOR_PACKAGE: dict[str, str] = {
 }
 
 # Core dependencies: missing only from a broken install.
-CORE_PACKAGES = frozenset({"kubernetes", "click", "pydantic", "yaml", "rich"})
+CORE_PACKAGES = frozenset({"kubernetes", "click", "msgspec", "yaml", "rich"})
 
 
 def install_hint(package: str) -> str | None:

@@ -30,10 +30,10 @@ def shown(value: str, limit: int = 60) -> str:
 
 
 def printable_names(value: Any) -> Any:
-    """A pydantic validator's body: a name, or a list of names, each printable and on one line."""
+    """A check's body: a name, or a list of names, each printable and on one line; else ValueError."""
     for name in value if isinstance(value, list) else [value]:
         bad = unprintable(name) if isinstance(name, str) else None
         if bad is not None:
-            # pydantic turns this into a ConfigError naming the key and where the value came from.
+            # The loader turns this into a ConfigError naming the key and where the value came from.
             raise ValueError(f"contains a control character ({bad}); a name is one line of printable text")
     return value

@@ -122,12 +122,16 @@ def deploy(
     keeper: LeaseKeeper | None = None
     board: RequestBoard | None = None
     namespace_ready = False
+    checks: PendingChecks | None = None
     try:
-        _preflight_and_read_environment(ctx)
+        checks = _preflight_and_read_environment(ctx)
         ordering = Ordering(git=providers.git, repo=loaded.root)
         mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
         stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
-        run_steps(ctx, build_pipeline([TEST_GATE]), records)
+        gate = build_pipeline([TEST_GATE])
+        if any(g.applies(loaded=loaded, names=names) for g in gate):
+            checks.wait()  # tests take a while: a failed check should not wait for them
+        run_steps(ctx, gate, records)
         cluster_config = loaded.config.cluster
         keeper = LeaseKeeper(
             leases=providers.cluster,
@@ -160,6 +164,8 @@ def deploy(
         # Another run may have deployed while we waited: decide on what is there now.
         _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)
+        # The lease is ours to give back, whatever the checks say; the environment is still untouched.
+        checks.wait()
 
         quiet = False  # every step since the last check found its state current, in a moment
 
@@ -188,6 +194,7 @@ def deploy(
     except SupersededError as e:
         report.outcome, report.error, report.exception = "superseded", str(e), None
     except DeployTagError as e:
+        e = checks.first_error(e) if checks is not None else e
         report.outcome, report.error, report.exception = "failed", str(e), e
         if isinstance(e, VerifyError):
             report.digest = e.digest
@@ -211,31 +218,61 @@ def deploy(
     return report
 
 
-def _preflight_and_read_environment(ctx: RunContext) -> None:
-    """The checks and the first read of the environment, at once: both only read, and the checks'
-    waiting (helm's start-up, servers answering) overlaps loading the cluster client for the
-    read. A failed check is the error reported, as when the checks ran first."""
-    failure: list[BaseException] = []
+class PendingChecks:
+    """The read-only checks (capabilities' preflight), running in a thread until ``wait``.
 
-    def checks() -> None:
+    They run while the run reads the environment and takes the lease: their waiting (helm's
+    start-up, servers answering) overlaps that work. ``wait`` comes before anything the
+    environment would keep (the test gate's long run, the first step), and a failed check is
+    then the error reported, as when the checks ran first.
+    """
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._failure: list[BaseException] = []
+        # A daemon thread: an interrupted run does not wait for a slow server to answer a check.
+        self._thread = threading.Thread(
+            target=self._run, args=(ctx,), name="deploytag-preflight", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, ctx: RunContext) -> None:
         try:
             preflight(ctx)
         except BaseException as e:  # handed to the caller's thread
-            failure.append(e)
+            self._failure.append(e)
 
-    # A daemon thread: an interrupted run does not wait for a slow server to answer a check.
-    thread = threading.Thread(target=checks, name="deploytag-preflight", daemon=True)
-    thread.start()
+    def wait(self) -> None:
+        """Raise the first failed check; returns at once once the checks are known to pass."""
+        found = self.failure()
+        if found is not None:
+            raise found
+
+    def failure(self) -> BaseException | None:
+        """The first failed check (after waiting for them all), or None."""
+        self._thread.join()
+        return self._failure[0] if self._failure else None
+
+    def first_error(self, error: DeployTagError) -> DeployTagError:
+        """The error to report for a run that failed with ``error``: a failed check says what to fix
+        first, also when something after the checks started (waiting for the lease) failed too."""
+        found = self.failure()
+        if found is None:
+            return error
+        if not isinstance(found, DeployTagError):
+            raise found from error
+        return found
+
+
+def _preflight_and_read_environment(ctx: RunContext) -> PendingChecks:
+    """Start the checks, then read the environment. A failed read is reported after the checks
+    finish, so a failed check (what to fix first) is the error whenever there is one."""
+    checks = PendingChecks(ctx)
     try:
         _read_environment(ctx)
     except DeployTagError:
-        thread.join()
-        if failure:
-            raise failure[0] from None
+        checks.wait()
         raise
-    thread.join()
-    if failure:
-        raise failure[0]
+    return checks
 
 
 def _read_environment(ctx: RunContext) -> None:
@@ -284,6 +321,7 @@ def _record_outcome(ctx: RunContext, records: list[StepRecord], outcome: str) ->
         annotation("progress"): dumps(_progress(ctx, records, outcome)),
         annotation("outcome"): "succeeded" if outcome in ("succeeded", "unchanged") else outcome,
         annotation("updated-at"): stamp,
+        annotation("run"): ctx.run_id,
     }
     if outcome in ("succeeded", "unchanged"):
         values.update(ctx.recorded)

@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import structs
+
 from deploytag.capabilities.dns import delete_records, ensure_records
 from deploytag.capabilities.expose import discover_address
 from deploytag.core.branch import BranchRef
@@ -63,7 +65,7 @@ def names_with_zone(
         zone = _provider(providers).zone
         cfg = loaded.config
         loaded = dataclasses.replace(
-            loaded, config=cfg.model_copy(update={"dns": cfg.dns.model_copy(update={"zone": zone})})
+            loaded, config=structs.replace(cfg, dns=structs.replace(cfg.dns, zone=zone))
         )
     target = target_for(ref, loaded)
     if target.names is None:

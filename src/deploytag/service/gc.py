@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import structs
+
 from deploytag.capabilities.namespace import APP_LABEL
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import BranchRules, LoadedConfig
@@ -343,7 +345,7 @@ def _config_for(loaded: LoadedConfig, v: Verdict) -> LoadedConfig:
         if names is not None and names.kind == "preview" and names.namespace == v.namespace.name:
             return loaded
     rules = BranchRules(previews=[glob.escape(v.branch)], permanent={})
-    return dataclasses.replace(loaded, config=cfg.model_copy(update={"app": v.app, "branches": rules}))
+    return dataclasses.replace(loaded, config=structs.replace(cfg, app=v.app, branches=rules))
 
 
 class _EnvironmentProgress:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from deploytag.adapters.common.process import SubprocessRunner
 from deploytag.adapters.git.cli import GitCli
 from deploytag.core import yamlio
-from deploytag.core.config.loader import load_config
+from deploytag.core.config.loader import load_config, parse_config
 from deploytag.core.config.schema import Config
 from deploytag.core.errors import DeployTagError
 from deploytag.core.scaffold.ci import check_ci, ci_settings
@@ -137,7 +137,7 @@ def init(*, repo: Path, options: InitOptions, git: GitReader | None = None) -> I
 def _check_config(text: str) -> Config:
     """The rendered file must load as it is: a template bug is DeployTag's, reported before any write."""
     try:
-        return Config.model_validate(yamlio.load(text))
+        return parse_config(yamlio.load(text))
     except Exception as e:
         raise DeployTagError(
             f"the deploytag.yaml init rendered does not load ({type(e).__name__}); nothing written",

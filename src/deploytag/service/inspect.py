@@ -11,6 +11,7 @@ from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig, flatten
 from deploytag.core.errors import PlanError
 from deploytag.core.lint import RULES
+from deploytag.core.settingsmodel import to_data
 from deploytag.ports.providers import Providers
 from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, manifest_rows, render_release
 from deploytag.service.resolve import Target, target_for
@@ -20,7 +21,7 @@ from deploytag.service.wiring import Invocation, load
 def explain_config(inv: Invocation) -> list[dict[str, Any]]:
     """Every leaf setting with its value and where it came from."""
     loaded = load(inv)
-    values = flatten(loaded.config.model_dump(mode="json"))
+    values = flatten(to_data(loaded.config))
     return [
         {"key": key, "value": value, "source": loaded.sources.get(key, "default")}
         for key, value in values.items()

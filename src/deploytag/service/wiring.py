@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from msgspec import structs
+
 from deploytag.adapters.common.process import SubprocessRunner
 from deploytag.adapters.git.cli import GitCli
 from deploytag.adapters.helm.binary import HelmBinary
@@ -76,7 +78,7 @@ def build_providers(
         config = cfg.cluster
         if config.kubeconfig is None and inv.environ.get("KUBECONFIG"):
             # The caller's KUBECONFIG, which helm (started with the same environment) reads too.
-            config = config.model_copy(update={"kubeconfig": inv.environ["KUBECONFIG"]})
+            config = structs.replace(config, kubeconfig=inv.environ["KUBECONFIG"])
         return factory.from_config(config=config)
 
     def make_store() -> SecretStore:

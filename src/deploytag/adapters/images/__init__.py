@@ -2,5 +2,5 @@
 
 Registries: ``registry_v2`` (the distribution v2 API), ``registry_auth`` (credential
 sources), ``ecr`` (AWS ECR tokens); ``kaniko_context``/``s3_context`` carry kaniko's
-build context. Builder settings are in ``settings`` (pydantic only).
+build context. Builder settings are in ``settings`` (msgspec only).
 """

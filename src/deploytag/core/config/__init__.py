@@ -12,6 +12,7 @@ from deploytag.core.config.loader import (
     find_config,
     flatten,
     load_config,
+    parse_config,
 )
 from deploytag.core.config.schema import (
     BranchRules,
@@ -61,4 +62,5 @@ __all__ = [
     "find_config",
     "flatten",
     "load_config",
+    "parse_config",
 ]

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
 from deploytag.core import yamlio
+from deploytag.core.config import errors
 from deploytag.core.config.schema import Config
 from deploytag.core.errors import ConfigError
+from deploytag.core.settingsmodel import convert, to_data
 
 CONFIG_FILE = "deploytag.yaml"
 ENV_PREFIX = "DEPLOYTAG_"
@@ -108,10 +110,14 @@ _NOT_CONFIG_ENV = {"branch", "commit", "output", "debug", "config", "repo", "dat
 _NOT_CONFIG_ENV |= {"registry_username", "registry_password"}
 
 
+# pydantic's words for booleans, kept for DEPLOYTAG_* variables (YAML has its own).
+_BOOL_WORDS = {"1": True, "on": True, "t": True, "true": True, "y": True, "yes": True}
+_BOOL_WORDS |= {"0": False, "off": False, "f": False, "false": False, "n": False, "no": False}
+
+
 def _coerce_env(key: str, raw: str) -> Any:
     """Env values are strings; lists are comma-separated, mappings JSON."""
-    field_type = _leaf_annotation(key)
-    text = str(field_type)
+    field_type = errors.leaf_type(Config, key.split("."))
     if raw.startswith(("[", "{")):
         import json
 
@@ -122,21 +128,29 @@ def _coerce_env(key: str, raw: str) -> Any:
                 f"environment variable {ENV_PREFIX}{key.upper().replace('.', '__')}: invalid JSON",
                 hint="give a comma-separated list or valid JSON",
             ) from e
-    if text.startswith("list[") or "list[" in text:
+    if errors.is_list(field_type):
         return [item.strip() for item in raw.split(",") if item.strip()]
+    if errors.is_bool(field_type) and raw.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[raw.strip().lower()]
     return raw
 
 
-def _leaf_annotation(dotted: str) -> Any:
-    model: Any = Config
-    annotation: Any = None
-    for part in dotted.split("."):
-        fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            return None
-        annotation = fields[part].annotation
-        model = annotation
-    return annotation
+def parse_config(data: Mapping[str, Any]) -> Config:
+    """Validate a ``deploytag.yaml`` mapping (merged with env and flags) into a Config.
+
+    Raises msgspec.ValidationError; ``load_config`` turns it into one ConfigError line.
+    """
+    return convert(_yaml_spellings(data), Config)
+
+
+def _yaml_spellings(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    # YAML 1.1 reads a bare `off` as false; people write `lint: {severity: {rule: off}}` unquoted.
+    lint = data.get("lint")
+    severity = lint.get("severity") if isinstance(lint, dict) else None
+    if not isinstance(lint, dict) or not isinstance(severity, dict) or False not in severity.values():
+        return data
+    fixed = {k: "off" if v is False else v for k, v in severity.items()}
+    return {**data, "lint": {**lint, "severity": fixed}}
 
 
 def find_config(start: Path) -> Path | None:
@@ -187,11 +201,14 @@ def load_config(
         _drop_children(sources, key)
 
     try:
-        config = Config.model_validate(merged)
-    except ValidationError as e:
-        raise ConfigError(_describe_validation(e, path, sources), hint=_hint_for(e)) from e
+        config = parse_config(merged)
+    except msgspec.ValidationError as e:
+        problem = errors.describe(e, Config, merged)
+        origin = _source_for(problem.key, sources)
+        where = path.name if origin in ("default",) or origin.startswith("file") else origin
+        raise ConfigError(f"{where}: {problem.key}: {problem.text}", hint=problem.hint) from e
 
-    leaves = flatten(config.model_dump(mode="json"))
+    leaves = flatten(to_data(config))
     full_sources = {key: _source_for(key, sources) for key in leaves}
     return LoadedConfig(config=config, root=root, file=path, sources=full_sources)
 
@@ -217,30 +234,3 @@ def _source_for(key: str, sources: Mapping[str, str]) -> str:
         if "." not in probe:
             return "default"
         probe = probe.rsplit(".", 1)[0]
-
-
-def _describe_validation(e: ValidationError, path: Path, sources: Mapping[str, str]) -> str:
-    first = e.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    origin = _source_for(key, sources)
-    where = path.name if origin in ("default",) or origin.startswith("file") else origin
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        problem = "unknown key"
-    elif kind == "missing":
-        problem = "required key is missing"
-    else:
-        problem = first["msg"]
-        if "input" in first and not isinstance(first["input"], dict | list):
-            problem += f" (got {first['input']!r})"
-    more = f" (+{e.error_count() - 1} more)" if e.error_count() > 1 else ""
-    return f"{where}: {key}: {problem}{more}"
-
-
-def _hint_for(e: ValidationError) -> str:
-    kind = e.errors()[0]["type"]
-    if kind == "extra_forbidden":
-        return "remove it or check its spelling against docs/configuration.md"
-    if kind == "missing":
-        return "add it (see docs/configuration.md)"
-    return "fix the value (see docs/configuration.md)"
