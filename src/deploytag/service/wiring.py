@@ -13,6 +13,7 @@ from msgspec import structs
 from deploytag.adapters.common.process import SubprocessRunner
 from deploytag.adapters.git.cli import GitCli
 from deploytag.adapters.helm.binary import HelmBinary
+from deploytag.adapters.helm.versioncache import VersionCache, cache_directory
 from deploytag.adapters.plugins import load_provider
 from deploytag.core.config import LoadedConfig, load_config
 from deploytag.core.errors import ConfigError
@@ -133,6 +134,7 @@ def build_providers(
                 s.labels for s in providers.cluster.list_secrets(namespace=namespace, label_selector=selector)
             ],
             driver=inv.environ.get("HELM_DRIVER", ""),
+            version_cache=VersionCache(directory=cache_directory(inv.environ)),
         ),
         kube_target=KubeTarget(kubeconfig=cfg.cluster.kubeconfig, context=cfg.cluster.context),
         cluster_factory=make_cluster,

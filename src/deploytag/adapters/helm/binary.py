@@ -49,6 +49,7 @@ from deploytag.adapters.helm.files import (
     write_manifests,
 )
 from deploytag.adapters.helm.storage import SecretLabels, newest_revision, uses_secrets
+from deploytag.adapters.helm.versioncache import VersionCache
 from deploytag.core.errors import ChartError, CommandError, ReleaseError, ToolMissingError
 from deploytag.ports.helm import KubeTarget, ReleaseInfo, RenderedChart
 from deploytag.ports.runner import CommandResult, CommandRunner
@@ -88,28 +89,38 @@ class HelmBinary:
         wait_strategy: WaitStrategy = "watcher",
         secret_labels: SecretLabels | None = None,
         driver: str = "",
+        version_cache: VersionCache | None = None,
     ) -> None:
         self._runner: CommandRunner = HelmRunner(runner, binary)
         self._binary = binary
         self._wait_strategy = wait_strategy
         self._version: str | None = None
         self._secret_labels = secret_labels if uses_secrets(driver) else None
+        self._version_cache = version_cache
 
     # ----------------------------------------------------------------- version
 
     def version(self) -> str:
         if self._version is None:
-            result = self._runner.run(argv=[self._binary, "version", "--template", "{{.Version}}"])
-            version = result.stdout.strip()
+            cache = self._version_cache
+            path = self._runner.which(program=self._binary) if cache is not None else None
+            cached = cache.get(path) if cache is not None and path is not None else None
+            version = cached or self._ask_version()
             major = major_version(version)
             if major not in (3, 4):
                 raise ToolMissingError(
                     f"helm {version or '(unknown version)'} is not supported",
                     hint="install Helm 3 or 4 (https://helm.sh/docs/intro/install/) or run tools/setup.sh",
                 )
+            if cache is not None and path is not None and cached is None:
+                cache.put(path, version)
             self._version = version
             log.debug("helm client %s", version)
         return self._version
+
+    def _ask_version(self) -> str:
+        result = self._runner.run(argv=[self._binary, "version", "--template", "{{.Version}}"])
+        return result.stdout.strip()
 
     @property
     def major(self) -> int:
