@@ -87,14 +87,14 @@ _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 # The costliest third-party dependencies, and the well-kept alternative that would remove the cost.
 ALTERNATIVES = {
-    "kubernetes": "lightkube (typed, small models) or direct REST over httpx, which is installed",
+    "kubernetes": "only the SDK fallback imports it (legacy auth-provider, proxies); else direct REST",
     "msgspec": "none needed: the config schema's Structs (replaced pydantic, ~95 ms a run)",
     "boto3": "import only in the AWS adapters (already lazy); botocore's loader is the cost",
     "botocore": "import only in the AWS adapters (already lazy)",
     "yaml": "PyYAML's C loader (CSafeLoader), already preferred when built",
     "click": "none needed: click is small",
     "cloudflare": "import only in the Cloudflare adapter (already lazy)",
-    "urllib3": "the kubernetes client's transport; http.client alone with direct REST",
+    "urllib3": "the kubernetes SDK's transport, in the SDK fallback only; direct REST uses http.client",
 }
 
 
