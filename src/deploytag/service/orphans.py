@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from deploytag.capabilities.context import annotation, dumps
@@ -35,6 +35,7 @@ from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import OWNER_PREFIX, Owner, parse_owner
 from deploytag.core.errors import DeployTagError, PlanError
+from deploytag.core.records import asdict
 from deploytag.core.timestamps import parse_rfc3339, rfc3339
 from deploytag.ports.cluster import (
     ENVIRONMENT_SELECTOR,
