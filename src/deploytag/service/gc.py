@@ -10,7 +10,6 @@ changes nothing at all.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import glob
 import logging
@@ -345,7 +344,7 @@ def _config_for(loaded: LoadedConfig, v: Verdict) -> LoadedConfig:
         if names is not None and names.kind == "preview" and names.namespace == v.namespace.name:
             return loaded
     rules = BranchRules(previews=[glob.escape(v.branch)], permanent={})
-    return dataclasses.replace(loaded, config=structs.replace(cfg, app=v.app, branches=rules))
+    return structs.replace(loaded, config=structs.replace(cfg, app=v.app, branches=rules))
 
 
 class _EnvironmentProgress:
