@@ -20,7 +20,6 @@ order against those declarations when it is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
@@ -76,16 +75,14 @@ class StepResult(msgspec.Struct, frozen=True):
     annotations: Mapping[str, str | None] = msgspec.field(default_factory=dict)
 
 
-@dataclass
-class Removed:
+class Removed(msgspec.Struct):
     what: str  # "helm release", "namespace", "lease"
     name: str
     existed: bool
     verified_gone: bool
 
 
-@dataclass
-class LeftBehind:
+class LeftBehind(msgspec.Struct):
     what: str  # "database", "database role", "dns record"
     name: str
     where: str  # "db.example:5432", "zone example.com"
