@@ -148,10 +148,42 @@ def test_a_database_engine_whose_driver_is_missing_names_the_extra(
     )
 
 
+def _kubeconfig(repo: Path, user: str) -> Path:
+    path = repo / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        f"users: [{{name: u, user: {user}}}]\n"
+        "contexts: [{name: dev, context: {cluster: c, user: u}}]\ncurrent-context: dev\n"
+    )
+    return path
+
+
 def test_a_missing_kubernetes_client_says_to_reinstall(repo: Path) -> None:
-    result = run(repo, "status", "--branch", "feature/x", "--commit", COMMIT, env=hidden("kubernetes"))
+    # Only the SDK fallback needs the client: here a legacy auth-provider (see sdkfallback).
+    kubeconfig = _kubeconfig(repo, "{auth-provider: {name: oidc, config: {client-id: x, id-token: y}}}")
+    result = run(
+        repo,
+        "--kubeconfig",
+        str(kubeconfig),
+        "status",
+        "--branch",
+        "feature/x",
+        "--commit",
+        COMMIT,
+        env=hidden("kubernetes"),
+    )
     assert result.returncode == 8, result.stderr
     assert_one_line(result.stderr, "kubernetes Python client is not installed", "reinstall DeployTag")
+
+
+def test_token_and_certificate_kubeconfigs_need_no_kubernetes_client(repo: Path) -> None:
+    kubeconfig = _kubeconfig(repo, "{token: t0ken-value}")
+    args = ("--kubeconfig", str(kubeconfig), "status", "--branch", "feature/x", "--commit", COMMIT)
+    result = run(repo, *args, env=hidden("kubernetes", "urllib3"))
+    assert result.returncode == 8, result.stderr
+    assert_one_line(result.stderr, "cannot reach context dev (http://127.0.0.1:9)")  # nothing listens there
+    assert "t0ken-value" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -157,15 +157,42 @@ def test_silent_server_times_out_as_retryable(tmp_path: Path, silent_server: int
     assert time.monotonic() - started < 15
 
 
-def test_the_sdk_is_imported_only_on_first_request(tmp_path: Path, closed_port: int) -> None:
+def test_the_sdk_is_never_imported_for_a_token_kubeconfig(tmp_path: Path, closed_port: int) -> None:
     path = kubeconfig(tmp_path, f"http://127.0.0.1:{closed_port}")
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from deploytag.adapters.kubernetes import KubernetesCluster
+        from deploytag.core.errors import RetryableClusterError
+        cluster = KubernetesCluster(kubeconfig={str(path)!r}, context=None)
+        cluster.describe()
+        try:
+            cluster.get_namespace(name="x")
+        except RetryableClusterError:
+            pass  # nothing listens: the request went through the direct transport
+        assert "deploytag.adapters.kubernetes.transport" in sys.modules
+        assert "kubernetes" not in sys.modules and "urllib3" not in sys.modules
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_sdk_fallback_is_imported_only_on_first_request(tmp_path: Path, closed_port: int) -> None:
+    # A legacy auth-provider is what the direct transport leaves to the official client.
+    path = kubeconfig(tmp_path, f"http://127.0.0.1:{closed_port}")
+    path.write_text(
+        path.read_text().replace(
+            "{token: not-a-real-token-123}",
+            "{auth-provider: {name: oidc, config: {id-token: not-a-real-token-123, client-id: x}}}",
+        )
+    )
     code = textwrap.dedent(
         f"""
         import sys
         from deploytag.adapters.kubernetes import KubernetesCluster
         cluster = KubernetesCluster(kubeconfig={str(path)!r}, context=None)
         assert "kubernetes" not in sys.modules, "imported at construction"
-        cluster.describe()
+        assert cluster.describe() == "context dev (http://127.0.0.1:{closed_port})"
         assert "kubernetes" in sys.modules
         """
     )

@@ -1,6 +1,8 @@
-"""A no-op redeploy on the real control plane imports nothing it does not use: the Kubernetes
-client without its models, and neither the client's rarely used requests/oauthlib (a proxy
-check, legacy OIDC refresh) nor other providers' SDKs (bench/redeploy.py measures the time)."""
+"""A no-op redeploy on the real control plane imports nothing it does not use: on a client-certificate
+or token kubeconfig the direct transport (http.client + ssl) talks to the API server, so neither the
+official Kubernetes client nor urllib3 is imported, nor requests/oauthlib nor other providers' SDKs
+(bench/redeploy.py measures the time). The SDK fallback is tests/kubetransport's and
+tests/contract/test_kubernetes_errors.py's."""
 
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ NOT_FOR_A_NOOP_DEPLOY = [
     "deploytag.adapters.secrets.aws",
     "deploytag.adapters.databases.postgres",
     "deploytag.adapters.databases.mysql",
-    "kubernetes.client.models.v1_namespace",  # the client's ~800 model classes are never loaded
-    "kubernetes.client.api.apiextensions_v1_api",  # nor API classes the adapter does not use
+    "kubernetes",  # the official client: only the SDK fallback (auth-provider, proxies) loads it
+    "urllib3",
+    "six",
+    "deploytag.adapters.kubernetes.sdkfallback",
     "requests",
     "oauthlib",
     "requests_oauthlib",
@@ -69,6 +73,7 @@ def test_noop_deploy_imports_only_what_it_uses(app: RealApp) -> None:
     status, modules = run.status, run.modules
     assert status == 0
     assert "deploytag.adapters.kubernetes.cluster" in modules  # it did talk to the cluster
+    assert "deploytag.adapters.kubernetes.transport" in modules  # through the direct transport
     assert "deploytag.capabilities.release" in modules
     assert loaded(modules, NOT_FOR_A_NOOP_DEPLOY) == []
     assert [c for c in run.dataclasses if not c.startswith(TRANSPORT)] == NOOP_DEPLOY_DATACLASSES

@@ -1,4 +1,4 @@
-"""KubernetesCluster: the Cluster port over the official ``kubernetes`` client.
+"""KubernetesCluster: the Cluster port over the Kubernetes API (see ``connection``).
 
 Namespaces, Secrets and quotas live here; Leases and workload reads in their
 own modules (``leases``, ``workloads``), all sharing one lazily opened
@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from deploytag.adapters.kubernetes.connection import DEFAULT_TIMEOUT, Connection
+from deploytag.adapters.kubernetes.connection import DEFAULT_TIMEOUT, MERGE_PATCH, Connection, resource_path
 from deploytag.adapters.kubernetes.convert import namespace_info
 from deploytag.adapters.kubernetes.errors import ApiConflict, ApiNotFound, Op
 from deploytag.adapters.kubernetes.housekeeping import HousekeepingOps
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from deploytag.core.config import ClusterConfig
     from deploytag.ports.cluster import Cluster
 
-_MERGE_PATCH = "application/merge-patch+json"
 # Namespace deletion takes seconds (finalizers empty it first); poll gently, then less often.
 _POLL_FIRST, _POLL_MAX = 0.2, 2.0
 
@@ -57,7 +56,7 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
 
     def get_namespace(self, *, name: str) -> NamespaceInfo | None:
         try:
-            return namespace_info(self._conn.json(_ns_op("get", name), "core.read_namespace", name))
+            return namespace_info(self._conn.json(_ns_op("get", name), "GET", _ns_path(name)))
         except ApiNotFound:
             return None
 
@@ -66,7 +65,7 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
     ) -> NamespaceInfo:
         metadata = {"name": name, "labels": dict(labels), "annotations": dict(annotations)}
         try:
-            created = self._conn.json(_ns_op("create", name), "core.create_namespace", {"metadata": metadata})
+            created = self._conn.json(_ns_op("create", name), "POST", _ns_path(), body={"metadata": metadata})
             return namespace_info(created)
         except ApiConflict:
             pass
@@ -87,15 +86,15 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
     def _patch_namespace(self, name: str, metadata: Mapping[str, Any]) -> NamespaceInfo:
         patched = self._conn.json(
             _ns_op("patch", name),
-            "core.patch_namespace",
-            name,
-            {"metadata": metadata},
-            _content_type=_MERGE_PATCH,
+            "PATCH",
+            _ns_path(name),
+            body={"metadata": metadata},
+            content_type=MERGE_PATCH,
         )
         return namespace_info(patched)
 
     def list_namespaces(self, *, label_selector: str) -> list[NamespaceInfo]:
-        items = self._conn.items(_ns_op("list", ""), "core.list_namespace", label_selector=label_selector)
+        items = self._conn.items(_ns_op("list", ""), _ns_path(), query={"labelSelector": label_selector})
         return sorted((namespace_info(item) for item in items), key=lambda n: n.name)
 
     def delete_namespace(self, *, name: str, wait: bool, timeout_seconds: float) -> bool:
@@ -103,8 +102,8 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
         try:
             self._conn.json(
                 _ns_op("delete", name),
-                "core.delete_namespace",
-                name,
+                "DELETE",
+                _ns_path(name),
                 body={"propagationPolicy": "Background"},
             )
         except ApiNotFound:
@@ -146,12 +145,12 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
         }
         # Error bodies may echo the request, so the encoded forms are scrubbed too.
         secrets = (*data.values(), *encoded.values())
-        self._create_or_replace(body, namespace, "secrets", "namespaced_secret", secrets=secrets)
+        self._create_or_replace(body, namespace, "secrets", secrets=secrets)
 
     def get_secret_keys(self, *, namespace: str, name: str) -> list[str] | None:
         op = Op(verb="get", resource="secrets", name=name, namespace=namespace)
         try:
-            secret = self._conn.json(op, "core.read_namespaced_secret", name, namespace)
+            secret = self._conn.json(op, "GET", resource_path("v1", "secrets", name, namespace=namespace))
         except ApiNotFound:
             return None
         return sorted(secret.get("data") or {})
@@ -159,7 +158,7 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
     def read_secret_values(self, *, namespace: str, name: str, keys: Sequence[str]) -> dict[str, str] | None:
         op = Op(verb="get", resource="secrets", name=name, namespace=namespace)
         try:
-            secret = self._conn.json(op, "core.read_namespaced_secret", name, namespace)
+            secret = self._conn.json(op, "GET", resource_path("v1", "secrets", name, namespace=namespace))
         except ApiNotFound:
             return None
         data = secret.get("data") or {}
@@ -176,7 +175,7 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
             "metadata": {"name": name, "labels": dict(labels)},
             "spec": {"hard": dict(hard)},
         }
-        self._create_or_replace(body, namespace, "resourcequotas", "namespaced_resource_quota")
+        self._create_or_replace(body, namespace, "resourcequotas")
 
     def apply_limit_range(
         self,
@@ -198,16 +197,13 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
             "metadata": {"name": name, "labels": dict(labels)},
             "spec": {"limits": [limit]},
         }
-        self._create_or_replace(body, namespace, "limitranges", "namespaced_limit_range")
+        self._create_or_replace(body, namespace, "limitranges")
 
     def delete_quotas(self, *, namespace: str, name: str) -> None:
-        for resource, suffix in (
-            ("resourcequotas", "namespaced_resource_quota"),
-            ("limitranges", "namespaced_limit_range"),
-        ):
+        for resource in ("resourcequotas", "limitranges"):
             op = Op(verb="delete", resource=resource, name=name, namespace=namespace)
             try:
-                self._conn.json(op, f"core.delete_{suffix}", name, namespace)
+                self._conn.json(op, "DELETE", resource_path("v1", resource, name, namespace=namespace))
             except ApiNotFound:
                 continue
 
@@ -216,7 +212,6 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
         body: dict[str, Any],
         namespace: str,
         resource: str,
-        suffix: str,
         *,
         secrets: tuple[str, ...] = (),
     ) -> None:
@@ -226,9 +221,9 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
             try:
                 self._conn.json(
                     Op(verb="create", resource=resource, name=name, namespace=namespace, secrets=secrets),
-                    f"core.create_{suffix}",
-                    namespace,
-                    body,
+                    "POST",
+                    resource_path("v1", resource, namespace=namespace),
+                    body=body,
                 )
                 return
             except ApiConflict:
@@ -237,10 +232,9 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
                 # No resourceVersion: the desired state wins over whatever is there.
                 self._conn.json(
                     Op(verb="update", resource=resource, name=name, namespace=namespace, secrets=secrets),
-                    f"core.replace_{suffix}",
-                    name,
-                    namespace,
-                    body,
+                    "PUT",
+                    resource_path("v1", resource, name, namespace=namespace),
+                    body=body,
                 )
                 return
             except ApiNotFound:
@@ -253,6 +247,10 @@ class KubernetesCluster(LeaseOps, WorkloadOps, HousekeepingOps, JobOps):
 
 def _ns_op(verb: str, name: str) -> Op:
     return Op(verb=verb, resource="namespaces", name=name)
+
+
+def _ns_path(name: str = "") -> str:
+    return resource_path("v1", "namespaces", name)
 
 
 if TYPE_CHECKING:

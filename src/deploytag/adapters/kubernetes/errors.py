@@ -1,4 +1,4 @@
-"""Turn the SDK's and urllib3's failures into DeployTag errors that say what to do.
+"""Turn the transport's (and the SDK fallback's) failures into DeployTag errors that say what to do.
 
 Kept apart from the calls so every request maps failures the same way: 401/403
 name the verb and resource to grant, 404 and 409 become types a method can catch
@@ -9,6 +9,7 @@ does not, throttling, server errors and broken connections are retryable.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,41 @@ class Op:
         return f"kubectl auth can-i {self.verb} {resource}{where}"
 
 
+# ------------------------------------------------------------------ the direct transport's failures
+
+
+class TransportError(Exception):
+    """A request of the direct transport (``transport``) that failed; ``translate`` words it."""
+
+
+class HttpStatus(TransportError):
+    """The API server answered with a status outside 2xx (the SDK's ApiException, same fields)."""
+
+    def __init__(self, status: int, reason: str, body: bytes) -> None:
+        super().__init__(f"HTTP {status} {reason}")
+        self.status, self.reason, self.body = status, reason, body
+
+
+class TlsFailed(TransportError):
+    """The TLS handshake failed: certificate not trusted, wrong name, client certificate refused."""
+
+
+class NoAnswer(TransportError):
+    """A connect or read timed out (connects are retried first; reads never are)."""
+
+
+class Unreachable(TransportError):
+    """Nothing accepted the connection, or it broke before the answer was read."""
+
+
+class CredentialsFailed(TransportError):
+    """An exec plugin or token file could not give credentials."""
+
+    def __init__(self, message: str, *, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 class ApiNotFound(NotFoundError):
     """404 from the API server; methods for which absence is normal catch it."""
 
@@ -50,32 +86,66 @@ class ApiConflict(RetryableClusterError):
 
 
 def translate(error: BaseException, *, op: Op, where: str) -> DeployTagError | None:
-    """The DeployTag error for an SDK/transport failure, or None when it is not one."""
-    from kubernetes.client.exceptions import ApiException
-    from urllib3 import exceptions as u3
-
-    if isinstance(error, ApiException):
+    """The DeployTag error for a transport (or SDK) failure, or None when it is not one."""
+    if isinstance(error, HttpStatus):
         return _from_status(error, op=op, where=where)
+    if isinstance(error, TlsFailed):
+        return _tls_failed(str(error), op=op, where=where)
+    if isinstance(error, NoAnswer):
+        return _no_answer(op=op, where=where)
+    if isinstance(error, Unreachable):
+        return _unreachable(str(error), op=op, where=where)
+    if isinstance(error, CredentialsFailed):
+        return ClusterError(
+            f"cannot get credentials for {where} to {op.verb} {op.what()}: {_short(str(error), op)}",
+            hint=error.hint,
+        )
+    return _translate_sdk(error, op=op, where=where)
+
+
+def _translate_sdk(error: BaseException, *, op: Op, where: str) -> DeployTagError | None:
+    """The same for the official client's failures (the SDK fallback, see ``sdkfallback``).
+
+    Its modules are looked up, never imported: an error cannot come from a module not loaded.
+    """
+    sdk = sys.modules.get("kubernetes.client.exceptions")
+    if sdk is not None and isinstance(error, sdk.ApiException):
+        return _from_status(error, op=op, where=where)
+    u3 = sys.modules.get("urllib3.exceptions")
+    if u3 is None:
+        return None
     if isinstance(error, u3.MaxRetryError) and error.reason is not None:
         error = error.reason
     if isinstance(error, u3.SSLError):
-        return ClusterError(
-            f"TLS failed talking to {where} to {op.verb} {op.what()}: {_short(str(error), op)}",
-            hint="check the server URL and certificate-authority data of the kubeconfig context",
-        )
+        return _tls_failed(str(error), op=op, where=where)
     # NewConnectionError subclasses ConnectTimeoutError in urllib3, so it is tested first.
     if isinstance(error, u3.TimeoutError) and not isinstance(error, u3.NewConnectionError):
-        return RetryableClusterError(
-            f"{where} did not answer in time to {op.verb} {op.what()}",
-            hint="the API server is slow or unreachable; retry, and check the network if it persists",
-        )
+        return _no_answer(op=op, where=where)
     if isinstance(error, u3.HTTPError | ConnectionError):
-        return RetryableClusterError(
-            f"cannot reach {where} to {op.verb} {op.what()}: {_short(str(error), op)}",
-            hint="check that the cluster is running and reachable from here and that the kubeconfig "
-            f"context is the right one (--context); {LOCAL_CLUSTER_HINT}",
-        )
+        return _unreachable(str(error), op=op, where=where)
     return None
+
+
+def _tls_failed(text: str, *, op: Op, where: str) -> DeployTagError:
+    return ClusterError(
+        f"TLS failed talking to {where} to {op.verb} {op.what()}: {_short(text, op)}",
+        hint="check the server URL and certificate-authority data of the kubeconfig context",
+    )
+
+
+def _no_answer(*, op: Op, where: str) -> DeployTagError:
+    return RetryableClusterError(
+        f"{where} did not answer in time to {op.verb} {op.what()}",
+        hint="the API server is slow or unreachable; retry, and check the network if it persists",
+    )
+
+
+def _unreachable(text: str, *, op: Op, where: str) -> DeployTagError:
+    return RetryableClusterError(
+        f"cannot reach {where} to {op.verb} {op.what()}: {_short(text, op)}",
+        hint="check that the cluster is running and reachable from here and that the kubeconfig "
+        f"context is the right one (--context); {LOCAL_CLUSTER_HINT}",
+    )
 
 
 def _from_status(error: Any, *, op: Op, where: str) -> DeployTagError:

@@ -12,13 +12,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from deploytag.adapters.kubernetes.connection import Connection
+from deploytag.adapters.kubernetes.connection import MERGE_PATCH, Connection, resource_path
 from deploytag.adapters.kubernetes.convert import lease_info, micro_time, namespace_info
 from deploytag.adapters.kubernetes.errors import ApiConflict, ApiNotFound, Op
 from deploytag.core.errors import DeployTagError
 from deploytag.ports.cluster import LeaseInfo, NamespaceInfo, ObjectRef, SecretInfo
 
-_MERGE_PATCH = "application/merge-patch+json"
 _SCALABLE = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
 # Events say what happened and hold nothing; listing them would only add noise.
 _SKIP = {("", "events"), ("events.k8s.io", "events")}
@@ -34,18 +33,15 @@ class HousekeepingOps:
         if resource is None:
             raise ValueError(f"cannot scale a {kind}; only {', '.join(_SCALABLE)}")
         op = Op(verb="patch", resource=f"{resource}/scale", name=name, namespace=namespace, group="apps")
-        path = f"/apis/apps/v1/namespaces/{namespace}/{resource}/{name}/scale"
-        self._conn.json(
-            op, "raw.call", "PATCH", path, body={"spec": {"replicas": replicas}}, content_type=_MERGE_PATCH
-        )
+        path = resource_path("apps/v1", resource, name, namespace=namespace, subresource="scale")
+        self._conn.json(op, "PATCH", path, body={"spec": {"replicas": replicas}}, content_type=MERGE_PATCH)
 
     # ------------------------------------------------------------------ leases and secrets
 
     def list_leases(self, *, namespace: str, label_selector: str) -> list[LeaseInfo]:
         op = Op(verb="list", resource="leases", namespace=namespace, group="coordination.k8s.io")
-        items = self._conn.items(
-            op, "coordination.list_namespaced_lease", namespace, label_selector=label_selector
-        )
+        path = resource_path("coordination.k8s.io/v1", "leases", namespace=namespace)
+        items = self._conn.items(op, path, query={"labelSelector": label_selector})
         found = [lease_info(namespace=namespace, name=str(_meta(i).get("name", "")), obj=i) for i in items]
         return sorted(found, key=lambda lease: lease.name)
 
@@ -54,9 +50,8 @@ class HousekeepingOps:
         try:
             self._conn.json(
                 op,
-                "coordination.delete_namespaced_lease",
-                name,
-                namespace,
+                "DELETE",
+                resource_path("coordination.k8s.io/v1", "leases", name, namespace=namespace),
                 body={"preconditions": {"resourceVersion": version}} if version else None,
             )
         except (ApiConflict, ApiNotFound):
@@ -65,7 +60,8 @@ class HousekeepingOps:
 
     def list_secrets(self, *, namespace: str, label_selector: str) -> list[SecretInfo]:
         op = Op(verb="list", resource="secrets", namespace=namespace)
-        items = self._conn.items(op, "core.list_namespaced_secret", namespace, label_selector=label_selector)
+        path = resource_path("v1", "secrets", namespace=namespace)
+        items = self._conn.items(op, path, query={"labelSelector": label_selector})
         found = [
             SecretInfo(
                 namespace=namespace,
@@ -81,7 +77,7 @@ class HousekeepingOps:
     def delete_secret(self, *, namespace: str, name: str) -> None:
         op = Op(verb="delete", resource="secrets", name=name, namespace=namespace)
         try:
-            self._conn.json(op, "core.delete_namespaced_secret", name, namespace)
+            self._conn.json(op, "DELETE", resource_path("v1", "secrets", name, namespace=namespace))
         except ApiNotFound:
             return
 
@@ -91,10 +87,9 @@ class HousekeepingOps:
         found: list[ObjectRef] = []
         for group_version, resource, kind in self._namespaced_types():
             group = group_version.rpartition("/")[0]
-            prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
             op = Op(verb="list", resource=resource, namespace=namespace, group=group)
             try:
-                items = self._conn.items(op, "raw.call", "GET", f"{prefix}/namespaces/{namespace}/{resource}")
+                items = self._conn.items(op, resource_path(group_version, resource, namespace=namespace))
             except ApiNotFound:
                 continue  # the type went away since discovery (a CRD deleted)
             except DeployTagError:
@@ -117,7 +112,7 @@ class HousekeepingOps:
     def _namespaced_types(self) -> list[tuple[str, str, str]]:
         """(group/version, plural, kind) of every namespaced type that can be listed and patched."""
         versions = ["v1"]
-        groups = self._conn.json(Op(verb="get", resource="apis"), "raw.call", "GET", "/apis")
+        groups = self._conn.json(Op(verb="get", resource="apis"), "GET", "/apis")
         for group in groups.get("groups") or []:
             preferred = (group.get("preferredVersion") or {}).get("groupVersion")
             if preferred:
@@ -126,7 +121,7 @@ class HousekeepingOps:
         for group_version in versions:
             path = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
             try:
-                listing = self._conn.json(Op(verb="get", resource=path), "raw.call", "GET", path)
+                listing = self._conn.json(Op(verb="get", resource=path), "GET", path)
             except DeployTagError:
                 continue  # an unavailable aggregated API: the namespace controller reports it too
             group = group_version.rpartition("/")[0]
@@ -139,8 +134,7 @@ class HousekeepingOps:
         return types
 
     def remove_finalizers(self, *, ref: ObjectRef) -> None:
-        prefix = "/api/v1" if ref.api_version == "v1" else f"/apis/{ref.api_version}"
-        path = f"{prefix}/namespaces/{ref.namespace}/{ref.resource}/{ref.name}"
+        path = resource_path(ref.api_version, ref.resource, ref.name, namespace=ref.namespace)
         op = Op(
             verb="patch",
             resource=ref.resource,
@@ -151,11 +145,10 @@ class HousekeepingOps:
         try:
             self._conn.json(
                 op,
-                "raw.call",
                 "PATCH",
                 path,
                 body={"metadata": {"finalizers": None}},
-                content_type=_MERGE_PATCH,
+                content_type=MERGE_PATCH,
             )
         except ApiNotFound:
             return
@@ -165,18 +158,17 @@ class HousekeepingOps:
         try:
             current = self._conn.json(
                 Op(verb="patch", resource="namespaces", name=name),
-                "core.patch_namespace",
-                name,
-                {"metadata": {"finalizers": None}},
-                _content_type=_MERGE_PATCH,
+                "PATCH",
+                resource_path("v1", "namespaces", name),
+                body={"metadata": {"finalizers": None}},
+                content_type=MERGE_PATCH,
             )
             body = {**current, "spec": {**(current.get("spec") or {}), "finalizers": []}}
             body["metadata"] = {
                 k: v for k, v in (current.get("metadata") or {}).items() if k != "managedFields"
             }
-            finalized = self._conn.json(
-                op, "raw.call", "PUT", f"/api/v1/namespaces/{name}/finalize", body=body
-            )
+            path = resource_path("v1", "namespaces", name, subresource="finalize")
+            finalized = self._conn.json(op, "PUT", path, body=body)
         except ApiNotFound:
             return None
         return namespace_info(finalized) if finalized else None
@@ -210,7 +202,7 @@ class HousekeepingOps:
             "count": 1,
         }
         op = Op(verb="create", resource="events", namespace=stored_in)
-        self._conn.json(op, "core.create_namespaced_event", stored_in, body)
+        self._conn.json(op, "POST", resource_path("v1", "events", namespace=stored_in), body=body)
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:

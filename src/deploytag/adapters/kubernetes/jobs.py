@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from deploytag.adapters.kubernetes.connection import Connection
+from deploytag.adapters.kubernetes.connection import Connection, resource_path
 from deploytag.adapters.kubernetes.errors import ApiNotFound, Op
 from deploytag.core.errors import ClusterError, DeployTagError
 from deploytag.ports.cluster import JobResult, JobSpec
@@ -58,9 +58,8 @@ class JobOps:
         deadline = time.monotonic() + timeout_seconds
         self._delete_job(spec.namespace, spec.name, wait_until=deadline)
         op = Op(verb="create", resource="jobs", name=spec.name, namespace=spec.namespace, group="batch")
-        created = self._conn.json(
-            op, "batch.create_namespaced_job", spec.namespace, job_body(spec, timeout_seconds)
-        )
+        path = resource_path("batch/v1", "jobs", namespace=spec.namespace)
+        created = self._conn.json(op, "POST", path, body=job_body(spec, timeout_seconds))
         uid = (created.get("metadata") or {}).get("uid", "")
         interval = _POLL_FIRST
         while True:
@@ -81,7 +80,7 @@ class JobOps:
     def _read_job(self, namespace: str, name: str) -> dict[str, Any]:
         op = Op(verb="get", resource="jobs", name=name, namespace=namespace, group="batch")
         try:
-            return self._conn.json(op, "batch.read_namespaced_job", name, namespace)
+            return self._conn.json(op, "GET", _job_path(namespace, name))
         except ApiNotFound as e:
             raise ClusterError(
                 f"job {namespace}/{name} disappeared while it ran", hint="check who deletes Jobs there"
@@ -92,7 +91,7 @@ class JobOps:
         try:
             # Background: the Job's pods go with it.
             self._conn.json(
-                op, "batch.delete_namespaced_job", name, namespace, body={"propagationPolicy": "Background"}
+                op, "DELETE", _job_path(namespace, name), body={"propagationPolicy": "Background"}
             )
         except ApiNotFound:
             return
@@ -100,9 +99,8 @@ class JobOps:
             try:
                 self._conn.json(
                     Op(verb="get", resource="jobs", name=name, namespace=namespace, group="batch"),
-                    "batch.read_namespaced_job",
-                    name,
-                    namespace,
+                    "GET",
+                    _job_path(namespace, name),
                 )
             except ApiNotFound:
                 return
@@ -114,7 +112,7 @@ class JobOps:
         op = Op(verb="list", resource="pods", namespace=namespace)
         pods = [
             p
-            for p in self._conn.items(op, "core.list_namespaced_pod", namespace)
+            for p in self._conn.items(op, resource_path("v1", "pods", namespace=namespace))
             if any(ref.get("uid") == uid for ref in (p.get("metadata") or {}).get("ownerReferences") or [])
         ]
         if not pods:
@@ -125,14 +123,15 @@ class JobOps:
         try:
             return self._conn.text(
                 Op(verb="get", resource="pods/log", name=name, namespace=namespace),
-                "core.read_namespaced_pod_log",
-                name,
-                namespace,
-                container=CONTAINER,
-                tail_lines=max(lines, 1),
+                resource_path("v1", "pods", name, namespace=namespace, subresource="log"),
+                query={"container": CONTAINER, "tailLines": max(lines, 1)},
             ), message
         except DeployTagError as e:
             return f"(logs unavailable: {e.message})", message
+
+
+def _job_path(namespace: str, name: str) -> str:
+    return resource_path("batch/v1", "jobs", name, namespace=namespace)
 
 
 def termination_message(pod: dict[str, Any]) -> str:

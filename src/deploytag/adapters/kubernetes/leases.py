@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deploytag.adapters.kubernetes.connection import Connection
+from deploytag.adapters.kubernetes.connection import Connection, resource_path
 from deploytag.adapters.kubernetes.convert import lease_info, micro_time
 from deploytag.adapters.kubernetes.errors import ApiConflict, ApiNotFound, Op
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, LeaseInfo
@@ -36,17 +36,15 @@ class LeaseOps:
             try:
                 created = self._conn.json(
                     _op("create", name, namespace),
-                    "coordination.create_namespaced_lease",
-                    namespace,
-                    _new_lease(name=name, holder=holder, duration_seconds=duration_seconds, now=now),
+                    "POST",
+                    _path(namespace),
+                    body=_new_lease(name=name, holder=holder, duration_seconds=duration_seconds, now=now),
                 )
                 return lease_info(namespace=namespace, name=name, obj=created)
             except ApiConflict:
                 pass  # it exists: see whether it is free, expired or already ours
             try:
-                current = self._conn.json(
-                    _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
-                )
+                current = self._conn.json(_op("get", name, namespace), "GET", _path(namespace, name))
             except ApiNotFound:
                 continue  # released between our create and read
             seen = lease_info(namespace=namespace, name=name, obj=current)
@@ -56,10 +54,9 @@ class LeaseOps:
             try:
                 replaced = self._conn.json(
                     _op("update", name, namespace),
-                    "coordination.replace_namespaced_lease",
-                    name,
-                    namespace,
-                    body,
+                    "PUT",
+                    _path(namespace, name),
+                    body=body,
                 )
             except (ApiConflict, ApiNotFound):
                 continue  # changed since our read (another holder, or an annotation): read again
@@ -78,9 +75,7 @@ class LeaseOps:
     ) -> LeaseInfo | None:
         for _ in range(_ROUNDS):
             try:
-                current = self._conn.json(
-                    _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
-                )
+                current = self._conn.json(_op("get", name, namespace), "GET", _path(namespace, name))
             except ApiNotFound:
                 return None  # nothing to take over: try_acquire_lease creates it
             if lease_info(namespace=namespace, name=name, obj=current).holder != previous_holder:
@@ -89,10 +84,9 @@ class LeaseOps:
             try:
                 replaced = self._conn.json(
                     _op("update", name, namespace),
-                    "coordination.replace_namespaced_lease",
-                    name,
-                    namespace,
-                    body,
+                    "PUT",
+                    _path(namespace, name),
+                    body=body,
                 )
             except ApiConflict:
                 continue  # written since our read (a renewal, an annotation): read again
@@ -103,9 +97,7 @@ class LeaseOps:
 
     def get_lease(self, *, namespace: str, name: str) -> LeaseInfo | None:
         try:
-            obj = self._conn.json(
-                _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
-            )
+            obj = self._conn.json(_op("get", name, namespace), "GET", _path(namespace, name))
         except ApiNotFound:
             return None
         return lease_info(namespace=namespace, name=name, obj=obj)
@@ -113,9 +105,7 @@ class LeaseOps:
     def release_lease(self, *, namespace: str, name: str, holder: str) -> None:
         for _ in range(_ROUNDS):
             try:
-                current = self._conn.json(
-                    _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
-                )
+                current = self._conn.json(_op("get", name, namespace), "GET", _path(namespace, name))
             except ApiNotFound:
                 return
             if lease_info(namespace=namespace, name=name, obj=current).holder != holder:
@@ -126,9 +116,8 @@ class LeaseOps:
             try:
                 self._conn.json(
                     _op("delete", name, namespace),
-                    "coordination.delete_namespaced_lease",
-                    name,
-                    namespace,
+                    "DELETE",
+                    _path(namespace, name),
                     body={"preconditions": {"resourceVersion": version}} if version else None,
                 )
             except ApiConflict:
@@ -152,16 +141,12 @@ class LeaseOps:
                 "spec": {},
             }
             try:
-                created = self._conn.json(
-                    _op("create", name, namespace), "coordination.create_namespaced_lease", namespace, body
-                )
+                created = self._conn.json(_op("create", name, namespace), "POST", _path(namespace), body=body)
             except ApiConflict:
                 return None  # created by someone since our read
             return lease_info(namespace=namespace, name=name, obj=created)
         try:
-            current = self._conn.json(
-                _op("get", name, namespace), "coordination.read_namespaced_lease", name, namespace
-            )
+            current = self._conn.json(_op("get", name, namespace), "GET", _path(namespace, name))
         except ApiNotFound:
             return None
         metadata = {k: v for k, v in (current.get("metadata") or {}).items() if k != "managedFields"}
@@ -176,7 +161,7 @@ class LeaseOps:
         }
         try:
             replaced = self._conn.json(
-                _op("update", name, namespace), "coordination.replace_namespaced_lease", name, namespace, body
+                _op("update", name, namespace), "PUT", _path(namespace, name), body=body
             )
         except (ApiConflict, ApiNotFound):
             return None
@@ -185,6 +170,10 @@ class LeaseOps:
 
 def _op(verb: str, name: str, namespace: str) -> Op:
     return Op(verb=verb, resource="leases", name=name, namespace=namespace, group=_GROUP)
+
+
+def _path(namespace: str, name: str = "") -> str:
+    return resource_path("coordination.k8s.io/v1", "leases", name, namespace=namespace)
 
 
 def _new_lease(*, name: str, holder: str, duration_seconds: int, now: float) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""Import only the parts of the official client this adapter uses.
+"""Import only the parts of the official client the SDK fallback (``sdkfallback``) uses.
 
 `import kubernetes` executes the package's __init__, which imports every API
 class and some 800 model classes: about 0.4 s, more than a no-op redeploy
-should take in total. The adapter reads raw JSON, so it needs the kubeconfig
-loader, Configuration, ApiClient, ApiException and three API classes. When
+should take in total. The fallback sends paths and reads raw JSON through
+``ApiClient.call_api``, so it needs the kubeconfig loader, Configuration,
+ApiClient and ApiException, and no API class. When
 nothing has imported the SDK yet, its packages are registered as bare packages
 (their __init__ not run) and just those modules are imported; any surprise in
 the SDK's layout falls back to the ordinary full import.
@@ -23,13 +24,6 @@ import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-
-_API_MODULES = {
-    "CoreV1Api": "core_v1_api",
-    "AppsV1Api": "apps_v1_api",
-    "CoordinationV1Api": "coordination_v1_api",
-    "BatchV1Api": "batch_v1_api",
-}
 
 
 def load() -> tuple[Any, Any]:
@@ -63,7 +57,7 @@ def _narrow() -> tuple[Any, Any]:
     _bare_package("kubernetes")
     client = _bare_package("kubernetes.client")
     _bare_package("kubernetes.client.models")  # deserialising into models is never used
-    _bare_package("kubernetes.client.api")
+    _bare_package("kubernetes.client.api")  # no API class is needed: requests go by path
     with _deferred():
         configuration = importlib.import_module("kubernetes.client.configuration")
         api_client = importlib.import_module("kubernetes.client.api_client")
@@ -76,8 +70,6 @@ def _narrow() -> tuple[Any, Any]:
             "ApiException": exceptions.ApiException,
         }.items():
             setattr(client, attr, value)
-        for cls, module in _API_MODULES.items():
-            setattr(client, cls, getattr(importlib.import_module(f"kubernetes.client.api.{module}"), cls))
         config = importlib.import_module("kubernetes.config")
     return client, config
 

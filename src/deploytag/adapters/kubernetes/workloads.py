@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deploytag.adapters.kubernetes.connection import Connection
+from deploytag.adapters.kubernetes.connection import Connection, resource_path
 from deploytag.adapters.kubernetes.convert import (
     event_record,
     parse_time,
@@ -17,35 +17,17 @@ from deploytag.core.errors import DeployTagError
 from deploytag.ports.cluster import ContainerState, Diagnostics, PodState, ServiceAddress, WorkloadState
 
 _WORKLOAD_KINDS = (
-    ("Deployment", "deployments", "apps.list_namespaced_deployment"),
-    ("StatefulSet", "statefulsets", "apps.list_namespaced_stateful_set"),
-    ("DaemonSet", "daemonsets", "apps.list_namespaced_daemon_set"),
+    ("Deployment", "deployments"),
+    ("StatefulSet", "statefulsets"),
+    ("DaemonSet", "daemonsets"),
 )
 
-# What holds resource requests for the cost estimate: (kind, resource, group, namespaced method, all-namespaces).
+# What holds resource requests for the cost estimate: (kind, resource, API group/version).
 _REQUESTING_KINDS = (
-    (
-        "Deployment",
-        "deployments",
-        "apps",
-        "apps.list_namespaced_deployment",
-        "apps.list_deployment_for_all_namespaces",
-    ),
-    (
-        "StatefulSet",
-        "statefulsets",
-        "apps",
-        "apps.list_namespaced_stateful_set",
-        "apps.list_stateful_set_for_all_namespaces",
-    ),
-    ("Job", "jobs", "batch", "batch.list_namespaced_job", "batch.list_job_for_all_namespaces"),
-    (
-        "CronJob",
-        "cronjobs",
-        "batch",
-        "batch.list_namespaced_cron_job",
-        "batch.list_cron_job_for_all_namespaces",
-    ),
+    ("Deployment", "deployments", "apps/v1"),
+    ("StatefulSet", "statefulsets", "apps/v1"),
+    ("Job", "jobs", "batch/v1"),
+    ("CronJob", "cronjobs", "batch/v1"),
 )
 
 
@@ -54,37 +36,42 @@ class WorkloadOps:
 
     def list_workloads(self, *, namespace: str) -> list[WorkloadState]:
         found: list[WorkloadState] = []
-        for kind, resource, method in _WORKLOAD_KINDS:
+        for kind, resource in _WORKLOAD_KINDS:
             op = Op(verb="list", resource=resource, namespace=namespace, group="apps")
-            found += [workload_state(kind, item) for item in self._conn.items(op, method, namespace)]
+            path = resource_path("apps/v1", resource, namespace=namespace)
+            found += [workload_state(kind, item) for item in self._conn.items(op, path)]
         return sorted(found, key=lambda w: (w.kind, w.name))
 
     def list_resource_requests(self, *, namespace: str | None) -> list[Usage]:
         found: list[Usage] = []
-        for kind, resource, group, namespaced, everywhere in _REQUESTING_KINDS:
+        for kind, resource, api_version in _REQUESTING_KINDS:
+            group = api_version.partition("/")[0]
             op = Op(verb="list", resource=resource, namespace=namespace or "", group=group)
-            items = (
-                self._conn.items(op, namespaced, namespace)
-                if namespace is not None
-                else self._conn.items(op, everywhere)
-            )
+            # Without a namespace: the list across all namespaces.
+            items = self._conn.items(op, resource_path(api_version, resource, namespace=namespace or ""))
             found += [u for u in (workload_usage(kind, item) for item in items) if u is not None]
         return sorted(found, key=lambda u: (u.namespace, u.kind, u.name))
 
     def list_services(self, *, namespace: str) -> list[ServiceAddress]:
         op = Op(verb="list", resource="services", namespace=namespace)
-        items = self._conn.items(op, "core.list_namespaced_service", namespace)
+        items = self._conn.items(op, resource_path("v1", "services", namespace=namespace))
         return sorted((service_address(item) for item in items), key=lambda s: s.name)
 
     def collect_diagnostics(self, *, namespace: str, log_lines: int) -> Diagnostics:
         pods_op = Op(verb="list", resource="pods", namespace=namespace)
         pods = sorted(
-            (pod_state(p) for p in self._conn.items(pods_op, "core.list_namespaced_pod", namespace)),
+            (
+                pod_state(p)
+                for p in self._conn.items(pods_op, resource_path("v1", "pods", namespace=namespace))
+            ),
             key=lambda p: p.name,
         )
         events_op = Op(verb="list", resource="events", namespace=namespace)
         events = sorted(
-            (event_record(e) for e in self._conn.items(events_op, "core.list_namespaced_event", namespace)),
+            (
+                event_record(e)
+                for e in self._conn.items(events_op, resource_path("v1", "events", namespace=namespace))
+            ),
             key=lambda e: parse_time(e.last_seen) or 0.0,
         )
         logs: dict[str, str] = {}
@@ -115,12 +102,8 @@ class WorkloadOps:
             try:
                 text = self._conn.text(
                     op,
-                    "core.read_namespaced_pod_log",
-                    pod.name,
-                    namespace,
-                    container=container.name,
-                    tail_lines=max(lines, 1),
-                    previous=previous,
+                    resource_path("v1", "pods", pod.name, namespace=namespace, subresource="log"),
+                    query={"container": container.name, "tailLines": max(lines, 1), "previous": previous},
                 )
             except DeployTagError as e:
                 problem = e.message
