@@ -49,7 +49,7 @@ NOT_FOR_A_NOOP_DEPLOY = [
 
 # Its records are msgspec Structs (a class ~0.05 ms to create, a dataclass 0.3-0.5 ms); these stay
 # dataclasses: the report (serialised with dataclasses.asdict) and records hiding a secret from repr.
-TRANSPORT = "deploytag.adapters.kubernetes."  # the transport's own records (being reworked)
+TRANSPORT = "deploytag.adapters.kubernetes."  # the Kubernetes adapter's own records: left to that package
 NOOP_DEPLOY_DATACLASSES = [
     "deploytag.capabilities.outputs.DatabaseConnection",
     "deploytag.ports.images.RegistryCredentials",
