@@ -18,9 +18,11 @@ import msgspec
 
 def asdict(record: Any) -> dict[str, Any]:
     """A Struct's or dataclass's fields, recursively (into records, lists, tuples and dicts)."""
-    data = _inner(record)
-    if not isinstance(data, dict):
+    if not isinstance(record, msgspec.Struct) and (
+        not dataclasses.is_dataclass(record) or isinstance(record, type)
+    ):
         raise TypeError(f"asdict() needs a Struct or dataclass instance, not {type(record).__name__}")
+    data: dict[str, Any] = _inner(record)
     return data
 
 
