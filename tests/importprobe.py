@@ -89,59 +89,59 @@ def loaded(modules: set[str], prefixes: Sequence[str]) -> list[str]:
     return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
 
 
-STARTED = "STARTED:"
-
-PROCESS_PROBE = f"""
-import json, os, sys
-started = []
-def hook(event, args):
-    if event == "subprocess.Popen":
-        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
-        started.append([os.path.basename(argv[0]), *argv[1:2]])
+def _audited(mark: str, hook: str) -> str:
+    """A probe that runs the CLI with ``hook`` (defining ``hook(event, args)`` that appends to
+    ``seen``) as an audit hook and prints ``seen`` as JSON after ``mark`` on its way out."""
+    return (
+        "import json, os, sys\nseen = []\n"
+        + hook
+        + f"""
 sys.addaudithook(hook)
 from deploytag.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit as e:
     code = e.code
-print({STARTED!r} + json.dumps(started), file=sys.stderr)
+print({mark!r} + json.dumps(seen), file=sys.stderr)
 sys.exit(code)
 """
+    )
+
+
+PROCESS_PROBE = _audited(
+    "STARTED:",
+    """
+def hook(event, args):
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        seen.append([os.path.basename(argv[0]), *argv[1:2]])
+""",
+)
+
+REQUEST_PROBE = _audited(
+    "SENT:",
+    """
+def hook(event, args):
+    if event == "http.client.send":
+        line = bytes(args[1]).split(b"\\r\\n", 1)[0].decode("latin-1")
+        method, _, rest = line.partition(" ")
+        if method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            seen.append([method, rest.rsplit(" ", 1)[0].split("?", 1)[0]])
+""",
+)
 
 
 def started_by(
     args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None
 ) -> tuple[int, list[list[str]]]:
     """(exit status, [program name, first argument] of each process started) of ``deploytag ARGS``."""
-    status, line = _probe(PROCESS_PROBE, STARTED, args, env=env, cwd=cwd)
+    status, line = _probe(PROCESS_PROBE, "STARTED:", args, env=env, cwd=cwd)
     return status, json.loads(line)
-
-
-SENT = "SENT:"
-
-REQUEST_PROBE = f"""
-import json, sys
-sent = []
-def hook(event, args):
-    if event == "http.client.send":
-        line = bytes(args[1]).split(b"\\r\\n", 1)[0].decode("latin-1")
-        method, _, rest = line.partition(" ")
-        if method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            sent.append([method, rest.rsplit(" ", 1)[0].split("?", 1)[0]])
-sys.addaudithook(hook)
-from deploytag.cli.main import main
-try:
-    main(sys.argv[1:])
-except SystemExit as e:
-    code = e.code
-print({SENT!r} + json.dumps(sent), file=sys.stderr)
-sys.exit(code)
-"""
 
 
 def requests_by(
     args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None
 ) -> tuple[int, list[list[str]]]:
     """(exit status, [method, path] of each HTTP request sent) of ``deploytag ARGS``."""
-    status, line = _probe(REQUEST_PROBE, SENT, args, env=env, cwd=cwd)
+    status, line = _probe(REQUEST_PROBE, "SENT:", args, env=env, cwd=cwd)
     return status, json.loads(line)

@@ -8,7 +8,9 @@ from typing import Any
 
 from deploytag.capabilities.base import Capability
 from deploytag.capabilities.context import RunContext, StepResult, annotation
+from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import CommandError, DeployTagError, ExitStatus, scrub
+from deploytag.core.naming import NamePlan
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,9 @@ def output_tail(stdout: str, stderr: str, lines: int = TAIL_LINES) -> str:
 
 class TestGate(Capability):
     name = "test"
+
+    def applies(self, *, loaded: LoadedConfig, names: NamePlan) -> bool:
+        return bool(loaded.config.test.command)
 
     def status(self, *, annotations: Mapping[str, str]) -> Mapping[str, Any]:
         return {"tests": annotations.get(annotation("tests"), "")}

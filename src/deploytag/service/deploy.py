@@ -130,7 +130,7 @@ def deploy(
         mine = Request(commit=ref.commit, requested_at=requested_at, run=ctx.run_id)
         stop_if_older_than_newest(ctx, ordering, mine)  # before the tests: they would be wasted
         gate = build_pipeline([TEST_GATE])
-        if any(g.applies(loaded=loaded, names=names) for g in gate):
+        if not options.skip_tests and any(g.applies(loaded=loaded, names=names) for g in gate):
             checks.wait()  # tests take a while: a failed check should not wait for them
         run_steps(ctx, gate, records)
         cluster_config = loaded.config.cluster
@@ -165,6 +165,7 @@ def deploy(
         # Another run may have deployed while we waited: decide on what is there now.
         _read_environment(ctx)
         stop_if_older_than_newest(ctx, ordering, mine)
+        steps = deploy_steps()  # loading the capabilities fits in the checks' wait for helm
         # The lease is ours to give back, whatever the checks say; the environment is still untouched.
         checks.wait()
 
@@ -186,7 +187,7 @@ def deploy(
             if namespace_ready and record.outcome == "changed":
                 _patch(ctx, {annotation("progress"): dumps(_progress(ctx, records, "running"))})
 
-        run_steps(ctx, deploy_steps(), records, before_each=before_step, after_each=after_step)
+        run_steps(ctx, steps, records, before_each=before_step, after_each=after_step)
         # "unchanged" only when no step changed anything: DNS or a database may change on their own.
         changed = any(r.outcome == "changed" for r in records)
         release = ctx.outputs.find(ReleaseResult)
