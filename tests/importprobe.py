@@ -7,32 +7,66 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 MARK = "IMPORTED:"
 
+DATACLASSES = "DATACLASSES:"
+
 PROBE = f"""
-import sys
+import dataclasses, sys
 from deploytag.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit as e:
     code = e.code
 print({MARK!r} + ",".join(sorted(sys.modules)), file=sys.stderr)
+made = sorted(
+    f"{{name}}.{{cls.__qualname__}}"
+    for name, module in list(sys.modules.items())
+    if name.startswith("deploytag.")
+    for cls in vars(module).values()
+    if isinstance(cls, type) and cls.__module__ == name and dataclasses.is_dataclass(cls)
+)
+print({DATACLASSES!r} + ",".join(made), file=sys.stderr)
 sys.exit(code)
 """
 
 
 def imported_by(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None) -> tuple[int, set[str]]:
     """(exit status, modules imported) of ``deploytag ARGS``."""
-    status, line = _probe(PROBE, MARK, args, env=env, cwd=cwd)
-    return status, set(line.split(","))
+    run = probe_imports(args, env=env, cwd=cwd)
+    return run.status, run.modules
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    status: int
+    modules: set[str]
+    dataclasses: list[str]  # module.Class of every dataclass DeployTag's imported modules define
+
+
+def probe_imports(args: Sequence[str], *, env: dict[str, str], cwd: Path | None = None) -> ImportRun:
+    """What ``deploytag ARGS`` imported, and which of DeployTag's classes it made with ``@dataclass``
+    (each costs 0.3-0.5 ms to create: hot records are msgspec Structs, docs/development.md)."""
+    status, lines = _probe_lines(PROBE, (MARK, DATACLASSES), args, env=env, cwd=cwd)
+    modules, made = lines
+    return ImportRun(status, set(modules.split(",")), [c for c in made.split(",") if c])
 
 
 def _probe(
     code: str, mark: str, args: Sequence[str], *, env: dict[str, str], cwd: Path | None
 ) -> tuple[int, str]:
     """Run ``code`` as the CLI with ``args``; (exit status, the last stderr line marked ``mark``)."""
+    status, lines = _probe_lines(code, (mark,), args, env=env, cwd=cwd)
+    return status, lines[0]
+
+
+def _probe_lines(
+    code: str, marks: Sequence[str], args: Sequence[str], *, env: dict[str, str], cwd: Path | None
+) -> tuple[int, list[str]]:
+    """Run ``code`` as the CLI with ``args``; (exit status, the last stderr line of each mark)."""
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],
         env=env,
@@ -42,9 +76,12 @@ def _probe(
         timeout=180,
         check=False,
     )
-    lines = [line for line in proc.stderr.splitlines() if line.startswith(mark)]
-    assert lines, proc.stderr[-2000:]
-    return proc.returncode, lines[-1][len(mark) :]
+    found = []
+    for mark in marks:
+        lines = [line for line in proc.stderr.splitlines() if line.startswith(mark)]
+        assert lines, proc.stderr[-2000:]
+        found.append(lines[-1][len(mark) :])
+    return proc.returncode, found
 
 
 def loaded(modules: set[str], prefixes: Sequence[str]) -> list[str]:

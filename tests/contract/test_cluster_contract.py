@@ -488,9 +488,8 @@ def test_list_workloads_of_an_empty_namespace(backend: Backend, namespace: str) 
 
 def test_resource_requests_of_each_workload_kind(backend: Backend, namespace: str) -> None:
     """What the cost estimate reads: per-pod requests and the pods each workload keeps."""
-    from dataclasses import replace
-
     from cluster_backends import REQUESTED
+    from msgspec.structs import replace
 
     backend.seed.requesting_workloads(namespace=namespace)
     expected = [replace(u, namespace=namespace) for u in REQUESTED]

@@ -6,9 +6,9 @@ in its registry (``backend.image``); the fakes only read the command.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
+import msgspec
 import pytest
 from cluster_backends import Backend
 
@@ -130,7 +130,7 @@ def test_a_job_reads_a_mounted_secret_and_reports_its_termination_message(
     )
     if backend.id == "memory":
         backend.cluster.job_message = lambda spec: "sha256:abc" if spec.secret_mounts else ""
-        missing = dataclasses.replace(job, secret_mounts={"/kaniko/.docker": "nope"})
+        missing = msgspec.structs.replace(job, secret_mounts={"/kaniko/.docker": "nope"})
         assert not backend.cluster.run_job(spec=missing, timeout_seconds=5, log_lines=5).succeeded
     if backend.id == "fakeapi":
         fake = request.getfixturevalue("fake_api")

@@ -7,15 +7,15 @@ else git's checked-out branch and HEAD, as the CLI's --branch and --commit do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 
-@dataclass(frozen=True, kw_only=True)
-class DeployOptions:
+
+class DeployOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
-    set_values: Mapping[str, str] = field(default_factory=dict)  # chart values applied last
+    set_values: Mapping[str, str] = msgspec.field(default_factory=dict)  # chart values applied last
     atomic: bool = False
     supersede: bool = False
     lock_wait_seconds: int | None = None  # default: cluster.lock_wait_seconds
@@ -30,8 +30,7 @@ class DeployOptions:
     pull_request: int | None = None  # default: the CI event's request, else looked up by branch
 
 
-@dataclass(frozen=True, kw_only=True)
-class DestroyOptions:
+class DestroyOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
     allow_permanent: bool = False
@@ -41,19 +40,17 @@ class DestroyOptions:
     pull_request: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class PlanOptions:
+class PlanOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
-    set_values: Mapping[str, str] = field(default_factory=dict)
+    set_values: Mapping[str, str] = msgspec.field(default_factory=dict)
     render: bool = True  # False: derive names only, run no helm
     output_dir: Path | None = None  # default: REPO/.deploytag/rendered
     read_secrets: bool = False  # also list key names from a cloud secret store
     check_cluster: bool = False  # also refuse as deploy would: another branch's names, limits.*
 
 
-@dataclass(frozen=True, kw_only=True)
-class RollbackOptions:
+class RollbackOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
     revision: int | None = None  # default: the last good revision recorded on the environment
@@ -61,47 +58,40 @@ class RollbackOptions:
     lock_wait_seconds: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class StatusOptions:
+class StatusOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ListOptions:
+class ListOptions(msgspec.Struct, frozen=True, kw_only=True):
     all_apps: bool = False  # every app's environments, not only the configured app's
 
 
-@dataclass(frozen=True, kw_only=True)
-class ValuesOptions:
+class ValuesOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
-    set_values: Mapping[str, str] = field(default_factory=dict)
+    set_values: Mapping[str, str] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
-class RenderOptions:
+class RenderOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
-    set_values: Mapping[str, str] = field(default_factory=dict)
+    set_values: Mapping[str, str] = msgspec.field(default_factory=dict)
     output_dir: Path | None = None  # default: REPO/.deploytag/rendered
 
 
-@dataclass(frozen=True, kw_only=True)
-class LintOptions:
+class LintOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
-    set_values: Mapping[str, str] = field(default_factory=dict)
+    set_values: Mapping[str, str] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
-class BuildOptions:
+class BuildOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class DnsOptions:
+class DnsOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
     # Each replaces its dns.* setting for this call when given (the CLI's flags).
@@ -114,16 +104,14 @@ class DnsOptions:
     dry_run: bool = False  # check and show, write nothing
 
 
-@dataclass(frozen=True, kw_only=True)
-class InitOptions:
+class InitOptions(msgspec.Struct, frozen=True, kw_only=True):
     ci: str | None = None  # "github" or "gitlab": also write that CI's workflow
     force: bool = False  # overwrite files that exist (never without it)
     dry_run: bool = False  # report what would be written, write nothing
     app: str | None = None  # default: the git remote's repository name, else the directory's
 
 
-@dataclass(frozen=True, kw_only=True)
-class GcOptions:
+class GcOptions(msgspec.Struct, frozen=True, kw_only=True):
     remote: str | None = None  # git remote whose branches are alive; default gc.remote ("origin")
     dry_run: bool = False  # decide and report only: nothing removed, nothing marked
     parallel: int | None = None  # environments removed at once; default gc.parallel
@@ -137,15 +125,13 @@ class GcOptions:
     actor: str | None = None  # who runs gc (recorded by sleep, force-finalize); default from the environment
 
 
-@dataclass(frozen=True, kw_only=True)
-class PinOptions:
+class PinOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
     hours: float | None = None  # pin for this many hours from now
     until: str | None = None  # pin until this time (RFC 3339, UTC when no offset); neither: indefinitely
 
 
-@dataclass(frozen=True, kw_only=True)
-class UnpinOptions:
+class UnpinOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+import msgspec
 
 from deploytag.ports.clock import Clock, SystemClock
 
@@ -25,17 +26,18 @@ ProvidersFactory = Callable[["Invocation", "LoadedConfig"], "Providers"]
 """Builds the providers for one call from the invocation and the loaded configuration."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Runtime:
+class Runtime(msgspec.Struct, frozen=True, kw_only=True):
     """Streams, environment variables, clock, the app repository and where providers come from."""
 
     stdout: TextIO
     stderr: TextIO
     environ: Mapping[str, str]
-    clock: Clock = field(default_factory=SystemClock)
+    clock: Clock = msgspec.field(default_factory=SystemClock)
     repo: Path = Path(".")
     config_file: Path | None = None  # default: REPO/deploytag.yaml
-    flags: Mapping[str, object] = field(default_factory=dict)  # dotted config keys, highest precedence
+    flags: Mapping[str, object] = msgspec.field(
+        default_factory=dict
+    )  # dotted config keys, highest precedence
     providers: ProvidersFactory | None = None  # default: service.wiring.build_providers
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from deploytag.api.runtime import Runtime
 from deploytag.api.session import for_branch
@@ -11,15 +11,13 @@ from deploytag.service import sleep as sleep_service
 from deploytag.service.sleep import SleepResult
 
 
-@dataclass(frozen=True, kw_only=True)
-class SleepOptions:
+class SleepOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
     actor: str | None = None  # who asks; default: the CI user or login name from the runtime's environment
 
 
-@dataclass(frozen=True, kw_only=True)
-class WakeOptions:
+class WakeOptions(msgspec.Struct, frozen=True, kw_only=True):
     branch: str | None = None
     commit: str | None = None
     actor: str | None = None

@@ -20,9 +20,10 @@ order against those declarations when it is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+
+import msgspec
 
 from deploytag.core.branch import EnvironmentMatch
 from deploytag.core.config import LoadedConfig
@@ -67,24 +68,21 @@ class Outputs:
         return kind in self._values
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(msgspec.Struct, frozen=True):
     outcome: str  # changed, unchanged, skipped
     detail: str = ""
     # Namespace annotations this step records when the run succeeds (None removes one).
-    annotations: Mapping[str, str | None] = field(default_factory=dict)
+    annotations: Mapping[str, str | None] = msgspec.field(default_factory=dict)
 
 
-@dataclass
-class Removed:
+class Removed(msgspec.Struct):
     what: str  # "helm release", "namespace", "lease"
     name: str
     existed: bool
     verified_gone: bool
 
 
-@dataclass
-class LeftBehind:
+class LeftBehind(msgspec.Struct):
     what: str  # "database", "database role", "dns record"
     name: str
     where: str  # "db.example:5432", "zone example.com"
@@ -94,8 +92,7 @@ class LeftBehind:
         return f"{self.what} {self.name} on {self.where} ({self.reason})"
 
 
-@dataclass
-class Teardown:
+class Teardown(msgspec.Struct):
     """What destroy knows about the environment, read before its first removal."""
 
     loaded: LoadedConfig
@@ -105,12 +102,11 @@ class Teardown:
     existing: NamespaceInfo | None  # the namespace as it was before destroy started
     skip: frozenset[str]  # parts left behind on request (--skip database/dns)
     timeout_seconds: int
-    outputs: Outputs = field(default_factory=Outputs)
-    removed: list[Removed] = field(default_factory=list)  # filled as capabilities remove their parts
+    outputs: Outputs = msgspec.field(default_factory=Outputs)
+    removed: list[Removed] = msgspec.field(default_factory=list)  # filled as capabilities remove their parts
 
 
-@dataclass(frozen=True)
-class PlanRequest:
+class PlanRequest(msgspec.Struct, frozen=True):
     """What `deploytag plan` was asked; capabilities read it, none changes it."""
 
     loaded: LoadedConfig

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from deploytag.capabilities.base import Capability, Outputs, StepResult
 from deploytag.core.branch import EnvironmentMatch
@@ -16,15 +17,14 @@ from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 
 
-@dataclass(frozen=True)
-class DeployOptions:
+class DeployOptions(msgspec.Struct, frozen=True):
     atomic: bool = False
     supersede: bool = False
     skip_tests: bool = False
     adopt: bool = False
     force: bool = False  # redeploy even when nothing changed
     timeout_seconds: int | None = None  # overrides chart.timeout_seconds
-    set_values: Mapping[str, str] = field(default_factory=dict)
+    set_values: Mapping[str, str] = msgspec.field(default_factory=dict)
     lock_wait_seconds: int | None = None
     skip_build: bool = False  # deploy the commit tag as it is in the registry
     rotate_database_password: bool = False
@@ -38,8 +38,7 @@ def _carry_on() -> None:
     return None
 
 
-@dataclass
-class RunContext:
+class RunContext(msgspec.Struct):
     loaded: LoadedConfig
     names: NamePlan
     match: EnvironmentMatch
@@ -48,14 +47,14 @@ class RunContext:
     progress: ProgressListener
     run_id: str
     # The chart values DeployTag injects, from the name plan (capabilities add theirs as outputs).
-    injected_values: dict[str, Any] = field(default_factory=dict)
-    previous: Mapping[str, str] = field(default_factory=dict)  # namespace annotations before this run
+    injected_values: dict[str, Any] = msgspec.field(default_factory=dict)
+    previous: Mapping[str, str] = msgspec.field(default_factory=dict)  # namespace annotations before this run
     requested_at: float = 0.0  # when this run started: orders requests git cannot (capabilities.ordering)
     older_than_newest: bool = False  # --allow-older-commit deployed a commit older than the newest
     # The typed hand-offs between capabilities (capabilities/outputs.py), keyed by type.
-    outputs: Outputs = field(default_factory=Outputs)
+    outputs: Outputs = msgspec.field(default_factory=Outputs)
     # Annotations the steps returned, collected by the runner; written when the run succeeds.
-    recorded: dict[str, str | None] = field(default_factory=dict)
+    recorded: dict[str, str | None] = msgspec.field(default_factory=dict)
     # Raises SupersededError when a newer run took over or a newer commit waits (capabilities.lock);
     # long waits inside a step (verify) call it, so the newer commit need not wait for them.
     checkpoint: Callable[[], None] = _carry_on

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
+
+import msgspec
 
 from deploytag.capabilities.base import Capability, LeftBehind, PlanRequest, Removed, StepResult, Teardown
 from deploytag.capabilities.context import RunContext, annotation, dumps
@@ -24,14 +25,14 @@ from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import Owner, owner_name, parse_owner
 from deploytag.core.errors import DnsError
 from deploytag.core.naming import NamePlan
+from deploytag.core.records import asdict
 from deploytag.ports.dns import ADDRESS_TYPES, DnsProvider, DnsRecord, address_records
 from deploytag.ports.providers import Providers
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RecordChange:
+class RecordChange(msgspec.Struct, frozen=True):
     name: str
     type: str  # CNAME, A, A+AAAA, ...
     values: tuple[str, ...]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from deploytag.core.config import ImageConfig, LoadedConfig
 from deploytag.core.dockerfile import HeredocError, parse
@@ -28,8 +29,7 @@ BASE_ARG = "BASE_IMAGE"
 INPUTS_LABEL = "dev.deploytag.inputs"  # content hash of everything the app build reads
 
 
-@dataclass(frozen=True)
-class BasePlan:
+class BasePlan(msgspec.Struct, frozen=True):
     repository: str
     tag: str
     dockerfile: Path
@@ -43,8 +43,7 @@ class BasePlan:
         return f"{self.repository}:{self.tag}"
 
 
-@dataclass
-class ImageResult:
+class ImageResult(msgspec.Struct):
     """What one image's build decided; recorded on the namespace and printed by `build`."""
 
     name: str
@@ -55,7 +54,7 @@ class ImageResult:
     base_digest: str | None = None
     decision: str = "skipped"  # built, unchanged, skipped
     digest: str | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = msgspec.field(default_factory=dict)
 
     @property
     def pinned(self) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from deploytag.capabilities.context import annotation, dumps
 from deploytag.core.errors import DeployTagError, ReleaseError
@@ -31,8 +32,7 @@ KEEP_GOOD = 20
 RESTORABLE = frozenset({"deployed", "superseded"})
 
 
-@dataclass(frozen=True)
-class GoodRevision:
+class GoodRevision(msgspec.Struct, frozen=True):
     revision: int
     commit: str = ""  # "" when not recorded (chosen by number, not deployed by DeployTag)
 

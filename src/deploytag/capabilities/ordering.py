@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
 
 from deploytag.capabilities.context import RunContext, annotation
 from deploytag.capabilities.lock import SupersededError
+from deploytag.core.records import asdict
 from deploytag.core.timestamps import parse_rfc3339, rfc3339
 from deploytag.ports.clock import Clock
 from deploytag.ports.cluster import ANNOTATION_PREFIX, LeaseInfo, Leases
@@ -37,8 +40,7 @@ NEWEST_REQUESTED_AT = annotation("newest-requested-at")
 _ROUNDS = 5
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     """One run's wish to deploy ``commit``; ``requested_at`` is when the run started."""
 
     commit: str

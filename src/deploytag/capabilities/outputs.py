@@ -21,24 +21,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from deploytag.ports.helm import ReleaseInfo
 
 if TYPE_CHECKING:  # the image build modules load only when images are built
     from deploytag.capabilities.imagebuild import ImageResult
 
 
-@dataclass(frozen=True)
-class BuiltImages:
+class BuiltImages(msgspec.Struct, frozen=True):
     """Image name -> what its build decided; the app image step fills in the digest."""
 
-    results: Mapping[str, ImageResult] = field(default_factory=dict)
+    results: Mapping[str, ImageResult] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ImageValues:
+class ImageValues(msgspec.Struct, frozen=True):
     """Chart values key -> the image values the chart gets this run (digest pinned)."""
 
-    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -49,41 +49,37 @@ class DatabaseConnection:
     created: bool = False  # this run created the database: migrate even if the commit ran before
 
 
-@dataclass(frozen=True)
-class SecretsResult:
-    versions: Mapping[str, str] = field(default_factory=dict)
+class SecretsResult(msgspec.Struct, frozen=True):
+    versions: Mapping[str, str] = msgspec.field(default_factory=dict)
     keys: tuple[str, ...] = ()
-    injected: Mapping[str, Any] = field(default_factory=dict)  # values the chart gets (the Secret's name)
+    injected: Mapping[str, Any] = msgspec.field(
+        default_factory=dict
+    )  # values the chart gets (the Secret's name)
 
 
-@dataclass(frozen=True)
-class ReleaseResult:
+class ReleaseResult(msgspec.Struct, frozen=True):
     info: ReleaseInfo | None
     unchanged: bool  # the release matches the fingerprint: verify is skipped
     fingerprint: str
 
 
-@dataclass(frozen=True)
-class DnsTargets:
+class DnsTargets(msgspec.Struct, frozen=True):
     """Load balancer hostnames or IPs the environment's names point at."""
 
     addresses: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class DnsUrls:
+class DnsUrls(msgspec.Struct, frozen=True):
     urls: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class EnvironmentUrls:
+class EnvironmentUrls(msgspec.Struct, frozen=True):
     """What people open: the DNS names first, then LoadBalancer Services."""
 
     urls: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class NamespacePresence:
+class NamespacePresence(msgspec.Struct, frozen=True):
     """Destroy: whether the namespace existed when the release was removed (read once, under the lease)."""
 
     existed: bool

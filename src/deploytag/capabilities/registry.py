@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from deploytag.capabilities.base import Capability
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):
     name: str  # the step name in progress lines, reports and the recorded progress
     module: str  # under deploytag.capabilities
     cls: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from deploytag.capabilities.render import (
     shown,
 )
 from deploytag.core.errors import DeployTagError, ReleaseError
+from deploytag.core.records import asdict
 from deploytag.core.values import file_layer
 
 log = logging.getLogger(__name__)

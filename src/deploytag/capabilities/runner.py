@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from deploytag.capabilities.base import Capability, MissingOutputError, Outputs, StepResult
 from deploytag.capabilities.context import RunContext
@@ -25,8 +26,7 @@ ATTEMPTS = 3
 BACKOFF_SECONDS = (1.0, 3.0)
 
 
-@dataclass(frozen=True)
-class StepRecord:
+class StepRecord(msgspec.Struct, frozen=True):
     name: str
     outcome: str
     seconds: float

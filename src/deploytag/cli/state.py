@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import msgspec
 
 from deploytag.core.errors import ConfigError
 
@@ -18,11 +18,10 @@ if TYPE_CHECKING:
     from deploytag.ports.providers import Providers
 
 
-@dataclass
-class CliState:
+class CliState(msgspec.Struct):
     repo: Path
     config_file: Path | None
-    flags: dict[str, object] = field(default_factory=dict)
+    flags: dict[str, object] = msgspec.field(default_factory=dict)
     debug: bool = False
 
     def runtime(self) -> Runtime:

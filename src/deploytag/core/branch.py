@@ -10,22 +10,21 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from deploytag.core.config import BranchRules
 from deploytag.core.errors import PlanError
 from deploytag.core.printable import shown, unprintable
 
 
-@dataclass(frozen=True)
-class BranchRef:
+class BranchRef(msgspec.Struct, frozen=True):
     branch: str
     commit: str
     source: str  # "flag", "github", "gitlab", "circleci", "git"
 
 
-@dataclass(frozen=True)
-class EnvironmentMatch:
+class EnvironmentMatch(msgspec.Struct, frozen=True):
     kind: str  # "preview" or "permanent"
     environment: str  # "preview" or the permanent environment's name
     rule: str  # the pattern or branch name that matched

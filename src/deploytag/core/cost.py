@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import msgspec
 
 GIB = 1024**3
 
@@ -54,15 +55,13 @@ def quantity(text: str | int | float) -> float:
         raise ValueError(f"not a Kubernetes quantity: {text!r}") from e
 
 
-@dataclass(frozen=True)
-class Prices:
+class Prices(msgspec.Struct, frozen=True):
     cpu_per_month: float  # per vCPU requested for a month
     gib_per_month: float  # per GiB of memory requested for a month
     currency: str
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(msgspec.Struct, frozen=True):
     """One workload's requests: per pod, and how many pods it keeps."""
 
     kind: str  # Deployment, StatefulSet, Job, CronJob
@@ -73,8 +72,7 @@ class Usage:
     namespace: str = ""
 
 
-@dataclass(frozen=True)
-class CostEstimate:
+class CostEstimate(msgspec.Struct, frozen=True):
     cpu: float  # vCPU requested in total
     memory_gib: float  # GiB requested in total
     monthly: float  # in ``currency``, rounded to cents

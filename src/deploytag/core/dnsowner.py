@@ -10,14 +10,13 @@ changed or deleted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 OWNER_PREFIX = "dt-"
 HERITAGE = "heritage=deploytag"
 
 
-@dataclass(frozen=True)
-class Owner:
+class Owner(msgspec.Struct, frozen=True):
     app: str
     branch: str
 

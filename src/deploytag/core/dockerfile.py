@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from deploytag.core.errors import ConfigError
 
@@ -51,16 +52,14 @@ class HeredocError(DockerfileError):
     """A heredoc: valid for builders, but its context reads cannot be hashed."""
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(msgspec.Struct, frozen=True):
     line: int  # 1-based line the instruction starts on
     command: str  # upper case
     flags: Mapping[str, str]  # --from=..., --chown=...
     args: str  # the rest, continuation lines joined
 
 
-@dataclass(frozen=True)
-class Dockerfile:
+class Dockerfile(msgspec.Struct, frozen=True):
     instructions: Sequence[Instruction]
 
     def arg_defaults(self) -> dict[str, str | None]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 
-@dataclass(frozen=True)
-class Pattern:
+
+class Pattern(msgspec.Struct, frozen=True):
     text: str
     exclude: bool  # False for a ``!`` exception
     regex: re.Pattern[str]
@@ -77,8 +77,7 @@ def parse_patterns(lines: Iterable[str]) -> list[Pattern]:
     return patterns
 
 
-@dataclass(frozen=True)
-class IgnoreMatcher:
+class IgnoreMatcher(msgspec.Struct, frozen=True):
     patterns: Sequence[Pattern] = ()
 
     @classmethod

@@ -14,8 +14,9 @@ import json
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from deploytag.core.dockerfile import DockerfileError, parse
 from deploytag.core.dockerignore import IgnoreMatcher, context_files, glob_regex
@@ -24,8 +25,7 @@ FORMAT = b"deploytag-base/v1\0"
 TAG_LENGTH = 32  # hex characters of sha256: collision-free in practice, short enough to read
 
 
-@dataclass(frozen=True)
-class ContentHash:
+class ContentHash(msgspec.Struct, frozen=True):
     digest: str  # full sha256 hex
     files: tuple[str, ...]  # context files that went into it
     build_args: Mapping[str, str]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+import msgspec
 
 from deploytag.core.errors import ConfigError
 
@@ -17,8 +18,7 @@ _NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 SECRET_FILE_PATTERNS = (".env", ".env.*", "*.pem", "*.key", "id_rsa", "id_ed25519", ".npmrc", ".pypirc")
 
 
-@dataclass(frozen=True)
-class Repository:
+class Repository(msgspec.Struct, frozen=True):
     host: str  # registry host[:port] as used in URLs and auth files
     name: str  # path inside the registry, e.g. team/guestbook
 

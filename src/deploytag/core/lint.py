@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
+
+import msgspec
 
 from deploytag.core.config import Severity
 from deploytag.core.errors import ConfigError
@@ -45,8 +46,7 @@ __all__ = [
 _NO_OVERRIDES: Mapping[str, Severity] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     rule: str
     severity: Literal["warn", "error"]
     kind: str

@@ -29,7 +29,8 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from deploytag.core.errors import PlanError
 from deploytag.core.templates import placeholders_in, render
@@ -99,8 +100,7 @@ def label(raw: str, *, limit: int = DNS_LABEL_MAX, key: str | None = None) -> st
     return _fit(clean, changed=changed, limit=limit, key=key if key is not None else raw)
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(msgspec.Struct, frozen=True):
     name: str  # key in deploytag.yaml images:
     repository: str
     tags: Sequence[str]
@@ -110,15 +110,13 @@ class ImageRef:
         return f"{self.repository}:{self.tags[0]}"
 
 
-@dataclass(frozen=True)
-class DnsRecordPlan:
+class DnsRecordPlan(msgspec.Struct, frozen=True):
     template: str
     label: str
     fqdn: str | None  # label + zone when a zone is configured
 
 
-@dataclass(frozen=True)
-class NamePlan:
+class NamePlan(msgspec.Struct, frozen=True):
     app: str
     branch: str
     commit: str
@@ -133,7 +131,7 @@ class NamePlan:
     lease_name: str
     images: Sequence[ImageRef] = ()
     dns_records: Sequence[DnsRecordPlan] = ()
-    template_values: Mapping[str, str] = field(default_factory=dict)
+    template_values: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def short_commit(self) -> str:

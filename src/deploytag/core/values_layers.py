@@ -14,10 +14,10 @@ import io
 import re
 import tarfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 import yaml
 
 from deploytag.core.errors import ChartError, ConfigError
@@ -28,8 +28,7 @@ LayerKind = Literal["chart", "subchart", "file", "injected", "set"]
 CHART_KINDS = frozenset({"chart", "subchart"})
 
 
-@dataclass(frozen=True)
-class ValuesLayer:
+class ValuesLayer(msgspec.Struct, frozen=True):
     """One source of values. ``data`` is always the full tree: a subchart's
     defaults are nested under ``scope``, the key path they apply to."""
 
@@ -42,15 +41,13 @@ class ValuesLayer:
     tags: tuple[str, ...] = ()  # subchart: Chart.yaml dependency tags
 
 
-@dataclass(frozen=True)
-class LayerRef:
+class LayerRef(msgspec.Struct, frozen=True):
     name: str
     kind: LayerKind
     source: str
 
 
-@dataclass(frozen=True)
-class ValueOrigin:
+class ValueOrigin(msgspec.Struct, frozen=True):
     """The layer that set a leaf's final value and the layers whose value it replaced."""
 
     layer: LayerRef
@@ -58,11 +55,10 @@ class ValueOrigin:
     masked: bool = False
 
 
-@dataclass(frozen=True)
-class ExplainedValues:
+class ExplainedValues(msgspec.Struct, frozen=True):
     merged: dict[str, Any]  # what the chart sees as .Values
     origins: dict[str, ValueOrigin]  # leaf path (``image.tag``) -> origin
-    removed: dict[str, ValueOrigin] = field(default_factory=dict)  # deleted by a null -> who did it
+    removed: dict[str, ValueOrigin] = msgspec.field(default_factory=dict)  # deleted by a null -> who did it
 
 
 # --------------------------------------------------------------------------- YAML as Helm reads it
@@ -180,8 +176,7 @@ def chart_layers(chart: Path) -> list[ValuesLayer]:
 # --------------------------------------------------------------------------- reading charts
 
 
-@dataclass(frozen=True)
-class _LoadedChart:
+class _LoadedChart(msgspec.Struct, frozen=True):
     label: str  # where it was read from, for layer sources
     values_source: str
     meta: dict[str, Any]

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from deploytag.core.errors import ConfigError
 from deploytag.core.values_layers import CHART_KINDS, ExplainedValues, LayerRef, ValueOrigin, ValuesLayer
@@ -49,14 +50,12 @@ def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str,
 # --------------------------------------------------------------------------- annotated trees
 
 
-@dataclass
-class _Leaf:
+class _Leaf(msgspec.Struct):
     value: Any
     layer: int
 
 
-@dataclass
-class _Map:
+class _Map(msgspec.Struct):
     items: dict[str, _Leaf | _Map]
     layer: int  # who supplied this map; matters when it ends up empty
 
@@ -101,11 +100,10 @@ def _dig(data: Mapping[str, Any], scope: tuple[str, ...]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- coalescing
 
 
-@dataclass
-class _Run:
+class _Run(msgspec.Struct):
     layers: Sequence[ValuesLayer]  # in precedence order
     enabled: set[tuple[str, ...]]
-    removed: dict[tuple[str, ...], tuple[int, set[int]]] = field(default_factory=dict)
+    removed: dict[tuple[str, ...], tuple[int, set[int]]] = msgspec.field(default_factory=dict)
 
     def chart_values(self, scope: tuple[str, ...]) -> _Map:
         values = _Map({}, -1)

@@ -10,8 +10,9 @@ real adapter (``adapters.kubernetes``) and the in-memory fake
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
+
+import msgspec
 
 from deploytag.core.cost import Usage
 
@@ -21,8 +22,7 @@ ENVIRONMENT_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
 ANNOTATION_PREFIX = "deploytag.dev/"
 
 
-@dataclass(frozen=True)
-class NamespaceCondition:
+class NamespaceCondition(msgspec.Struct, frozen=True):
     """One of a terminating namespace's status conditions, as the namespace controller writes them."""
 
     type: (
@@ -33,8 +33,7 @@ class NamespaceCondition:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class NamespaceInfo:
+class NamespaceInfo(msgspec.Struct, frozen=True):
     name: str
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
@@ -45,8 +44,7 @@ class NamespaceInfo:
     conditions: tuple[NamespaceCondition, ...] = ()
 
 
-@dataclass(frozen=True)
-class ObjectRef:
+class ObjectRef(msgspec.Struct, frozen=True):
     """Any namespaced object, by API group/version, kind and name: what is left in a namespace."""
 
     api_version: str  # "v1", "apps/v1"
@@ -58,8 +56,7 @@ class ObjectRef:
     deleting: bool = False  # metadata.deletionTimestamp is set
 
 
-@dataclass(frozen=True)
-class SecretInfo:
+class SecretInfo(msgspec.Struct, frozen=True):
     """A Secret's metadata only; values are never read by listing."""
 
     namespace: str
@@ -69,8 +66,7 @@ class SecretInfo:
     created_at: str = ""  # RFC 3339
 
 
-@dataclass(frozen=True)
-class LeaseInfo:
+class LeaseInfo(msgspec.Struct, frozen=True):
     namespace: str
     name: str
     holder: str
@@ -78,13 +74,12 @@ class LeaseInfo:
     renewed_at: float  # seconds since the epoch
     transitions: int = 0
     # What runs waiting for this lease record on it (the newest deploy request, capabilities.ordering).
-    annotations: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = msgspec.field(default_factory=dict)
     # The API server's resourceVersion as read: annotate_lease writes only if it is unchanged.
     version: str = ""
 
 
-@dataclass(frozen=True)
-class ContainerState:
+class ContainerState(msgspec.Struct, frozen=True):
     """One container as the kubelet reports it.
 
     A real kubelet shows a crash loop mostly as a running (restarted) or terminated container
@@ -104,21 +99,19 @@ class ContainerState:
     last_exit_code: int | None = None
 
 
-@dataclass(frozen=True)
-class PodState:
+class PodState(msgspec.Struct, frozen=True):
     name: str
     phase: str  # Pending, Running, Succeeded, Failed, Unknown
     ready: bool
     containers: Sequence[ContainerState] = ()
-    conditions: Mapping[str, str] = field(default_factory=dict)  # type -> status
+    conditions: Mapping[str, str] = msgspec.field(default_factory=dict)  # type -> status
     unschedulable_reason: str = ""  # the scheduler's message when Pending
     owner: str = ""  # kind/name of the controller that owns it
     # Containers without a readinessProbe: the kubelet calls them Ready as soon as they start.
     unprobed_containers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class WorkloadState:
+class WorkloadState(msgspec.Struct, frozen=True):
     """A Deployment or StatefulSet (or DaemonSet) and whether its rollout is done."""
 
     kind: str
@@ -128,8 +121,8 @@ class WorkloadState:
     updated: int
     available: int
     observed_generation_current: bool
-    conditions: Mapping[str, str] = field(default_factory=dict)  # type -> "status: message"
-    selector: Mapping[str, str] = field(default_factory=dict)
+    conditions: Mapping[str, str] = msgspec.field(default_factory=dict)  # type -> "status: message"
+    selector: Mapping[str, str] = msgspec.field(default_factory=dict)
     # Pods of every revision (status.replicas); above ``updated`` while old pods still run.
     total: int | None = None
 
@@ -146,8 +139,7 @@ class WorkloadState:
         )
 
 
-@dataclass(frozen=True)
-class EventRecord:
+class EventRecord(msgspec.Struct, frozen=True):
     object_kind: str
     object_name: str
     type: str  # Normal or Warning
@@ -157,8 +149,7 @@ class EventRecord:
     last_seen: str = ""
 
 
-@dataclass(frozen=True)
-class Diagnostics:
+class Diagnostics(msgspec.Struct, frozen=True):
     """What verify prints when a rollout fails: enough to fix it without kubectl."""
 
     workloads: Sequence[WorkloadState]
@@ -167,16 +158,14 @@ class Diagnostics:
     logs: Mapping[str, str]  # "pod/container" -> last lines
 
 
-@dataclass(frozen=True)
-class ServiceAddress:
+class ServiceAddress(msgspec.Struct, frozen=True):
     name: str
     type: str  # ClusterIP, LoadBalancer, NodePort
     hostnames: Sequence[str] = ()  # load balancer hostnames or IPs
     ports: Sequence[int] = ()
 
 
-@dataclass(frozen=True)
-class JobSpec:
+class JobSpec(msgspec.Struct, frozen=True):
     """One run-to-completion container: a migration with the new image and the environment's Secret."""
 
     namespace: str
@@ -184,15 +173,14 @@ class JobSpec:
     image: str
     command: Sequence[str]
     env_secret: str | None = None  # all keys of this Secret become environment variables
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = msgspec.field(default_factory=dict)
     # Container args after the image's entrypoint (used when ``command`` is empty): kaniko's flags.
     args: Sequence[str] = ()
     # mount path -> Secret name, mounted read-only (kaniko's /kaniko/.docker/config.json).
-    secret_mounts: Mapping[str, str] = field(default_factory=dict)
+    secret_mounts: Mapping[str, str] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class JobResult:
+class JobResult(msgspec.Struct, frozen=True):
     name: str
     succeeded: bool
     reason: str = ""  # Complete, BackoffLimitExceeded, DeadlineExceeded, Timeout, ...

@@ -8,12 +8,12 @@ marker table), so destroy never drops something it did not create.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+import msgspec
 
-@dataclass(frozen=True)
-class AdminConnection:
+
+class AdminConnection(msgspec.Struct, frozen=True):
     """Where the server is, parsed from the admin URL. The password never appears in repr."""
 
     engine: str  # "postgres" or "mysql"
@@ -30,23 +30,20 @@ class AdminConnection:
         return f"{self.engine} {self.user}@{self.host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class RoleState:
+class RoleState(msgspec.Struct, frozen=True):
     name: str
     exists: bool
     marker: str | None = None  # ownership mark, None when absent
 
 
-@dataclass(frozen=True)
-class DatabaseState:
+class DatabaseState(msgspec.Struct, frozen=True):
     name: str
     exists: bool
     owner: str | None = None
     marker: str | None = None
 
 
-@dataclass(frozen=True)
-class MarkedObject:
+class MarkedObject(msgspec.Struct, frozen=True):
     """A database or role carrying an ownership marker (what the orphan sweep lists)."""
 
     kind: str  # "database" or "role"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 ADDRESS_TYPES = ("A", "AAAA", "CNAME")
 
 
-@dataclass(frozen=True)
-class DnsRecord:
+class DnsRecord(msgspec.Struct, frozen=True):
     name: str
     type: str  # A, AAAA, CNAME, TXT
     values: tuple[str, ...]

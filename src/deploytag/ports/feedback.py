@@ -9,8 +9,9 @@ the caller turns it into one warning line, never into a failed deploy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, Protocol
+
+import msgspec
 
 StatusState = Literal["pending", "success", "failure"]
 
@@ -23,22 +24,19 @@ class FeedbackUnreachable(FeedbackError):
     """No answer at all (connection refused, timeout): later calls in this run would wait in vain."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class PullRequest:
+class PullRequest(msgspec.Struct, frozen=True, kw_only=True):
     number: int  # GitHub's pull request number, GitLab's merge request iid
     url: str | None = None  # its web page
     pushed_at: float | None = None  # when the CI event says the branch was last pushed (epoch seconds)
 
 
-@dataclass(frozen=True, kw_only=True)
-class CommentWrite:
+class CommentWrite(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     created: bool  # False: an existing comment with the marker was edited
     url: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class CommitStatus:
+class CommitStatus(msgspec.Struct, frozen=True, kw_only=True):
     state: StatusState
     context: str  # one status per app: "deploytag/<app>"
     description: str  # short: platforms cut it at 140 (GitHub) or 255 (GitLab) characters

@@ -7,21 +7,20 @@ to a 0600 file that is removed afterwards; they never reach argv.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import msgspec
 
-@dataclass(frozen=True)
-class KubeTarget:
+
+class KubeTarget(msgspec.Struct, frozen=True):
     """Which cluster helm talks to; None fields mean helm's own defaults."""
 
     kubeconfig: str | None = None
     context: str | None = None
 
 
-@dataclass(frozen=True)
-class ReleaseInfo:
+class ReleaseInfo(msgspec.Struct, frozen=True):
     name: str
     namespace: str
     revision: int
@@ -36,8 +35,7 @@ class ReleaseInfo:
         return self.status.startswith("pending-")
 
 
-@dataclass(frozen=True)
-class RenderedChart:
+class RenderedChart(msgspec.Struct, frozen=True):
     """`helm template` output split into one file per manifest under ``directory``."""
 
     directory: Path

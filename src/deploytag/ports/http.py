@@ -7,12 +7,12 @@ SDK is imported). Headers may carry tokens: implementations never log them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+import msgspec
 
-@dataclass(frozen=True)
-class HttpResponse:
+
+class HttpResponse(msgspec.Struct, frozen=True):
     status: int
     body: Any  # the parsed JSON document; None when the body was empty or not JSON
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import msgspec
+
 
 @dataclass(frozen=True)
 class RegistryCredentials:
@@ -31,15 +33,14 @@ class CredentialSource(Protocol):
     def credentials(self, *, host: str) -> RegistryCredentials | None: ...
 
 
-@dataclass(frozen=True)
-class BuildRequest:
+class BuildRequest(msgspec.Struct, frozen=True):
     context: Path
     dockerfile: Path
     tags: Sequence[str]  # full references: host/name:tag
-    build_args: Mapping[str, str] = field(default_factory=dict)
+    build_args: Mapping[str, str] = msgspec.field(default_factory=dict)
     platform: str | None = None
     pulls: Sequence[str] = ()  # images the build reads (FROM), for registry auth and TLS settings
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = msgspec.field(default_factory=dict)
 
 
 class ImageBuilder(Protocol):
@@ -58,8 +59,7 @@ class ImageBuilder(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ImageInfo:
+class ImageInfo(msgspec.Struct, frozen=True):
     """What the orphan sweep needs of one tag: its digest, config labels and build time."""
 
     digest: str  # the manifest's (what DELETE takes)

@@ -7,8 +7,9 @@ entry points, and passed down; nothing below reaches for globals.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:  # annotations only: `plan` need not create the records of ports it never uses
     from deploytag.ports.clock import Clock
@@ -22,8 +23,7 @@ if TYPE_CHECKING:  # annotations only: `plan` need not create the records of por
     from deploytag.ports.secrets import SecretStore
 
 
-@dataclass
-class Providers:
+class Providers(msgspec.Struct):
     runner: CommandRunner
     clock: Clock
     git: GitReader

@@ -7,13 +7,13 @@ Argument lists only, never shell strings. Implemented by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import msgspec
 
-@dataclass(frozen=True)
-class CommandResult:
+
+class CommandResult(msgspec.Struct, frozen=True):
     argv: Sequence[str]
     returncode: int
     stdout: str

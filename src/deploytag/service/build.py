@@ -6,7 +6,7 @@ deploy job, and to see the base-image decision.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from deploytag.capabilities.chartvalues import injected_values
@@ -17,6 +17,7 @@ from deploytag.capabilities.runner import StepRecord, run_steps
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import ConfigError, DeployTagError
+from deploytag.core.records import asdict
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers
 from deploytag.service.deploy import new_run_id

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from deploytag.capabilities.chartvalues import injected_values
@@ -37,6 +37,7 @@ from deploytag.capabilities.runner import StepRecord, run_steps
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, VerifyError
+from deploytag.core.records import asdict
 from deploytag.core.timestamps import compact, rfc3339
 from deploytag.ports.progress import ProgressListener
 from deploytag.ports.providers import Providers

@@ -6,7 +6,6 @@ in the platform guide) the zone's name is asked of the provider first.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,9 +63,7 @@ def names_with_zone(
     if loaded.config.dns.zone is None and loaded.config.dns.provider is not None:
         zone = _provider(providers).zone
         cfg = loaded.config
-        loaded = dataclasses.replace(
-            loaded, config=structs.replace(cfg, dns=structs.replace(cfg.dns, zone=zone))
-        )
+        loaded = structs.replace(loaded, config=structs.replace(cfg, dns=structs.replace(cfg.dns, zone=zone)))
     target = target_for(ref, loaded)
     if target.names is None:
         raise ConfigError(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import msgspec
 
 from deploytag.capabilities.context import annotation
 from deploytag.capabilities.namespace import APP_LABEL
 from deploytag.core.config import LoadedConfig
 from deploytag.core.config.schema import CostConfig
 from deploytag.core.errors import DeployTagError
+from deploytag.core.records import asdict
 from deploytag.ports.cluster import ENVIRONMENT_SELECTOR, NamespaceInfo
 from deploytag.ports.providers import Providers
 from deploytag.service.costs import costs_by_namespace
@@ -20,8 +22,7 @@ from deploytag.service.expiry import expiry_of
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class EnvironmentRow:
+class EnvironmentRow(msgspec.Struct):
     namespace: str
     app: str
     branch: str
@@ -32,7 +33,7 @@ class EnvironmentRow:
     revision: str
     created_at: str
     updated_at: str
-    urls: list[str] = field(default_factory=list)
+    urls: list[str] = msgspec.field(default_factory=list)
     phase: str = "Active"
     database: str = ""  # recorded on the namespace by the database step
     # When gc may remove this preview (last deploy + ttl_hours, or the end of a pin): RFC 3339,

@@ -11,7 +11,8 @@ run failed: a failing push is still someone working on it), the pin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from deploytag.capabilities.context import annotation
 from deploytag.capabilities.namespace import KIND_LABEL
@@ -24,8 +25,7 @@ FOREVER = "forever"
 HOUR = 3600.0
 
 
-@dataclass(frozen=True)
-class Expiry:
+class Expiry(msgspec.Struct, frozen=True):
     last_deploy: float | None  # epoch seconds; None when nothing is recorded
     expires_at: float | None  # None: never by TTL (permanent, pinned indefinitely, ttl_hours off)
     pinned_until: str  # "", "forever" or the RFC 3339 end of the pin

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+
+import msgspec
 
 from deploytag.adapters.plugins import available, load_provider, own
 from deploytag.core.branch import BranchRef
@@ -58,8 +59,7 @@ WARNING = (
 _PUSH_WINDOW_SECONDS = 24 * 3600
 
 
-@dataclass(frozen=True, kw_only=True)
-class FeedbackChoice:
+class FeedbackChoice(msgspec.Struct, frozen=True, kw_only=True):
     """The caller's flags: ``enabled`` (--feedback/--no-feedback) and ``pull_request`` (--pr N)."""
 
     enabled: bool | None = None
@@ -82,8 +82,7 @@ def _never_raises(
     return guarded
 
 
-@dataclass(kw_only=True)
-class FeedbackSession:
+class FeedbackSession(msgspec.Struct, kw_only=True):
     feedback: Feedback
     app: str
     clock: Clock
@@ -92,7 +91,7 @@ class FeedbackSession:
     commit_status: bool = True
     pull_request: int | None = None  # given; else looked up per branch
     secrets: tuple[str, ...] = ()
-    _requests: dict[str, PullRequest | None] = field(default_factory=dict)
+    _requests: dict[str, PullRequest | None] = msgspec.field(default_factory=dict)
     _warned: bool = False
     _dead: bool = False  # unreachable once: later calls in this run would only wait
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from deploytag.core.cost import CostEstimate
 from deploytag.core.errors import scrub
@@ -31,16 +32,14 @@ def marker(*, app: str, branch: str) -> str:
     return f"{MARKER_PREFIX}app={app};branch={urllib.parse.quote(branch, safe='/')} -->"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Header:
+class Header(msgspec.Struct, frozen=True, kw_only=True):
     app: str
     branch: str
     environment: str | None = None
     namespace: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExpiringNotice:
+class ExpiringNotice(msgspec.Struct, frozen=True, kw_only=True):
     """What gc knows about an environment it will remove soon (the expiring-soon comment)."""
 
     app: str

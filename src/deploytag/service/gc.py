@@ -10,7 +10,6 @@ changes nothing at all.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import glob
 import logging
@@ -20,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from msgspec import structs
 
 from deploytag.capabilities.namespace import APP_LABEL
@@ -44,8 +44,7 @@ log = logging.getLogger(__name__)
 GC_SCHEMA = "deploytag.gc/v1"
 
 
-@dataclass(frozen=True, kw_only=True)
-class GcRequest:
+class GcRequest(msgspec.Struct, frozen=True, kw_only=True):
     remote: str  # git remote whose branches are alive
     dry_run: bool = False
     parallel: int = 4
@@ -53,15 +52,14 @@ class GcRequest:
     warn_hours: float | None = None
     check_changes: bool = True
     timeout_seconds: int = 300  # per environment: how long destroy waits for the namespace to go
-    environ: Mapping[str, str] = field(default_factory=dict)  # tokens for the git host's API
+    environ: Mapping[str, str] = msgspec.field(default_factory=dict)  # tokens for the git host's API
     sleep_after_hours: float | None = None  # idle previews (kept, not pinned) put to sleep
     force_finalize: bool = False  # clear the finalizers holding stuck namespaces in scope
     orphans: bool = True  # run the orphan sweep (removing unless dry_run)
     actor: str = "unknown"  # who runs gc: recorded by sleep and force-finalize
 
 
-@dataclass
-class GcEntry:
+class GcEntry(msgspec.Struct):
     namespace: str
     app: str
     branch: str
@@ -345,7 +343,7 @@ def _config_for(loaded: LoadedConfig, v: Verdict) -> LoadedConfig:
         if names is not None and names.kind == "preview" and names.namespace == v.namespace.name:
             return loaded
     rules = BranchRules(previews=[glob.escape(v.branch)], permanent={})
-    return dataclasses.replace(loaded, config=structs.replace(cfg, app=v.app, branches=rules))
+    return structs.replace(loaded, config=structs.replace(cfg, app=v.app, branches=rules))
 
 
 class _EnvironmentProgress:

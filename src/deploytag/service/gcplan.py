@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from deploytag.capabilities.context import annotation
 from deploytag.capabilities.namespace import APP_LABEL, KIND_LABEL
@@ -30,8 +31,7 @@ CHANGE_CLOSED = "change-closed"
 TTL_EXPIRED = "ttl-expired"
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     namespace: NamespaceInfo
     app: str
     branch: str
@@ -42,13 +42,12 @@ class Verdict:
     expiring: bool = False  # kept, but within --warn-hours of its TTL
 
 
-@dataclass
-class Checks:
+class Checks(msgspec.Struct):
     """What gc could ask, for the report: the remote's branches, the change lookup."""
 
     branches: str = ""
     changes: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 def judge(

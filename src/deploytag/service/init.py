@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
+
 from deploytag.adapters.common.process import SubprocessRunner
 from deploytag.adapters.git.cli import GitCli
 from deploytag.core import yamlio
@@ -31,16 +33,14 @@ CONFIG_PATH = "deploytag.yaml"
 Action = Literal["written", "overwritten", "skipped", "would-write", "would-overwrite"]
 
 
-@dataclass(frozen=True, kw_only=True)
-class InitOptions:
+class InitOptions(msgspec.Struct, frozen=True, kw_only=True):
     ci: str | None = None  # github or gitlab: also write that CI's workflow
     force: bool = False  # overwrite files that exist
     dry_run: bool = False  # show what would be written, write nothing
     app: str | None = None  # default: the remote's repository name, else the directory's
 
 
-@dataclass(frozen=True)
-class InitFile:
+class InitFile(msgspec.Struct, frozen=True):
     path: str  # relative to the repository
     action: Action
 

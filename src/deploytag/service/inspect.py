@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig, flatten
 from deploytag.core.errors import PlanError
 from deploytag.core.lint import RULES
+from deploytag.core.records import asdict
 from deploytag.core.settingsmodel import to_data
 from deploytag.ports.providers import Providers
 from deploytag.service.plan import DEFAULT_RENDER_DIR, lint_rendered, manifest_rows, render_release

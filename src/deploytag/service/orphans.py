@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
+
+import msgspec
 
 from deploytag.capabilities.context import annotation, dumps
 from deploytag.capabilities.dns import delete_records
@@ -35,6 +36,7 @@ from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.dnsowner import OWNER_PREFIX, Owner, parse_owner
 from deploytag.core.errors import DeployTagError, PlanError
+from deploytag.core.records import asdict
 from deploytag.core.timestamps import parse_rfc3339, rfc3339
 from deploytag.ports.cluster import (
     ENVIRONMENT_SELECTOR,
@@ -83,8 +85,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Orphan:
+class Orphan(msgspec.Struct, frozen=True):
     """One resource carrying our mark that no live environment owns."""
 
     kind: str  # one of ALL_KINDS
@@ -100,8 +101,7 @@ class Orphan:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class OrphanRemoval:
+class OrphanRemoval(msgspec.Struct, frozen=True):
     """What ``remove_orphans`` did with one orphan."""
 
     orphan: Orphan
@@ -113,8 +113,7 @@ class OrphanRemoval:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class StuckNamespace:
+class StuckNamespace(msgspec.Struct, frozen=True):
     namespace: str
     branch: str  # as recorded on the namespace
     app: str
@@ -127,8 +126,7 @@ class StuckNamespace:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class ForceFinalizeResult:
+class ForceFinalizeResult(msgspec.Struct, frozen=True):
     namespace: str
     actor: str  # user or CI identity that asked
     reason: str

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from deploytag.capabilities.base import PlanRequest
 from deploytag.capabilities.limits import check_limits
@@ -17,6 +18,7 @@ from deploytag.capabilities.render import render_release as render_target
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.lint import Finding
+from deploytag.core.records import asdict
 from deploytag.ports.helm import RenderedChart
 from deploytag.ports.providers import Providers
 from deploytag.service.resolve import Target, target_for
@@ -36,8 +38,7 @@ log = logging.getLogger(__name__)
 PLAN_SCHEMA = "deploytag.plan/v1"
 
 
-@dataclass
-class PlanResult:
+class PlanResult(msgspec.Struct):
     """The documented `plan --output json` schema (docs/plan.md); field order is the output order."""
 
     schema: str
@@ -51,18 +52,18 @@ class PlanResult:
     namespace: str | None = None
     release: str | None = None
     slug: str | None = None
-    images: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = msgspec.field(default_factory=list)
     secret_name: str | None = None
     secret_provider: str | None = None
-    secret_ids: list[str] = field(default_factory=list)
+    secret_ids: list[str] = msgspec.field(default_factory=list)
     secret_keys: list[str] | None = None
     database: dict[str, str] | None = None
-    dns_records: list[dict[str, str | None]] = field(default_factory=list)
+    dns_records: list[dict[str, str | None]] = msgspec.field(default_factory=list)
     chart: str | None = None
-    values_layers: list[str] = field(default_factory=list)
+    values_layers: list[str] = msgspec.field(default_factory=list)
     rendered_dir: str | None = None
-    manifests: list[dict[str, str]] = field(default_factory=list)
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    manifests: list[dict[str, str]] = msgspec.field(default_factory=list)
+    findings: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
+
+from deploytag.core.records import asdict
 
 
 def report_dict(report: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from deploytag.core.branch import (
     CI_BRANCH_VARIABLES,
@@ -23,8 +23,7 @@ from deploytag.core.printable import shown
 from deploytag.ports.providers import Providers
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     ref: BranchRef
     match: EnvironmentMatch | None  # None: no rule matches, the branch is skipped
     names: NamePlan | None

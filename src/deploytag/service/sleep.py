@@ -11,13 +11,16 @@ replica count and keep running.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from deploytag.capabilities.context import annotation, dumps
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import NotFoundError, PlanError
+from deploytag.core.records import asdict
 from deploytag.core.timestamps import rfc3339
 from deploytag.ports.cluster import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceInfo
 from deploytag.ports.providers import Providers
@@ -28,8 +31,7 @@ SLEEPING = annotation("sleeping")
 SCALABLE = ("Deployment", "StatefulSet")
 
 
-@dataclass(frozen=True)
-class ScaledWorkload:
+class ScaledWorkload(msgspec.Struct, frozen=True):
     kind: str  # Deployment or StatefulSet
     name: str
     before: int  # spec.replicas found

@@ -7,7 +7,7 @@ deploy steps: no extra state store, one read.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from deploytag.capabilities.context import annotation
@@ -17,6 +17,7 @@ from deploytag.capabilities.status import recorded_json
 from deploytag.core.branch import BranchRef
 from deploytag.core.config import LoadedConfig
 from deploytag.core.errors import DeployTagError, NotFoundError
+from deploytag.core.records import asdict
 from deploytag.ports.providers import Providers
 from deploytag.service.costs import environment_cost
 from deploytag.service.environments import EnvironmentRow, environment_row

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from msgspec import structs
 
 from deploytag.adapters.common.process import SubprocessRunner
@@ -35,14 +35,13 @@ if TYPE_CHECKING:  # annotations only: a command imports the ports it uses, when
     from deploytag.ports.secrets import SecretBundle, SecretStore
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(msgspec.Struct, frozen=True):
     """What the caller (the CLI) knows before any configuration is read."""
 
-    repo: Path = field(default_factory=Path.cwd)
+    repo: Path = msgspec.field(default_factory=Path.cwd)
     config_file: Path | None = None
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    flags: dict[str, object] = field(default_factory=dict)  # dotted config keys from flags
+    environ: dict[str, str] = msgspec.field(default_factory=lambda: dict(os.environ))
+    flags: dict[str, object] = msgspec.field(default_factory=dict)  # dotted config keys from flags
     helm_binary: str | None = None
 
 

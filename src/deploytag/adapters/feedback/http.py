@@ -17,8 +17,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from deploytag.core.errors import scrub
 from deploytag.ports.feedback import FeedbackError, FeedbackUnreachable
@@ -27,8 +28,7 @@ _GATEWAY = (502, 503, 504)
 _ERROR_BODY = 200  # characters of a remote error body kept in a message
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(msgspec.Struct, frozen=True):
     status: int
     headers: Mapping[str, str]  # lowercase names
     data: Any

@@ -17,8 +17,10 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from deploytag.core.cost import Usage
 from deploytag.core.errors import ClusterError, NotFoundError, RetryableClusterError

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import types
 import typing
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
@@ -29,8 +28,7 @@ _STEP = re.compile(r"\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)|\[(?P<index>\d+|\.\.\.)\
 _ABSENT = object()
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     key: str  # dotted, e.g. "images.app.repository"; "(top level)" for the document itself
     text: str
     hint: str

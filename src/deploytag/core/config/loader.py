@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,13 @@ CONFIG_FILE = "deploytag.yaml"
 ENV_PREFIX = "DEPLOYTAG_"
 
 
-@dataclass(frozen=True)
-class LoadedConfig:
+class LoadedConfig(msgspec.Struct, frozen=True):
     """The effective configuration and where each leaf value came from."""
 
     config: Config
     root: Path  # the app repository (directory holding deploytag.yaml)
     file: Path | None
-    sources: Mapping[str, str] = field(default_factory=dict)  # dotted key -> source
+    sources: Mapping[str, str] = msgspec.field(default_factory=dict)  # dotted key -> source
 
     def resolve(self, path: Path) -> Path:
         """A path from the configuration, relative to the app repository."""
