@@ -31,7 +31,13 @@ def deployment(progressing: str) -> dict[str, Any]:
     }
 
 
-def pod(name: str, replica_set: str, restarts: int, waiting: str = "CrashLoopBackOff") -> dict[str, Any]:
+def pod(
+    name: str,
+    replica_set: str,
+    restarts: int,
+    waiting: str = "CrashLoopBackOff",
+    state: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "metadata": {
             "name": name,
@@ -49,7 +55,8 @@ def pod(name: str, replica_set: str, restarts: int, waiting: str = "CrashLoopBac
                     "name": "main",
                     "ready": False,
                     "restartCount": restarts,
-                    "state": {"waiting": {"reason": waiting, "message": "back-off 40s restarting failed"}},
+                    "state": state
+                    or {"waiting": {"reason": waiting, "message": "back-off 40s restarting failed"}},
                     "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}},
                 }
             ],
@@ -85,3 +92,28 @@ def test_a_few_restarts_or_a_running_container_are_given_time() -> None:
     assert verdict(progressing, pod("web-new", NEW, CRASH_LOOP_RESTARTS - 1)) == []
     assert verdict(progressing, pod("web-new", NEW, 5, waiting="ContainerCreating")) == []
     assert verdict("", pod("web-new", NEW, 9)) == []  # no ReplicaSet named: nothing to tell apart
+
+
+def test_a_container_terminated_with_an_error_after_its_restarts_is_a_crash_loop() -> None:
+    # For much of the back-off the kubelet reports the dead run itself (kubectl: STATUS Error).
+    progressing = f'ReplicaSet "{NEW}" is progressing.'
+    died = {"terminated": {"exitCode": 3, "reason": "Error"}}
+    assert verdict(progressing, pod("web-new", NEW, CRASH_LOOP_RESTARTS, state=died)) == ["web-new"]
+    assert verdict(progressing, pod("web-new", NEW, CRASH_LOOP_RESTARTS - 1, state=died)) == []
+    # Running again (between crashes) or finished cleanly: not counted.
+    running = {"running": {"startedAt": "2026-12-01T16:15:46Z"}}
+    assert verdict(progressing, pod("web-new", NEW, 5, state=running)) == []
+    done = {"terminated": {"exitCode": 0, "reason": "Completed"}}
+    assert verdict(progressing, pod("web-new", NEW, 5, state=done)) == []
+
+
+def test_the_reason_names_the_crash_loop_and_the_exit_code() -> None:
+    from deploytag.capabilities.verify import _why
+
+    died = pod("web-new", NEW, CRASH_LOOP_RESTARTS, state={"terminated": {"exitCode": 3, "reason": "Error"}})
+    assert (
+        _why(pod_state(died))
+        == "pod/web-new: container main CrashLoopBackOff after 3 restarts (Error, exit code 3)"
+    )
+    waiting = pod_state(pod("web-new", NEW, 4))
+    assert _why(waiting) == "pod/web-new: container main CrashLoopBackOff after 4 restarts"

@@ -132,6 +132,12 @@ def _why(pod: PodState) -> str:
         if c.waiting_reason in FATAL_REASONS or c.waiting_reason == "CrashLoopBackOff":
             restarts = f" after {c.restart_count} restarts" if c.restart_count else ""
             return f"pod/{pod.name}: container {c.name} {c.waiting_reason}{restarts}"
+        if _looping(c):  # between crashes the kubelet may still report the dead run, not back-off
+            code = f", exit code {c.exit_code}" if c.exit_code is not None else ""
+            return (
+                f"pod/{pod.name}: container {c.name} CrashLoopBackOff after {c.restart_count} restarts "
+                f"({c.terminated_reason}{code})"
+            )
     return f"pod/{pod.name}"
 
 
@@ -145,15 +151,17 @@ def crash_looping(pods: Sequence[PodState], pending: Sequence[WorkloadState]) ->
         for m in [_NEW_REPLICA_SET.search(w.conditions.get("Progressing", ""))]
         if m
     }
-    return [
-        pod
-        for pod in pods
-        if pod.owner in new_owners
-        and any(
-            c.waiting_reason == "CrashLoopBackOff" and c.restart_count >= CRASH_LOOP_RESTARTS
-            for c in pod.containers
-        )
-    ]
+    return [pod for pod in pods if pod.owner in new_owners and any(_looping(c) for c in pod.containers)]
+
+
+def _looping(c: ContainerState) -> bool:
+    """Failed CRASH_LOOP_RESTARTS times and down now: waiting in back-off, or terminated with an
+    error and not yet put into back-off (a real kubelet reports that for much of the back-off)."""
+    if c.restart_count < CRASH_LOOP_RESTARTS or c.running:
+        return False
+    if c.waiting_reason:
+        return c.waiting_reason == "CrashLoopBackOff"
+    return c.terminated_reason not in ("", "Completed")
 
 
 def _record_urls(ctx: RunContext) -> dict[str, str | None]:
